@@ -1,0 +1,127 @@
+// Time helpers shared by the log parsers: explicit-offset timestamps, zone-less local times
+// (resolved with --tz, else UTC, and marked assumed), and syslog/journald prefixes without a year.
+import { TZDate } from '@date-fns/tz';
+import type { ParseContext, RecordTime } from '../model.js';
+
+const ISO_RE =
+  /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?\s?(Z|[+-]\d\d:?\d\d)?$/;
+
+/** Parses `2023-09-26T15:42:23.663+0800`, `…03.21381+0800`, `…Z`, `2023-09-24 04:30:23 +0800`, `…+08:00`. */
+export function parseTimestamp(text: string, ctx: Pick<ParseContext, 'tz'>): RecordTime | null {
+  const m = ISO_RE.exec(text.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const ms = frac ? Math.floor(Number(`0.${frac}`) * 1000 + 1e-6) : 0;
+  if (zone) {
+    const offsetMin = parseOffset(zone);
+    if (offsetMin === null) return null;
+    const utc = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms) - offsetMin * 60_000;
+    return Number.isFinite(utc) ? { ms: utc, offsetMin, basis: 'explicit' } : null;
+  }
+  return localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, ms, ctx.tz, 'assumed-zone');
+}
+
+/** `Z` → 0, `+0800` / `+08:00` → 480. */
+export function parseOffset(zone: string): number | null {
+  if (zone === 'Z') return 0;
+  const m = /^([+-])(\d\d):?(\d\d)$/.exec(zone);
+  if (!m) return null;
+  const v = Number(m[2]) * 60 + Number(m[3]);
+  return m[1] === '-' ? -v : v;
+}
+
+/** A wall-clock time in `tz` (IANA name or ±hh:mm; null = UTC) to UTC epoch ms. */
+export function localTime(
+  y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number,
+  tz: string | null, basis: RecordTime['basis'],
+): RecordTime | null {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  if (!tz || tz === 'UTC' || tz === 'Z') {
+    const v = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+    return Number.isFinite(v) ? { ms: v, offsetMin: null, basis } : null;
+  }
+  const fixed = parseOffset(tz);
+  if (fixed !== null) return { ms: Date.UTC(y, mo - 1, d, h, mi, s, ms) - fixed * 60_000, offsetMin: null, basis };
+  const v = new TZDate(y, mo - 1, d, h, mi, s, ms, tz).getTime();
+  return Number.isFinite(v) ? { ms: v, offsetMin: null, basis } : null;
+}
+
+/** True when `tz` is usable by localTime (checked once per run, not per line). */
+export function isValidZone(tz: string): boolean {
+  if (parseOffset(tz) !== null || tz === 'UTC') return true;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const MONTHS: Record<string, number> = {
+  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
+};
+
+export interface SyslogPrefix {
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  host: string;
+  /** Program tag without pid: `patroni`, `etcd`, `patroni@15-main`, `k3s`. */
+  tag: string;
+  pid: number | null;
+  /** The message after `tag[pid]: `. */
+  rest: string;
+}
+
+// journalctl's short format: `Nov 20 16:17:53 postgres-3 patroni[11292]: …`; with a Chinese locale
+// (the seed) the month is `11月`: `11月 20 16:17:52 postgres-3 patroni[11292]: …`.
+const SYSLOG_RE =
+  /^(?:([A-Z][a-z]{2})|(\d{1,2})月) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\S+) ([^\s[:]+)(?:\[(\d+)\])?: ?(.*)$/s;
+
+export function parseSyslogPrefix(line: string): SyslogPrefix | null {
+  const m = SYSLOG_RE.exec(line);
+  if (!m) return null;
+  const month = m[1] ? MONTHS[m[1]] : Number(m[2]);
+  if (!month || month > 12) return null;
+  return {
+    month, day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]), second: Number(m[6]),
+    host: m[7]!, tag: m[8]!, pid: m[9] ? Number(m[9]) : null, rest: m[10] ?? '',
+  };
+}
+
+/**
+ * The journald prefix has no year and no zone: take the latest year that does not put the line more
+ * than a day after the reference time (the file's mtime, or --at), and apply --tz (else UTC).
+ */
+export function syslogTime(p: SyslogPrefix, ctx: Pick<ParseContext, 'tz' | 'referenceMs'>): RecordTime | null {
+  const refYear = new Date(ctx.referenceMs).getUTCFullYear();
+  for (const y of [refYear, refYear - 1]) {
+    const t = localTime(y, p.month, p.day, p.hour, p.minute, p.second, 0, ctx.tz, 'assumed-zone-year');
+    if (t && t.ms <= ctx.referenceMs + 86_400_000) return t;
+  }
+  return localTime(refYear - 1, p.month, p.day, p.hour, p.minute, p.second, 0, ctx.tz, 'assumed-zone-year');
+}
+
+/** Go durations as etcd prints them: `13.615µs`, `1.597475ms`, `3.000607371s`, `1m2.5s`, `1h0m0s`. */
+export function parseGoDurationMs(text: string): number | null {
+  const t = text.trim();
+  if (t === '0' || t === '0s') return 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|μs|ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(t); m; m = re.exec(t)) {
+    const v = Number(m[1]);
+    const unit = m[2]!;
+    total += unit === 'ns' ? v / 1e6 : unit === 'ms' ? v : unit === 's' ? v * 1000
+      : unit === 'm' ? v * 60_000 : unit === 'h' ? v * 3_600_000 : v / 1000;
+    matched = re.lastIndex;
+  }
+  return matched === t.length && matched > 0 ? total : null;
+}
+
+/** A time for printing: ISO-8601 UTC. */
+export function isoUtc(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,203 @@
+// Domain types shared by ingest, store, analyze and report.
+// Dependency direction: cli → ingest | analyze | report → store → model.
+
+/** How a record's time was obtained. Anything but 'explicit' is an assumption the report must state. */
+export type TimeBasis =
+  | 'explicit' //        the line carries date, time and UTC offset
+  | 'assumed-zone' //    the line carries a local time without offset; --tz (or UTC) was applied
+  | 'assumed-year' //    journald/syslog prefix without a year; the year was inferred
+  | 'assumed-zone-year' // both of the above
+  | 'marker' //          etcdctl output: taken from a timestamp line printed just before the sample
+  | 'at' //              etcdctl output: taken from --at
+  | 'mtime'; //          etcdctl output: taken from the file's modification time
+
+export interface RecordTime {
+  /** UTC epoch milliseconds. */
+  ms: number;
+  /** The original UTC offset in minutes (+480 for +0800), null when the source had none. */
+  offsetMin: number | null;
+  basis: TimeBasis;
+}
+
+/** What the parser knows about the input beyond its lines. */
+export interface ParseContext {
+  /** IANA zone (or ±hh:mm) for timestamps that carry no offset; null means UTC, recorded as assumed. */
+  tz: string | null;
+  /** Member name given with --member; parsers may find a better one in the data (journald host). */
+  member: string | null;
+  /** Epoch ms used to infer the year of journald prefixes (file mtime, or --at, or now). */
+  referenceMs: number;
+}
+
+export type SourceKind = 'patroni-log' | 'etcd-log' | 'etcdctl' | 'transcript' | 'etcd-snapshot';
+export const SOURCE_KINDS: readonly SourceKind[] = ['patroni-log', 'etcd-log', 'etcdctl', 'transcript', 'etcd-snapshot'];
+
+export type Level = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'critical' | 'fatal' | 'panic';
+
+/** Event kinds. Parsers classify; analyses select on these names. */
+export type EventKind =
+  // Patroni
+  | 'patroni.ha.leader' //            no action. I am (x), the leader with the lock
+  | 'patroni.ha.secondary' //         no action. I am (x), a secondary, and following a leader (y)
+  | 'patroni.ha.lock-owner' //        Lock owner: x; I am y
+  | 'patroni.ha.other' //             any other HA-loop result line
+  | 'patroni.promoted'
+  | 'patroni.demoted'
+  | 'patroni.leader-race-failed' //   following new leader after trying and failing to obtain lock
+  | 'patroni.dcs-error' //            Error communicating with DCS, DCS is not accessible, refresh_lease, waiting on etcd, get_cluster …
+  | 'patroni.nospace' //              database space exceeded (detail.write names the failed write: _write_status, touch_member, …)
+  | 'patroni.error' //                other ERROR records
+  | 'patroni.other'
+  | 'patroni.uptime' //               systemctl status: "Active: active (running) since …"
+  | 'postgres.log' //                 PostgreSQL lines interleaved in Patroni's stream
+  // etcd
+  | 'etcd.alarm.raised' //            alarm raised / alarm NOSPACE raised by peer
+  | 'etcd.alarm.disarmed'
+  | 'etcd.quota.exceeded' //          message exceeded backend quota; raising alarm
+  | 'etcd.quota.config' //            enabled backend quota …
+  | 'etcd.apply.failed' //            failed to apply request (detail.error)
+  | 'etcd.apply.slow' //              apply request took too long / read-only range … took too long
+  | 'etcd.compaction.started' //      detail.revision
+  | 'etcd.compaction.finished' //     detail.revision, detail.tookMs, sizes when logged
+  | 'etcd.compaction.auto' //         auto compaction started/completed/failed (detail.phase)
+  | 'etcd.defrag.started' //          detail.dbSizeBytes, detail.dbSizeInUseBytes when logged
+  | 'etcd.defrag.finished' //         detail.dbSizeBytes (after), detail.dbSizeDiffBytes
+  | 'etcd.defrag.failed'
+  | 'etcd.leader.changed' //          elected / changed / lost leader, became leader/follower/candidate
+  | 'etcd.fdatasync.slow'
+  | 'etcd.heartbeat.slow'
+  | 'etcd.health.false'
+  | 'etcd.snapshot.sent'
+  | 'etcd.start' //                   version / starting etcd lines
+  | 'etcd.other';
+
+export interface LogEvent {
+  kind: 'event';
+  line: number;
+  time: RecordTime | null;
+  member: string | null;
+  level: Level | null;
+  event: EventKind;
+  message: string;
+  /** The raw line(s); continuation lines (tracebacks) are joined with '\n'. */
+  raw: string;
+  /** Structured facts the classifier found (numbers as numbers, uint64 ids as strings). */
+  detail: Record<string, string | number | boolean | null>;
+}
+
+export type RequestOp =
+  | 'put' | 'txn' | 'range' | 'delete_range' | 'compaction' | 'lease_grant' | 'lease_revoke' | 'alarm' | 'other';
+
+/** One etcd request named in a log line. A txn yields one row per put it contains (op 'put', inTxn true). */
+export interface EtcdRequest {
+  kind: 'request';
+  line: number;
+  time: RecordTime | null;
+  member: string | null;
+  op: RequestOp;
+  key: string | null;
+  rangeEnd: string | null;
+  valueSize: number | null;
+  /** uint64/int64 as decimal text (lease_grant's hex id is converted to decimal). */
+  lease: string | null;
+  inTxn: boolean;
+  outcome: 'failed' | 'slow';
+  error: string | null;
+  tookMs: number | null;
+}
+
+/** One `etcdctl endpoint status` row (any -w format). */
+export interface StatusSample {
+  kind: 'status';
+  line: number;
+  time: RecordTime | null;
+  format: 'table' | 'json' | 'simple' | 'fields';
+  endpoint: string;
+  /** hex, as etcdctl prints it in tables (JSON decimal ids are converted to hex). */
+  memberId: string | null;
+  clusterId: string | null;
+  version: string | null;
+  dbSizeBytes: number | null;
+  /** true when dbSizeBytes was parsed back from a humanized size (2.1 GB). */
+  dbSizeApprox: boolean;
+  dbSizeInUseBytes: number | null;
+  revision: number | null;
+  raftTerm: number | null;
+  raftIndex: number | null;
+  raftAppliedIndex: number | null;
+  isLeader: boolean | null;
+  /** hex leader id when known (JSON), else null. */
+  leaderId: string | null;
+  isLearner: boolean | null;
+  errors: string[];
+  /** Alarm names found in errors (NOSPACE, CORRUPT). */
+  alarms: string[];
+}
+
+export interface HealthSample {
+  kind: 'health';
+  line: number;
+  time: RecordTime | null;
+  format: 'table' | 'json' | 'simple' | 'fields';
+  endpoint: string;
+  healthy: boolean;
+  tookMs: number | null;
+  error: string | null;
+}
+
+export interface SnapshotStatusRecord {
+  kind: 'snapshot-status';
+  line: number;
+  time: RecordTime | null;
+  format: 'table' | 'json' | 'simple' | 'fields';
+  /** hex, 8 digits, as the table prints it. */
+  hash: string;
+  revision: number;
+  totalKeys: number;
+  totalSizeBytes: number;
+  totalSizeApprox: boolean;
+}
+
+export interface AlarmRecord {
+  kind: 'alarm';
+  line: number;
+  time: RecordTime | null;
+  /** decimal, as `alarm list` prints it. */
+  memberId: string;
+  alarm: string;
+}
+
+export interface MemberRecord {
+  kind: 'member';
+  line: number;
+  time: RecordTime | null;
+  memberId: string; // hex
+  status: string | null;
+  name: string | null;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean | null;
+}
+
+export type ParsedRecord =
+  | LogEvent | EtcdRequest | StatusSample | HealthSample | SnapshotStatusRecord | AlarmRecord | MemberRecord;
+
+/** A line the parser could not use. Never thrown: counted, stored, summarised. */
+export interface ParseIssue {
+  kind: 'issue';
+  line: number;
+  reason: string;
+  excerpt: string;
+}
+
+export type ParseOutput = ParsedRecord | ParseIssue;
+
+/**
+ * A streaming parser: fed one line at a time (without its newline), in order.
+ * It may hold back a record until it knows it is complete (a traceback, a wrapped table row),
+ * and must hand everything over in end(). It never throws on bad input.
+ */
+export interface StreamParser {
+  push(line: string, lineNo: number): ParseOutput[];
+  end(): ParseOutput[];
+}
