@@ -1,0 +1,67 @@
+// The command-line program. The only code that writes to stdout/stderr or sets the exit code.
+// Commands are loaded lazily so `--help` and small commands start fast.
+import { Command, CommanderError } from 'commander';
+import { ForensicsError } from '../errors.js';
+import { EXIT } from './exit-codes.js';
+
+
+export function defaultDbPath(): string {
+  return process.env.ETCD_FORENSICS_DB || './etcd-forensics.db';
+}
+
+function buildProgram(): Command {
+  const program = new Command('etcd-forensics')
+    .description('Forensics and capacity planning for etcd NOSPACE incidents (Patroni + etcd + PostgreSQL)')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command('ingest')
+    .description('store Patroni logs, etcd logs, etcdctl outputs and etcd snapshot files (kind detected from content)')
+    .argument('<paths...>', 'files, directories (recursive), .gz files, or - for stdin')
+    .option('--db <file>', 'the store', defaultDbPath())
+    .option('--kind <kind>', 'override detection: patroni-log | etcd-log | etcdctl | transcript | etcd-snapshot')
+    .option('--tz <zone>', 'zone of timestamps that carry none (IANA name or ±hh:mm); default UTC, recorded as assumed')
+    .option('--member <name>', 'the member (node) these inputs come from')
+    .option('--at <time>', 'time of etcdctl output that has no timestamp line (ISO-8601)')
+    .option('--strict', 'store nothing from an input that has any skipped line')
+    .action(async (paths: string[], opts) => (await import('./ingest.js')).runIngest(paths, opts));
+
+  program.command('sources')
+    .description('list what has been ingested')
+    .option('--db <file>', 'the store', defaultDbPath())
+    .option('--json', 'JSON output')
+    .action(async (opts) => (await import('./sources.js')).runSources(opts));
+
+  program.command('query')
+    .description('run read-only SQL against the store')
+    .argument('<sql>', 'a SELECT statement')
+    .option('--db <file>', 'the store', defaultDbPath())
+    .option('--json', 'JSON output')
+    .action(async (sql: string, opts) => (await import('./query.js')).runQuery(sql, opts));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.input;
+    }
+    if (e instanceof ForensicsError) {
+      process.stderr.write(`etcd-forensics: ${e.message}\n`);
+      return e.code === 'internal' ? EXIT.internal : EXIT.input;
+    }
+    process.stderr.write(`etcd-forensics: internal error: ${(e as Error).message}\n`);
+    if (process.env.ETCD_FORENSICS_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return EXIT.internal;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,50 @@
+// Which parser a text input belongs to, from its first lines (never from its name).
+// A file whose recognised lines are mostly of one kind is that kind; a mix of kinds, or recognised
+// lines among prose (a pasted incident write-up such as the seed), is a transcript.
+import type { SourceKind } from '../model.js';
+import { looksLikeEtcdLogLine } from './etcd-log.js';
+import { looksLikePatroniLogLine } from './patroni-log.js';
+import { looksLikeEtcdctlOutput } from './etcdctl.js';
+
+export type TextKind = Exclude<SourceKind, 'etcd-snapshot'>;
+
+export interface Detection {
+  kind: TextKind | null;
+  /** Why: counts per kind among the sampled non-empty lines. */
+  evidence: string;
+}
+
+export const DETECT_SAMPLE_LINES = 400;
+
+export function detectTextKind(lines: readonly string[]): Detection {
+  let nonEmpty = 0;
+  const hits = { 'etcd-log': 0, 'patroni-log': 0, etcdctl: 0 };
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    nonEmpty++;
+    if (looksLikeEtcdLogLine(line)) hits['etcd-log']++;
+    else if (looksLikePatroniLogLine(line)) hits['patroni-log']++;
+    else if (looksLikeEtcdctlOutput(line)) hits.etcdctl++;
+  }
+  const evidence = `${nonEmpty} non-empty lines sampled: ${hits['etcd-log']} etcd log, ${hits['patroni-log']} Patroni log, ${hits.etcdctl} etcdctl`;
+  const ranked = (Object.entries(hits) as [keyof typeof hits, number][]).sort((a, b) => b[1] - a[1]);
+  const [top, second] = ranked;
+  if (!top || top[1] === 0) return { kind: null, evidence };
+  // Logs carry continuation lines (tracebacks) and sampled status files carry `date` lines, so a
+  // kind needs only a clear majority of the recognised lines and a fair share of all lines.
+  const recognised = hits['etcd-log'] + hits['patroni-log'] + hits.etcdctl;
+  const dominant = top[1] >= 0.9 * recognised && top[1] >= 0.3 * nonEmpty;
+  if (dominant) return { kind: top[0], evidence };
+  return { kind: second && second[1] > 0 || top[1] > 0 ? 'transcript' : null, evidence };
+}
+
+/** First bytes of a bbolt file: magic 0xED0CDAED at offset 16 of page 0, either byte order. */
+export function looksLikeBolt(head: Buffer): boolean {
+  if (head.length < 20) return false;
+  return head.readUInt32LE(16) === 0xed0cdaed || head.readUInt32BE(16) === 0xed0cdaed;
+}
+
+/** A NUL byte in text is a sign of binary data; report its offset. */
+export function firstNulOffset(head: Buffer): number {
+  return head.indexOf(0);
+}

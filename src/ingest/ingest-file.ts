@@ -1,0 +1,202 @@
+// Ingest one input (file path or '-') into the store: detect, parse, write — all in one transaction.
+// A file is stored whole or not at all; a file whose bytes were stored before adds nothing.
+import { openSync, readSync, closeSync, statSync, createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Db } from '../store/open.js';
+import { SourceWriter, findSourceBySha, insertSource, finishSource } from '../store/write.js';
+import type { ParseContext, ParseIssue, ParseOutput, RecordTime, SourceKind } from '../model.js';
+import { openLineSource } from './lines.js';
+import { detectTextKind, looksLikeBolt, DETECT_SAMPLE_LINES, type TextKind } from './detect.js';
+import { createParser } from './parsers.js';
+import { InputError } from '../errors.js';
+
+export interface IngestOptions {
+  kind: SourceKind | null;
+  tz: string | null;
+  member: string | null;
+  /** --at: the time of etcdctl output that carries no timestamp line. */
+  atMs: number | null;
+  /** With strict, a file with any skipped line is rolled back. */
+  strict: boolean;
+  stdin?: Readable;
+  onBytes?: (bytesRead: number) => void;
+}
+
+export interface IngestResult {
+  path: string;
+  status: 'ingested' | 'duplicate' | 'failed';
+  kind: SourceKind | null;
+  records: number;
+  issueCount: number;
+  /** The first few skipped lines, for the summary. */
+  issues: ParseIssue[];
+  firstMs: number | null;
+  lastMs: number | null;
+  timeBases: string[];
+  duplicateOf?: string;
+  error?: string;
+}
+
+const SHOWN_ISSUES = 5;
+
+export async function ingestInput(db: Db, path: string, opts: IngestOptions): Promise<IngestResult> {
+  const base: IngestResult = {
+    path, status: 'failed', kind: null, records: 0, issueCount: 0, issues: [], firstMs: null, lastMs: null, timeBases: [],
+  };
+  try {
+    return await ingestUnchecked(db, path, opts, base);
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    const msg = e instanceof InputError ? e.message : `${path}: ${(e as Error).message}`;
+    return { ...base, status: 'failed', error: msg };
+  }
+}
+
+async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: IngestResult): Promise<IngestResult> {
+  const isStdin = path === '-';
+  let sizeBytes = 0;
+  let mtimeMs = Date.now();
+  let preSha: string | null = null;
+  if (!isStdin) {
+    const st = statOrThrow(path);
+    sizeBytes = st.size;
+    mtimeMs = st.mtimeMs;
+    const head = readHead(path, 4096);
+    if (opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(head))) {
+      throw new InputError(`${path}: etcd snapshot/backend files are not ingested by this version yet`);
+    }
+    preSha = await sha256File(path);
+    const dup = findSourceBySha(db, preSha);
+    if (dup) return { ...base, status: 'duplicate', duplicateOf: dup.path };
+  } else if (opts.kind === 'etcd-snapshot') {
+    throw new InputError('-: a snapshot cannot be read from stdin (it is read by page offset); save it to a file');
+  }
+
+  const ctx: ParseContext = { tz: opts.tz, member: opts.member, referenceMs: opts.atMs ?? mtimeMs };
+  const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path);
+  const iter = src.lines();
+
+  // Sample the first lines for detection, then replay them.
+  const sample: { text: string; lineNo: number }[] = [];
+  let sampledChars = 0;
+  while (sample.length < DETECT_SAMPLE_LINES && sampledChars < 512 * 1024) {
+    const n = await iter.next();
+    if (n.done) break;
+    sample.push(n.value);
+    sampledChars += n.value.text.length;
+  }
+  let kind: TextKind;
+  if (opts.kind !== null && opts.kind !== 'etcd-snapshot') {
+    kind = opts.kind;
+  } else {
+    const nul = sample.findIndex((l) => l.text.includes('\u0000'));
+    if (nul !== -1) {
+      throw new InputError(`${path}:${sample[nul]!.lineNo}: binary data (NUL byte), not a log or etcdctl output`);
+    }
+    const d = detectTextKind(sample.map((l) => l.text));
+    if (!d.kind) {
+      const first = sample.find((l) => l.text.trim() !== '');
+      throw new InputError(first
+        ? `${path}:${first.lineNo}: cannot tell what this input holds (${d.evidence}); first line: ${excerpt(first.text)}; use --kind`
+        : `${path}: empty input`);
+    }
+    kind = d.kind;
+  }
+
+  db.exec('BEGIN');
+  const sourceId = insertSource(db, {
+    path: isStdin ? '<stdin>' : path, sha256: preSha ?? `pending-${process.pid}-${Date.now()}`, kind,
+    member: opts.member, sizeBytes,
+  });
+  const writer = new SourceWriter(db, sourceId);
+  const parser = createParser(kind, ctx);
+  const shown: ParseIssue[] = [];
+  const fallback: RecordTime = opts.atMs !== null
+    ? { ms: opts.atMs, offsetMin: null, basis: 'at' }
+    : { ms: mtimeMs, offsetMin: null, basis: 'mtime' };
+  const store = (outs: ParseOutput[]): void => {
+    for (const o of outs) {
+      if (o.kind === 'issue') {
+        writer.writeIssue(o);
+        if (shown.length < SHOWN_ISSUES) shown.push(o);
+        continue;
+      }
+      // etcdctl output carries no time of its own: a marker line, else --at, else the file's mtime.
+      if (o.time === null && o.kind !== 'event' && o.kind !== 'request') o.time = fallback;
+      writer.write(o);
+    }
+  };
+  let sinceProgress = 0;
+  for (const l of sample) store(parser.push(l.text, l.lineNo));
+  for (let n = await iter.next(); !n.done; n = await iter.next()) {
+    store(parser.push(n.value.text, n.value.lineNo));
+    if (opts.onBytes && ++sinceProgress >= 4096) {
+      sinceProgress = 0;
+      opts.onBytes(src.bytesRead());
+    }
+  }
+  store(parser.end());
+  opts.onBytes?.(src.bytesRead());
+
+  const sha = src.digest();
+  if (isStdin) {
+    const dup = findSourceBySha(db, sha);
+    if (dup) {
+      db.exec('ROLLBACK');
+      return { ...base, kind, status: 'duplicate', duplicateOf: dup.path };
+    }
+    db.prepare('UPDATE sources SET sha256 = ?, size_bytes = ? WHERE id = ?').run(sha, src.bytesRead(), sourceId);
+  }
+  const t = writer.totals;
+  if (opts.strict && t.issues > 0) {
+    db.exec('ROLLBACK');
+    const i = shown[0]!;
+    throw new InputError(`${path}:${i.line}: ${i.reason}: ${excerpt(i.excerpt)} (--strict: nothing stored from this input)`);
+  }
+  finishSource(db, sourceId, t);
+  db.exec('COMMIT');
+  return {
+    path, status: 'ingested', kind, records: t.records, issueCount: t.issues, issues: shown,
+    firstMs: t.firstMs, lastMs: t.lastMs, timeBases: [...t.bases].sort(),
+  };
+}
+
+function statOrThrow(path: string): ReturnType<typeof statSync> & {} {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new InputError(`${path}: not a regular file`);
+    return st;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function readHead(path: string, n: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const buf = Buffer.alloc(n);
+    const got = readSync(fd, buf, 0, n, 0);
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export function excerpt(s: string, n = 80): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > n ? `${t.slice(0, n)}…` : t;
+}
+

@@ -1,0 +1,164 @@
+// Numbered migrations. PRAGMA user_version holds the number of the last one applied.
+// Append only: never edit a migration that has shipped; add the next number instead.
+// The schema is documented in docs/schema.md; keep the two in step.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'sources, events, requests, status and etcdctl records',
+    sql: `
+CREATE TABLE sources (
+  id            INTEGER PRIMARY KEY,
+  path          TEXT NOT NULL,
+  sha256        TEXT NOT NULL UNIQUE,
+  kind          TEXT NOT NULL,
+  member        TEXT,
+  size_bytes    INTEGER NOT NULL,
+  ingested_at   TEXT NOT NULL,
+  records       INTEGER NOT NULL DEFAULT 0,
+  issues        INTEGER NOT NULL DEFAULT 0,
+  first_ts_ms   INTEGER,
+  last_ts_ms    INTEGER,
+  time_bases    TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  line        INTEGER NOT NULL,
+  ts_ms       INTEGER,
+  utc_offset_min INTEGER,
+  time_basis  TEXT,
+  member      TEXT,
+  level       TEXT,
+  kind        TEXT NOT NULL,
+  message     TEXT NOT NULL,
+  raw         TEXT NOT NULL,
+  detail      TEXT,
+  UNIQUE (source_id, line)
+);
+CREATE INDEX events_kind_ts ON events(kind, ts_ms);
+
+CREATE TABLE etcd_requests (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  line        INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  ts_ms       INTEGER,
+  member      TEXT,
+  op          TEXT NOT NULL,
+  key         TEXT,
+  range_end   TEXT,
+  value_size  INTEGER,
+  lease       TEXT,
+  in_txn      INTEGER NOT NULL,
+  outcome     TEXT NOT NULL,
+  error       TEXT,
+  took_ms     REAL,
+  UNIQUE (source_id, line, seq)
+);
+CREATE INDEX etcd_requests_key ON etcd_requests(key);
+
+CREATE TABLE status_samples (
+  id                 INTEGER PRIMARY KEY,
+  source_id          INTEGER NOT NULL REFERENCES sources(id),
+  line               INTEGER NOT NULL,
+  seq                INTEGER NOT NULL,
+  ts_ms              INTEGER,
+  time_basis         TEXT,
+  format             TEXT NOT NULL,
+  endpoint           TEXT NOT NULL,
+  member_id          TEXT,
+  cluster_id         TEXT,
+  version            TEXT,
+  db_size_bytes      INTEGER,
+  db_size_approx     INTEGER NOT NULL,
+  db_size_in_use_bytes INTEGER,
+  revision           INTEGER,
+  raft_term          INTEGER,
+  raft_index         INTEGER,
+  raft_applied_index INTEGER,
+  is_leader          INTEGER,
+  leader_id          TEXT,
+  is_learner         INTEGER,
+  errors             TEXT NOT NULL,
+  alarms             TEXT NOT NULL,
+  UNIQUE (source_id, line, seq)
+);
+CREATE INDEX status_samples_ts ON status_samples(ts_ms);
+
+CREATE TABLE health_samples (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  line        INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  ts_ms       INTEGER,
+  time_basis  TEXT,
+  format      TEXT NOT NULL,
+  endpoint    TEXT NOT NULL,
+  healthy     INTEGER NOT NULL,
+  took_ms     REAL,
+  error       TEXT,
+  UNIQUE (source_id, line, seq)
+);
+
+CREATE TABLE snapshot_status (
+  id               INTEGER PRIMARY KEY,
+  source_id        INTEGER NOT NULL REFERENCES sources(id),
+  line             INTEGER NOT NULL,
+  seq              INTEGER NOT NULL,
+  ts_ms            INTEGER,
+  time_basis       TEXT,
+  format           TEXT NOT NULL,
+  hash             TEXT NOT NULL,
+  revision         INTEGER NOT NULL,
+  total_keys       INTEGER NOT NULL,
+  total_size_bytes INTEGER NOT NULL,
+  total_size_approx INTEGER NOT NULL,
+  UNIQUE (source_id, line, seq)
+);
+
+CREATE TABLE alarms (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  line        INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  ts_ms       INTEGER,
+  time_basis  TEXT,
+  member_id   TEXT NOT NULL,
+  alarm       TEXT NOT NULL,
+  UNIQUE (source_id, line, seq)
+);
+
+CREATE TABLE members (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  line        INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  ts_ms       INTEGER,
+  time_basis  TEXT,
+  member_id   TEXT NOT NULL,
+  status      TEXT,
+  name        TEXT,
+  peer_urls   TEXT NOT NULL,
+  client_urls TEXT NOT NULL,
+  is_learner  INTEGER,
+  UNIQUE (source_id, line, seq)
+);
+
+CREATE TABLE issues (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  line        INTEGER NOT NULL,
+  reason      TEXT NOT NULL,
+  excerpt     TEXT NOT NULL
+);
+`,
+  },
+];
