@@ -1,0 +1,286 @@
+// Decoder of the `request` field etcd logs with `failed to apply request` / `apply request took too long`:
+// the protobuf compact text of InternalRaftRequest as written by raft_internal_stringer.go, e.g.
+//   header:<ID:2416326952385748711 > put:<key:"/pgcluster/pg_cluster/members/postgres-2" value_size:218 lease:7386330616106706594 >
+//   header:<ID:… > txn:<compare:<target:MOD key:"/a" mod_revision:0 > success:<request_put:<key:"/a" value_size:12 >> failure:<>>
+//   header:<ID:… > lease_grant:<ttl:15-second id:694d7ff3fe0bce0b>      (hex id, no space before `>`)
+//   key:"/cs/leader" range_end:"/cs/leades" sort_order:ASCEND             (read-only range: bare RangeRequest)
+// The text given here must already be unquoted once when it came from a capnslog `%q` (see unquoteGo).
+import type { RequestOp } from '../model.js';
+
+export interface DecodedPut {
+  key: string;
+  valueSize: number | null;
+  /** int64 as decimal text. */
+  lease: string | null;
+  branch: 'success' | 'failure';
+}
+
+export interface DecodedRequest {
+  op: RequestOp;
+  key: string | null;
+  rangeEnd: string | null;
+  valueSize: number | null;
+  /** Decimal text; lease_grant / lease_revoke print the id in hex, converted here. */
+  lease: string | null;
+  /** Every put inside a txn (success and failure branches, nested request_txn included). */
+  puts: DecodedPut[];
+  /** compaction:<revision:N >. */
+  revision: number | null;
+  /** alarm:<action:ACTIVATE memberID:… alarm:NOSPACE >. */
+  alarmAction: string | null;
+  alarm: string | null;
+  /** header ID (uint64, decimal text). */
+  headerId: string | null;
+}
+
+/** A parsed compact-text message: fields in order; a value is bare text, quoted bytes, or a nested message. */
+type Field = { name: string; value: string | Message };
+type Message = Field[];
+
+const OPS: Record<string, RequestOp> = {
+  put: 'put', txn: 'txn', range: 'range', delete_range: 'delete_range', compaction: 'compaction',
+  lease_grant: 'lease_grant', lease_revoke: 'lease_revoke', alarm: 'alarm',
+};
+
+/** Returns null when the text is not compact text at all (no `name:` field could be read). */
+export function decodeRequestText(text: string): DecodedRequest | null {
+  const msg = parseMessage(text);
+  if (!msg || msg.length === 0) return null;
+  const out: DecodedRequest = {
+    op: 'other', key: null, rangeEnd: null, valueSize: null, lease: null, puts: [],
+    revision: null, alarmAction: null, alarm: null, headerId: null,
+  };
+  const header = sub(msg, 'header');
+  if (header) out.headerId = str(header, 'ID');
+  const body = msg.find((f) => f.name !== 'header' && typeof f.value !== 'string');
+  if (!body) {
+    // Read-only range / read-only txn requests are logged bare (no header, no `range:<`).
+    if (str(msg, 'key') !== null) return fillKeyed(out, 'range', msg);
+    return header ? out : null;
+  }
+  const m = body.value as Message;
+  const op = OPS[body.name] ?? 'other';
+  if (body.name === 'txn') {
+    out.op = 'txn';
+    collectTxn(m, out.puts);
+    out.key = firstKey(m);
+  } else if (op === 'put' || op === 'range' || op === 'delete_range') {
+    fillKeyed(out, op, m);
+  } else if (op === 'compaction') {
+    out.op = op;
+    out.revision = num(str(m, 'revision'));
+  } else if (op === 'lease_grant' || op === 'lease_revoke') {
+    out.op = op;
+    out.lease = hexToDecimal(str(m, 'id'));
+  } else if (op === 'alarm') {
+    out.op = op;
+    out.alarmAction = str(m, 'action');
+    out.alarm = str(m, 'alarm');
+  }
+  return out;
+}
+
+function fillKeyed(out: DecodedRequest, op: RequestOp, m: Message): DecodedRequest {
+  out.op = op;
+  out.key = str(m, 'key');
+  out.rangeEnd = str(m, 'range_end');
+  out.valueSize = num(str(m, 'value_size'));
+  out.lease = str(m, 'lease');
+  return out;
+}
+
+// A txn list is `success:<request_put:<…> request_txn:<…>>`; request_txn recurses into the same shape.
+function collectTxn(txn: Message, puts: DecodedPut[]): void {
+  for (const f of txn) {
+    if (typeof f.value === 'string' || (f.name !== 'success' && f.name !== 'failure')) continue;
+    for (const op of f.value) {
+      if (typeof op.value === 'string') continue;
+      if (op.name === 'request_put') {
+        const key = str(op.value, 'key');
+        if (key === null) continue;
+        puts.push({ key, valueSize: num(str(op.value, 'value_size')), lease: str(op.value, 'lease'), branch: f.name });
+      } else if (op.name === 'request_txn') {
+        collectTxn(op.value, puts);
+      }
+    }
+  }
+}
+
+function firstKey(m: Message): string | null {
+  for (const f of m) {
+    if (f.name === 'key' && typeof f.value === 'string') return f.value;
+    if (typeof f.value !== 'string') {
+      const k = firstKey(f.value);
+      if (k !== null) return k;
+    }
+  }
+  return null;
+}
+
+function sub(m: Message, name: string): Message | null {
+  const f = m.find((x) => x.name === name);
+  return f && typeof f.value !== 'string' ? f.value : null;
+}
+
+function str(m: Message, name: string): string | null {
+  const f = m.find((x) => x.name === name);
+  return f && typeof f.value === 'string' ? f.value : null;
+}
+
+function num(s: string | null): number | null {
+  if (s === null || !/^-?\d+$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** `694d7ff3fe0bce0b` → `7587862713869372939`; invalid → null. */
+export function hexToDecimal(hex: string | null): string | null {
+  if (hex === null || !/^[0-9a-fA-F]{1,16}$/.test(hex)) return null;
+  return BigInt(`0x${hex}`).toString();
+}
+
+/**
+ * Parses compact text into fields. Tolerant: an unterminated message or string ends at end of text
+ * (lines get truncated), so a prefix still yields what it holds. Returns null if no field was read.
+ */
+function parseMessage(text: string): Message | null {
+  const state = { s: text, i: 0 };
+  const msg = readFields(state, 0);
+  return msg.length > 0 ? msg : null;
+}
+
+const MAX_DEPTH = 64;
+
+function readFields(st: { s: string; i: number }, depth: number): Message {
+  const out: Message = [];
+  const s = st.s;
+  while (st.i < s.length) {
+    const c = s.charCodeAt(st.i);
+    if (c === 0x20) { st.i++; continue; } // ' '
+    if (c === 0x3e) { st.i++; return out; } // '>' closes this message
+    const colon = s.indexOf(':', st.i);
+    if (colon < 0) { st.i = s.length; break; }
+    const name = s.slice(st.i, colon);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) { st.i = s.length; break; }
+    st.i = colon + 1;
+    const v = s.charCodeAt(st.i);
+    if (v === 0x3c) { // '<'
+      st.i++;
+      out.push({ name, value: depth < MAX_DEPTH ? readFields(st, depth + 1) : [] });
+    } else if (v === 0x22) { // '"'
+      const q = readProtoString(s, st.i);
+      st.i = q.end;
+      out.push({ name, value: q.value });
+    } else {
+      let j = st.i;
+      while (j < s.length && s.charCodeAt(j) !== 0x20 && s.charCodeAt(j) !== 0x3e) j++;
+      out.push({ name, value: s.slice(st.i, j) });
+      st.i = j;
+    }
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Reads a proto text string starting at the opening quote. Escapes: \" \\ \n \r \t \' \a \b \f \v,
+ * octal \ooo and \xHH give raw bytes; the bytes are decoded as UTF-8, and invalid sequences become
+ * U+FFFD (binary keys therefore do not round-trip; their byte length is not preserved either).
+ * An unterminated string ends at the end of the text.
+ */
+export function readProtoString(s: string, start: number): { value: string; end: number } {
+  const bytes: number[] = [];
+  let i = start + 1;
+  let ascii = true;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) return { value: decodeBytes(bytes, ascii), end: i + 1 };
+    if (c !== 0x5c) {
+      if (c < 0x80) bytes.push(c);
+      else { ascii = false; pushUtf8(bytes, s, i); if (c >= 0xd800 && c < 0xdc00) i++; }
+      i++;
+      continue;
+    }
+    const e = s.charCodeAt(i + 1);
+    i += 2;
+    if (Number.isNaN(e)) break;
+    if (e >= 0x30 && e <= 0x37) { // octal \ooo
+      let n = e - 48;
+      for (let k = 0; k < 2 && isOctal(s.charCodeAt(i)); k++, i++) n = n * 8 + s.charCodeAt(i) - 48;
+      bytes.push(n & 0xff);
+      if ((n & 0xff) > 0x7f) ascii = false;
+    } else if (e === 0x78 && isHex(s.charCodeAt(i)) && isHex(s.charCodeAt(i + 1))) { // \xHH
+      const n = parseInt(s.slice(i, i + 2), 16);
+      bytes.push(n);
+      if (n > 0x7f) ascii = false;
+      i += 2;
+    } else {
+      const simple = SIMPLE_ESCAPES[String.fromCharCode(e)];
+      if (simple !== undefined) bytes.push(simple);
+      else if (e < 0x80) bytes.push(e);
+      else { ascii = false; pushUtf8(bytes, s, i - 1); }
+    }
+  }
+  return { value: decodeBytes(bytes, ascii), end: s.length };
+}
+
+/**
+ * Reads a Go strconv.Quote (`%q`) string starting at the opening quote, as capnslog writes the request:
+ * `"header:<ID:1 > put:<key:\"/k\" value_size:4 >"` → `header:<ID:1 > put:<key:"/k" value_size:4 >`.
+ * \xHH (an invalid UTF-8 byte in Go) becomes U+00HH; \uHHHH and \UHHHHHHHH become that code point.
+ */
+export function readGoQuoted(s: string, start: number): { value: string; end: number } {
+  let out = '';
+  let i = start + 1;
+  let run = i;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) return { value: out + s.slice(run, i), end: i + 1 };
+    if (c !== 0x5c) { i++; continue; }
+    out += s.slice(run, i);
+    const e = s[i + 1];
+    i += 2;
+    if (e === undefined) { run = i; break; }
+    const width = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
+    const hex = width > 0 ? s.slice(i, i + width) : '';
+    if (width > 0 && hex.length === width && /^[0-9a-fA-F]+$/.test(hex)) {
+      const cp = parseInt(hex, 16);
+      out += cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
+      i += width;
+    } else if (e >= '0' && e <= '7' && /^[0-7]{3}$/.test(s.slice(i - 1, i + 2))) {
+      out += String.fromCharCode(parseInt(s.slice(i - 1, i + 2), 8) & 0xff);
+      i += 2;
+    } else {
+      const simple = SIMPLE_ESCAPES[e];
+      out += simple !== undefined ? String.fromCharCode(simple) : e;
+    }
+    run = i;
+  }
+  return { value: out + s.slice(run, Math.min(i, s.length)), end: s.length };
+}
+
+const SIMPLE_ESCAPES: Record<string, number> = {
+  n: 10, r: 13, t: 9, a: 7, b: 8, f: 12, v: 11, '"': 34, "'": 39, '\\': 92,
+};
+
+function isOctal(c: number): boolean {
+  return c >= 0x30 && c <= 0x37;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+function pushUtf8(bytes: number[], s: string, i: number): void {
+  const cp = s.codePointAt(i) ?? 0xfffd;
+  for (const b of utf8Encoder.encode(String.fromCodePoint(cp))) bytes.push(b);
+}
+
+function decodeBytes(bytes: number[], ascii: boolean): string {
+  if (!ascii) return utf8.decode(Uint8Array.from(bytes));
+  let out = '';
+  for (let k = 0; k < bytes.length; k += 4096) out += String.fromCharCode(...bytes.slice(k, k + 4096));
+  return out;
+}
