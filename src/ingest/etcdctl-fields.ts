@@ -1,0 +1,130 @@
+// etcdctl `-w fields` output: `"Name" : value` lines (fmt.Println), one block per endpoint/member/alarm
+// ended by a blank line; `snapshot status` prints its four lines with no blank line after them.
+import type { AlarmRecord, HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample } from '../model.js';
+import { parseGoDurationMs } from './time.js';
+import { alarmsIn, hexFromDecimal, padHash, parseBoolText, parseIntText, splitErrors } from './etcdctl-table.js';
+
+export type FieldsRecord = StatusSample | HealthSample | SnapshotStatusRecord | AlarmRecord | MemberRecord;
+
+export interface FieldEntry {
+  key: string;
+  value: string;
+  line: number;
+}
+
+const FIELD_LINE = /^"([A-Za-z]+)" :(?: (.*))?$/;
+
+export function parseFieldLine(text: string, line: number): FieldEntry | null {
+  const m = FIELD_LINE.exec(text);
+  return m ? { key: m[1]!, value: (m[2] ?? '').trim(), line } : null;
+}
+
+/** The block is complete without a blank line (snapshot status prints none). */
+export function isFieldsBlockComplete(entries: readonly FieldEntry[]): boolean {
+  const keys = new Set(entries.map((e) => e.key));
+  return keys.has('Hash') && keys.has('Keys') && keys.has('Size');
+}
+
+/** A block → records; null when it is no block we know (a `get`, `lease` … response). */
+export function recordsFromFields(entries: readonly FieldEntry[]): FieldsRecord[] | null {
+  if (entries.length === 0) return [];
+  const map = new Map<string, FieldEntry>();
+  for (const e of entries) map.set(e.key, e); // 3.4 prints "RaftTerm" twice: the last one wins
+  const line = entries[0]!.line;
+  if (map.has('Health') && map.has('Endpoint')) return healthFromFields(map, line);
+  if (map.has('DBSize') && map.has('Endpoint')) return statusFromFields(map, line);
+  if (isFieldsBlockComplete(entries)) return snapshotFromFields(map, line);
+  if (map.has('AlarmType')) return alarmsFromFields(entries);
+  if (map.has('ID') && (map.has('Name') || map.has('IsLearner'))) return membersFromFields(entries);
+  // `alarm list` with no alarm prints the response header alone.
+  const header = ['ClusterID', 'MemberID', 'Revision', 'RaftTerm'];
+  if ([...map.keys()].every((k) => header.includes(k))) return [];
+  return null;
+}
+
+/** Go `%q` text → string (JSON escapes cover what etcdctl prints); bare text is kept as is. */
+function unquote(v: string): string {
+  if (!/^".*"$/.test(v)) return v;
+  try {
+    const s: unknown = JSON.parse(v);
+    return typeof s === 'string' ? s : v.slice(1, -1);
+  } catch {
+    return v.slice(1, -1);
+  }
+}
+
+function statusFromFields(map: Map<string, FieldEntry>, line: number): StatusSample[] {
+  const get = (k: string) => map.get(k)?.value;
+  const int = (k: string) => parseIntText(get(k) ?? '');
+  const hex = (k: string) => hexFromDecimal(get(k) ?? '');
+  // `"Errors" : [memberID:10276657743932975437 alarm:NOSPACE ]`: a Go slice, elements space-separated.
+  const list = /^\[(.*)\]$/.exec(get('Errors') ?? '')?.[1] ?? '';
+  const errors = splitErrors(list, /\s+(?=memberID:|etcdserver:)/);
+  const leaderId = hex('Leader');
+  const memberId = hex('MemberID');
+  return [{
+    kind: 'status', line, time: null, format: 'fields', endpoint: unquote(get('Endpoint') ?? ''),
+    memberId, clusterId: hex('ClusterID'), version: map.has('Version') ? unquote(get('Version')!) : null,
+    dbSizeBytes: int('DBSize'), dbSizeApprox: false, dbSizeInUseBytes: int('DBSizeInUse'),
+    revision: int('Revision'), raftTerm: int('RaftTerm'), raftIndex: int('RaftIndex'),
+    raftAppliedIndex: int('RaftAppliedIndex'),
+    isLeader: leaderId !== null && memberId !== null ? leaderId === memberId : null,
+    leaderId: leaderId === '0' ? null : leaderId,
+    isLearner: parseBoolText(get('IsLearner') ?? ''), errors, alarms: alarmsIn(errors),
+  }];
+}
+
+function healthFromFields(map: Map<string, FieldEntry>, line: number): HealthSample[] {
+  const healthy = parseBoolText(map.get('Health')!.value);
+  if (healthy === null) return [];
+  const took = map.get('Took')?.value ?? '';
+  return [{
+    kind: 'health', line, time: null, format: 'fields', endpoint: unquote(map.get('Endpoint')!.value), healthy,
+    tookMs: parseGoDurationMs(took), error: map.get('Error')?.value || null,
+  }];
+}
+
+function snapshotFromFields(map: Map<string, FieldEntry>, line: number): SnapshotStatusRecord[] {
+  const hex = hexFromDecimal(map.get('Hash')!.value);
+  const revision = parseIntText(map.get('Revision')?.value ?? '');
+  const totalKeys = parseIntText(map.get('Keys')!.value);
+  const size = parseIntText(map.get('Size')!.value);
+  if (hex === null || hex.length > 8 || revision === null || totalKeys === null || size === null) return [];
+  return [{
+    kind: 'snapshot-status', line, time: null, format: 'fields', hash: padHash(hex), revision, totalKeys,
+    totalSizeBytes: size, totalSizeApprox: false,
+  }];
+}
+
+// The header's "MemberID" comes first; each alarm is `"MemberID" : …` then `"AlarmType" : NOSPACE`.
+function alarmsFromFields(entries: readonly FieldEntry[]): AlarmRecord[] {
+  const out: AlarmRecord[] = [];
+  let memberId: string | null = null;
+  for (const e of entries) {
+    if (e.key === 'MemberID') memberId = /^\d+$/.test(e.value) ? e.value : null;
+    if (e.key === 'AlarmType' && memberId !== null && /^[A-Z_]+$/.test(e.value)) {
+      out.push({ kind: 'alarm', line: e.line, time: null, memberId, alarm: e.value });
+    }
+  }
+  return out;
+}
+
+function membersFromFields(entries: readonly FieldEntry[]): MemberRecord[] {
+  const out: MemberRecord[] = [];
+  let cur: MemberRecord | null = null;
+  for (const e of entries) {
+    if (e.key === 'ID') {
+      const memberId = hexFromDecimal(e.value);
+      cur = memberId === null ? null : {
+        kind: 'member', line: e.line, time: null, memberId, status: null, name: null, peerUrls: [], clientUrls: [], isLearner: null,
+      };
+      if (cur) out.push(cur);
+    } else if (cur && e.key === 'Name') {
+      cur.name = unquote(e.value) || null;
+      cur.status = cur.name === null ? 'unstarted' : 'started';
+    } else if (cur && e.key === 'PeerURL') cur.peerUrls.push(unquote(e.value));
+    else if (cur && e.key === 'ClientURL') cur.clientUrls.push(unquote(e.value));
+    else if (cur && e.key === 'IsLearner') cur.isLearner = parseBoolText(e.value);
+  }
+  return out;
+}

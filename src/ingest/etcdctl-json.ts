@@ -1,0 +1,168 @@
+// etcdctl `-w json` output: Go encoding/json of the gogo-protobuf structs, so uint64 ids are bare
+// numbers above 2^53 (`"member_id":10276657743932975437`); lossless-json keeps them exact.
+import { isLosslessNumber, parse } from 'lossless-json';
+import type { AlarmRecord, HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample } from '../model.js';
+import { parseGoDurationMs } from './time.js';
+import { alarmsIn, hexFromDecimal, padHash, splitErrors } from './etcdctl-table.js';
+
+export type JsonRecord = StatusSample | HealthSample | SnapshotStatusRecord | AlarmRecord | MemberRecord;
+
+/** Bracket depth of a JSON text fed in pieces; strings (and escapes in them) are skipped. */
+export class JsonScanner {
+  depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  /** Feeds text; returns the index just past the character that closed the document, or -1. */
+  feed(text: string): number {
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === '\\') this.escaped = true;
+        else if (c === '"') this.inString = false;
+      } else if (c === '"') this.inString = true;
+      else if (c === '{' || c === '[') this.depth++;
+      else if (c === '}' || c === ']') {
+        this.depth--;
+        if (this.depth <= 0) return i + 1;
+      }
+    }
+    return -1;
+  }
+
+  /** A raw newline inside a string is not JSON: the document was cut or is not JSON at all. */
+  get brokenAtLineEnd(): boolean {
+    return this.inString;
+  }
+}
+
+/** A document → records; null when it is valid JSON of no etcdctl shape we know. */
+export function recordsFromJsonText(text: string, line: number): JsonRecord[] | null | 'invalid' {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch {
+    return 'invalid';
+  }
+  if (Array.isArray(doc)) {
+    if (doc.length === 0) return [];
+    if (doc.every((e) => isObject(e) && 'Endpoint' in e)) return doc.flatMap((e) => statusFromJson(e as Obj, line));
+    if (doc.every((e) => isObject(e) && 'endpoint' in e && 'health' in e)) return doc.flatMap((e) => healthFromJson(e as Obj, line));
+    return null;
+  }
+  if (!isObject(doc)) return null;
+  if ('totalKey' in doc || ('hash' in doc && 'totalSize' in doc)) return snapshotFromJson(doc, line);
+  if (Array.isArray(doc.members)) return doc.members.filter(isObject).flatMap((m) => memberFromJson(m, line));
+  if (Array.isArray(doc.alarms)) return doc.alarms.filter(isObject).flatMap((a) => alarmFromJson(a, line));
+  // `alarm list` with no alarm: omitempty drops the list and leaves the header alone.
+  if ('header' in doc && Object.keys(doc).length === 1) return [];
+  return null;
+}
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !isLosslessNumber(v);
+}
+
+/** A JSON number (or numeric string, as grpc-gateway prints uint64) as its exact decimal text. */
+function decimal(v: unknown): string | null {
+  if (isLosslessNumber(v)) return /^\d+$/.test(v.value) ? v.value : null;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return v;
+  return null;
+}
+
+function int(v: unknown): number | null {
+  const d = decimal(v);
+  return d === null ? null : Number(d);
+}
+
+/** A uint64 id → hex. 3.5's `member list --hex` prints hex strings already. */
+function hexId(v: unknown): string | null {
+  const d = decimal(v);
+  if (d !== null) return hexFromDecimal(d);
+  return typeof v === 'string' && /^[0-9a-fA-F]{1,16}$/.test(v) ? v.toLowerCase() : null;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
+
+/** Fields added in 3.4; omitempty drops them when zero/false, but 3.3 never has them. */
+function since34(version: string | null): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  return m !== null && (Number(m[1]) > 3 || (Number(m[1]) === 3 && Number(m[2]) >= 4));
+}
+
+function statusFromJson(e: Obj, line: number): StatusSample[] {
+  const endpoint = str(e.Endpoint);
+  const s = e.Status;
+  if (endpoint === null || !isObject(s)) return [];
+  const header = isObject(s.header) ? s.header : {};
+  const version = str(s.version);
+  const newer = since34(version);
+  const memberDec = decimal(header.member_id);
+  const leaderDec = decimal(s.leader);
+  const errors = strings(s.errors).flatMap((x) => splitErrors(x));
+  const zeroOr = (v: unknown): number | null => int(v) ?? (v === undefined ? 0 : null);
+  return [{
+    kind: 'status', line, time: null, format: 'json', endpoint,
+    memberId: hexId(header.member_id), clusterId: hexId(header.cluster_id), version,
+    dbSizeBytes: zeroOr(s.dbSize), dbSizeApprox: false,
+    dbSizeInUseBytes: int(s.dbSizeInUse) ?? (newer ? 0 : null),
+    revision: zeroOr(header.revision), raftTerm: zeroOr(s.raftTerm), raftIndex: zeroOr(s.raftIndex),
+    raftAppliedIndex: int(s.raftAppliedIndex) ?? (newer ? 0 : null),
+    isLeader: memberDec !== null && leaderDec !== null ? memberDec === leaderDec : leaderDec === null && memberDec !== null ? false : null,
+    leaderId: leaderDec !== null && leaderDec !== '0' ? hexFromDecimal(leaderDec) : null,
+    isLearner: typeof s.isLearner === 'boolean' ? s.isLearner : newer ? false : null,
+    errors, alarms: alarmsIn(errors),
+  }];
+}
+
+function healthFromJson(e: Obj, line: number): HealthSample[] {
+  const endpoint = str(e.endpoint);
+  if (endpoint === null || typeof e.health !== 'boolean') return [];
+  const took = str(e.took);
+  const error = str(e.error)?.trim() || null;
+  return [{
+    kind: 'health', line, time: null, format: 'json', endpoint, healthy: e.health,
+    tookMs: took === null ? null : parseGoDurationMs(took), error,
+  }];
+}
+
+// `{"hash":2350188674,"revision":3377,"totalKey":2116,"totalSize":7700480}`: the hash is decimal here.
+function snapshotFromJson(d: Obj, line: number): SnapshotStatusRecord[] {
+  const orZero = (v: unknown): string | null => (v === undefined ? '0' : decimal(v)); // omitempty
+  const [hash, revision, totalKeys, size] = [d.hash, d.revision, d.totalKey, d.totalSize].map(orZero);
+  if (hash == null || revision == null || totalKeys == null || size == null) return [];
+  const hex = hexFromDecimal(hash);
+  if (hex === null || hex.length > 8) return [];
+  return [{
+    kind: 'snapshot-status', line, time: null, format: 'json', hash: padHash(hex), revision: Number(revision),
+    totalKeys: Number(totalKeys), totalSizeBytes: Number(size), totalSizeApprox: false,
+  }];
+}
+
+const ALARM_TYPES: Record<string, string> = { 0: 'NONE', 1: 'NOSPACE', 2: 'CORRUPT' };
+
+function alarmFromJson(a: Obj, line: number): AlarmRecord[] {
+  const memberId = decimal(a.memberID);
+  const code = decimal(a.alarm);
+  const alarm = typeof a.alarm === 'string' ? a.alarm : code !== null ? ALARM_TYPES[code] ?? `UNKNOWN(${code})` : null;
+  if (memberId === null || alarm === null) return [];
+  return [{ kind: 'alarm', line, time: null, memberId, alarm }];
+}
+
+function memberFromJson(m: Obj, line: number): MemberRecord[] {
+  const memberId = hexId(m.ID);
+  if (memberId === null) return [];
+  const name = str(m.name) ?? '';
+  return [{
+    kind: 'member', line, time: null, memberId,
+    // etcdctl's table prints `unstarted` when the name is empty; JSON has no status field.
+    status: name === '' ? 'unstarted' : 'started', name: name === '' ? null : name,
+    peerUrls: strings(m.peerURLs),
+    clientUrls: strings(m.clientURLs ?? m.clientURLS), // 3.5 `--hex` spells it clientURLS
+    isLearner: typeof m.isLearner === 'boolean' ? m.isLearner : false,
+  }];
+}

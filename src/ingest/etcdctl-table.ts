@@ -1,0 +1,172 @@
+// etcdctl `-w table` output (olekukonko/tablewriter) and the row → record builders that the
+// simple format shares: `-w simple` prints the very same rows joined with ", ".
+import type {
+  HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample,
+} from '../model.js';
+import { parseHumanSize } from './sizes.js';
+import { parseGoDurationMs } from './time.js';
+
+export type TableKind = 'status' | 'health' | 'snapshot' | 'member';
+export type RowFormat = 'table' | 'simple';
+export type RowRecord = StatusSample | HealthSample | SnapshotStatusRecord | MemberRecord;
+/** A row that could not be used: the reason becomes a ParseIssue. */
+export interface RowProblem { problem: string }
+
+/** `+----------+----------+` (tablewriter borders; patronictl's `+ Cluster: … ---+` is not one). */
+export function isTableBorder(line: string): boolean {
+  return /^\+(?:[-=]+\+)+$/.test(line);
+}
+
+/** `| a | b |` → ['a', 'b']; null when the line is not a table row. */
+export function splitTableRow(line: string): string[] | null {
+  if (!line.startsWith('|') || line.length < 2) return null;
+  const inner = line.endsWith('|') ? line.slice(1, -1) : line.slice(1);
+  return inner.split('|').map((c) => c.trim());
+}
+
+/** The header decides the table: columns are found by name, never by position or width. */
+export function tableKindOf(header: readonly string[]): TableKind | null {
+  const has = (name: string) => header.includes(name);
+  if (has('ENDPOINT') && has('HEALTH')) return 'health';
+  if (has('ENDPOINT') && (has('DB SIZE') || has('RAFT INDEX'))) return 'status';
+  if (has('HASH') && has('TOTAL KEYS')) return 'snapshot';
+  if (has('ID') && has('PEER ADDRS')) return 'member';
+  return null;
+}
+
+/** The column whose blank cell marks a wrapped continuation row. */
+export function keyColumnOf(kind: TableKind): string {
+  return kind === 'snapshot' ? 'HASH' : kind === 'member' ? 'ID' : 'ENDPOINT';
+}
+
+// ---- cell values -------------------------------------------------------------------------------
+
+export function parseBoolText(text: string): boolean | null {
+  return text === 'true' ? true : text === 'false' ? false : null;
+}
+
+export function parseIntText(text: string): number | null {
+  return /^\d{1,16}$/.test(text) ? Number(text) : null;
+}
+
+/** uint64 decimal (as JSON, fields and alarm strings print ids) → hex as tables print them. */
+export function hexFromDecimal(text: string): string | null {
+  if (!/^\d{1,20}$/.test(text)) return null;
+  const v = BigInt(text);
+  return v < 2n ** 64n ? v.toString(16) : null;
+}
+
+/**
+ * The ERRORS cell is `strings.Join(errors, ", ")` and each alarm error is proto text with a trailing
+ * space, e.g. `memberID:1820643873094231375 alarm:NOSPACE `. An error may itself contain ", ", so we
+ * split only where the next error starts with a known prefix.
+ */
+export function splitErrors(text: string, separator: RegExp = /\s*,\s+(?=memberID:|etcdserver:)/): string[] {
+  const t = text.trim();
+  if (t === '') return [];
+  return t.split(separator).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Alarm names named in error strings, deduplicated, in order of appearance. */
+export function alarmsIn(errors: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const e of errors) for (const m of e.matchAll(/\balarm:([A-Z_]+)/g)) found.add(m[1]!);
+  return [...found];
+}
+
+/** tablewriter/simple print `%x` without padding; the model keeps 8 digits. */
+export function padHash(hex: string): string {
+  return hex.toLowerCase().padStart(8, '0');
+}
+
+// ---- rows → records ----------------------------------------------------------------------------
+
+type Cells = ReadonlyMap<string, string>;
+
+/** Builds the record for one (merged) row; `cells` maps header names to cell text. */
+export function recordFromRow(kind: TableKind, cells: Cells, line: number, format: RowFormat): RowRecord | RowProblem {
+  switch (kind) {
+    case 'status': return statusFromRow(cells, line, format);
+    case 'health': return healthFromRow(cells, line, format);
+    case 'snapshot': return snapshotFromRow(cells, line, format);
+    case 'member': return memberFromRow(cells, line);
+  }
+}
+
+/** Reads typed cells and collects the name of the first one that does not parse. */
+class CellReader {
+  bad: string | null = null;
+  constructor(private readonly cells: Cells) {}
+  text(name: string): string | null {
+    const v = this.cells.get(name);
+    return v === undefined || v === '' ? null : v;
+  }
+  typed<T>(name: string, parse: (t: string) => T | null): T | null {
+    const t = this.text(name);
+    if (t === null) return null;
+    const v = parse(t);
+    if (v === null) this.bad ??= `bad ${name} cell: ${t.slice(0, 40)}`;
+    return v;
+  }
+}
+
+function statusFromRow(cells: Cells, line: number, format: RowFormat): StatusSample | RowProblem {
+  const r = new CellReader(cells);
+  const endpoint = r.text('ENDPOINT');
+  const memberId = r.typed('ID', (t) => (/^[0-9a-f]{1,16}$/.test(t) ? t : null));
+  const size = r.typed('DB SIZE', parseHumanSize);
+  const inUse = r.typed('IN USE', parseHumanSize);
+  const errors = splitErrors(r.text('ERRORS') ?? '');
+  const rec: StatusSample = {
+    kind: 'status', line, time: null, format, endpoint: endpoint ?? '', memberId, clusterId: null,
+    version: r.text('VERSION'),
+    dbSizeBytes: size?.bytes ?? null, dbSizeApprox: size?.approx ?? false,
+    dbSizeInUseBytes: inUse?.bytes ?? null, revision: null,
+    raftTerm: r.typed('RAFT TERM', parseIntText),
+    raftIndex: r.typed('RAFT INDEX', parseIntText),
+    raftAppliedIndex: r.typed('RAFT APPLIED INDEX', parseIntText),
+    isLeader: r.typed('IS LEADER', parseBoolText), leaderId: null,
+    isLearner: r.typed('IS LEARNER', parseBoolText),
+    errors, alarms: alarmsIn(errors),
+  };
+  if (endpoint === null) return { problem: 'status row without ENDPOINT' };
+  return r.bad !== null ? { problem: r.bad } : rec;
+}
+
+function healthFromRow(cells: Cells, line: number, format: RowFormat): HealthSample | RowProblem {
+  const r = new CellReader(cells);
+  const endpoint = r.text('ENDPOINT');
+  const healthy = r.typed('HEALTH', parseBoolText);
+  const tookMs = r.typed('TOOK', parseGoDurationMs);
+  if (endpoint === null || healthy === null) return { problem: r.bad ?? 'health row without ENDPOINT or HEALTH' };
+  if (r.bad !== null) return { problem: r.bad };
+  return { kind: 'health', line, time: null, format, endpoint, healthy, tookMs, error: r.text('ERROR') };
+}
+
+function snapshotFromRow(cells: Cells, line: number, format: RowFormat): SnapshotStatusRecord | RowProblem {
+  const r = new CellReader(cells);
+  const hash = r.typed('HASH', (t) => (/^[0-9a-f]{1,8}$/.test(t) ? padHash(t) : null));
+  const revision = r.typed('REVISION', parseIntText);
+  const totalKeys = r.typed('TOTAL KEYS', parseIntText);
+  const size = r.typed('TOTAL SIZE', parseHumanSize);
+  if (hash === null || revision === null || totalKeys === null || size === null) {
+    return { problem: r.bad ?? 'snapshot row with an empty cell' };
+  }
+  return {
+    kind: 'snapshot-status', line, time: null, format, hash, revision, totalKeys,
+    totalSizeBytes: size.bytes, totalSizeApprox: size.approx,
+  };
+}
+
+function memberFromRow(cells: Cells, line: number): MemberRecord | RowProblem {
+  const r = new CellReader(cells);
+  const memberId = r.typed('ID', (t) => (/^[0-9a-f]{1,16}$/.test(t) ? t : null));
+  const isLearner = r.typed('IS LEARNER', parseBoolText);
+  if (memberId === null) return { problem: r.bad ?? 'member row without ID' };
+  if (r.bad !== null) return { problem: r.bad };
+  const urls = (name: string) => (r.text(name) ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+  return {
+    kind: 'member', line, time: null, memberId, status: r.text('STATUS'), name: r.text('NAME'),
+    peerUrls: urls('PEER ADDRS'), clientUrls: urls('CLIENT ADDRS'), isLearner,
+  };
+}

@@ -1,0 +1,266 @@
+// etcdctl output as users paste or sample it: `endpoint status`, `endpoint health`, `snapshot status`,
+// `alarm list` and `member list`, in any -w format (table, json, simple, fields), with optional
+// timestamp marker lines (`date -Is`, `date`, epoch seconds) that date the samples after them.
+import type { ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser } from '../model.js';
+import {
+  isTableBorder, keyColumnOf, recordFromRow, splitTableRow, tableKindOf, type TableKind,
+} from './etcdctl-table.js';
+import { JsonScanner, recordsFromJsonText } from './etcdctl-json.js';
+import { isFieldsBlockComplete, parseFieldLine, recordsFromFields, type FieldEntry } from './etcdctl-fields.js';
+import { isSimpleOutput, parseMarkerLine, parseSimpleLine } from './etcdctl-simple.js';
+
+export interface EtcdctlParserOptions {
+  /** Pasted transcripts mix prose and output: ignore lines that belong to no output. */
+  tolerant?: boolean;
+}
+
+interface TableState {
+  kind: TableKind | null; // null: a table of another tool (patronictl list): skipped
+  header: string[];
+  phase: 'header' | 'rows';
+  pending: { cells: string[]; line: number } | null;
+}
+
+interface JsonState {
+  scanner: JsonScanner;
+  lines: { text: string; line: number }[];
+}
+
+/** Longest JSON document we wait for before calling it truncated (a stray `{` in prose). */
+const MAX_JSON_LINES = 5000;
+// Inside a pretty-printed document every line starts with one of these.
+const JSON_CONTINUATION = /^["{}[\],\-0-9tfn]/;
+
+export function createEtcdctlParser(ctx: ParseContext, opts: EtcdctlParserOptions = {}): StreamParser {
+  return new EtcdctlParser(ctx, opts.tolerant ?? false);
+}
+
+class EtcdctlParser implements StreamParser {
+  private marker: RecordTime | null = null;
+  private table: TableState | null = null;
+  private json: JsonState | null = null;
+  private fields: FieldEntry[] = [];
+
+  constructor(private readonly ctx: ParseContext, private readonly tolerant: boolean) {}
+
+  push(raw: string, lineNo: number): ParseOutput[] {
+    const out: ParseOutput[] = [];
+    try {
+      this.feed(raw.replace(/\r$/, ''), lineNo, out);
+    } catch (err) {
+      // A bug must not stop an ingest: report the line like any unusable one.
+      out.push(issue(lineNo, `internal parser error: ${String(err).slice(0, 80)}`, raw));
+    }
+    return out;
+  }
+
+  end(): ParseOutput[] {
+    const out: ParseOutput[] = [];
+    try {
+      this.closeAll(out);
+    } catch (err) {
+      out.push(issue(0, `internal parser error: ${String(err).slice(0, 80)}`, ''));
+    }
+    return out;
+  }
+
+  private feed(raw: string, lineNo: number, out: ParseOutput[]): void {
+    if (this.json) return this.feedJson(raw, lineNo, out);
+    const line = raw.trim();
+    if (this.table) {
+      if (this.feedTable(line, lineNo, out)) return;
+      this.closeTable(out);
+    }
+    if (this.fields.length > 0) {
+      const entry = parseFieldLine(line, lineNo);
+      if (entry) return this.addField(entry, out);
+      this.closeFields(out);
+      if (line === '') return;
+    }
+    this.feedFresh(raw, line, lineNo, out);
+  }
+
+  /** A line outside any open block. */
+  private feedFresh(raw: string, line: string, lineNo: number, out: ParseOutput[]): void {
+    if (line === '') return;
+    if (isTableBorder(line)) {
+      this.table = { kind: null, header: [], phase: 'header', pending: null };
+      return;
+    }
+    const cells = splitTableRow(line);
+    if (cells) {
+      // A header pasted without its top border still opens a table.
+      const kind = tableKindOf(cells.map((c) => c.toUpperCase()));
+      if (kind) this.table = { kind, header: cells.map((c) => c.toUpperCase()), phase: 'rows', pending: null };
+      else this.unknown(lineNo, 'table row without a known header', raw, out);
+      return;
+    }
+    if (line.startsWith('{') || line.startsWith('[')) {
+      this.json = { scanner: new JsonScanner(), lines: [] };
+      return this.feedJson(line, lineNo, out);
+    }
+    const entry = parseFieldLine(line, lineNo);
+    if (entry) return this.addField(entry, out);
+    const simple = parseSimpleLine(line, lineNo);
+    if (simple) {
+      for (const r of simple) out.push(r.kind === 'issue' ? issue(lineNo, r.reason, raw) : this.stamp(r));
+      return;
+    }
+    const marker = parseMarkerLine(line, this.ctx);
+    if (marker) {
+      this.marker = marker;
+      return;
+    }
+    this.unknown(lineNo, 'not etcdctl output', raw, out);
+  }
+
+  // ---- tables ----------------------------------------------------------------------------------
+
+  /** Returns false when the line does not belong to the open table (which is then closed). */
+  private feedTable(line: string, lineNo: number, out: ParseOutput[]): boolean {
+    const t = this.table!;
+    // patronictl's `+ Cluster: pg_cluster (7146…) ---+----+` belongs to a skipped table.
+    if (isTableBorder(line) || (t.kind === null && line.startsWith('+'))) {
+      if (t.phase === 'rows' && t.pending) this.closeTable(out);
+      else if (t.phase === 'header' && t.header.length > 0) t.phase = 'rows';
+      return true;
+    }
+    const cells = splitTableRow(line);
+    if (!cells) return false;
+    if (t.phase === 'header' && t.header.length === 0) {
+      t.header = cells.map((c) => c.toUpperCase());
+      t.kind = tableKindOf(t.header);
+      if (!t.kind) this.unknown(lineNo, 'table with no etcdctl header', line, out);
+      return true;
+    }
+    const headerKind = tableKindOf(cells.map((c) => c.toUpperCase()));
+    if (headerKind) {
+      // The next table's header, its top border taken for this one's bottom border.
+      this.closeTable(out);
+      this.table = { kind: headerKind, header: cells.map((c) => c.toUpperCase()), phase: 'rows', pending: null };
+      return true;
+    }
+    t.phase = 'rows';
+    if (!t.kind) return true;
+    if (cells.length !== t.header.length) {
+      out.push(issue(lineNo, `table row has ${cells.length} cells, header has ${t.header.length}`, line));
+      return true;
+    }
+    // tablewriter wraps cells longer than 30 characters at spaces onto rows whose other cells are
+    // blank: `| | | | | | | | | | alarm:NOSPACE |` continues the row above.
+    const keyAt = t.header.indexOf(keyColumnOf(t.kind));
+    if (cells[keyAt] === '') {
+      if (!t.pending) out.push(issue(lineNo, 'continuation row without a row above', line));
+      else t.pending.cells = t.pending.cells.map((c, i) => (cells[i] ? `${c} ${cells[i]}`.trim() : c));
+      return true;
+    }
+    this.flushRow(out);
+    t.pending = { cells, line: lineNo };
+    return true;
+  }
+
+  private flushRow(out: ParseOutput[]): void {
+    const t = this.table;
+    if (!t?.kind || !t.pending) return;
+    const { cells, line } = t.pending;
+    t.pending = null;
+    const rec = recordFromRow(t.kind, new Map(t.header.map((h, i) => [h, cells[i] ?? ''])), line, 'table');
+    out.push('problem' in rec ? issue(line, rec.problem, `| ${cells.join(' | ')} |`) : this.stamp(rec));
+  }
+
+  private closeTable(out: ParseOutput[]): void {
+    this.flushRow(out);
+    this.table = null;
+  }
+
+  // ---- JSON ------------------------------------------------------------------------------------
+
+  private feedJson(text: string, lineNo: number, out: ParseOutput[]): void {
+    const j = this.json!;
+    if (j.lines.length > 0 && (!JSON_CONTINUATION.test(text.trim()) || j.lines.length >= MAX_JSON_LINES)) {
+      return this.abortJson(out, text, lineNo);
+    }
+    j.lines.push({ text, line: lineNo });
+    const end = j.scanner.feed(text);
+    if (end < 0) {
+      if (j.scanner.brokenAtLineEnd) this.abortJson(out);
+      return;
+    }
+    const first = j.lines[0]!;
+    const doc = j.lines.map((l) => l.text).join('\n');
+    const cut = doc.length - text.length + end;
+    this.json = null;
+    this.emitJson(doc.slice(0, cut), first.line, first.text, out);
+    // Several documents may share a line: `[…][…]` from a sampling loop without newlines.
+    const rest = text.slice(end).trim();
+    if (rest !== '') this.feedFresh(rest, rest, lineNo, out);
+  }
+
+  private emitJson(doc: string, line: number, excerpt: string, out: ParseOutput[]): void {
+    const recs = recordsFromJsonText(doc, line);
+    if (recs === 'invalid') this.unknown(line, 'invalid JSON', excerpt, out);
+    else if (recs === null) this.unknown(line, 'JSON of no known etcdctl shape', excerpt, out);
+    else for (const r of recs) out.push(this.stamp(r));
+  }
+
+  /** The document never closed: report its first line and read the lines after it afresh. */
+  private abortJson(out: ParseOutput[], next?: string, nextLine?: number): void {
+    const j = this.json!;
+    this.json = null;
+    const first = j.lines[0]!;
+    this.unknown(first.line, 'truncated JSON', first.text, out);
+    for (const l of j.lines.slice(1)) this.feed(l.text, l.line, out);
+    if (next !== undefined && nextLine !== undefined) this.feed(next, nextLine, out);
+  }
+
+  // ---- fields ----------------------------------------------------------------------------------
+
+  private addField(entry: FieldEntry, out: ParseOutput[]): void {
+    this.fields.push(entry);
+    if (isFieldsBlockComplete(this.fields)) this.closeFields(out);
+  }
+
+  private closeFields(out: ParseOutput[]): void {
+    const entries = this.fields;
+    if (entries.length === 0) return;
+    this.fields = [];
+    const recs = recordsFromFields(entries);
+    if (recs === null) this.unknown(entries[0]!.line, 'fields block of no known etcdctl shape', `"${entries[0]!.key}" : ${entries[0]!.value}`, out);
+    else for (const r of recs) out.push(this.stamp(r));
+  }
+
+  // ---- shared ----------------------------------------------------------------------------------
+
+  private closeAll(out: ParseOutput[]): void {
+    if (this.json) this.abortJson(out);
+    if (this.table) this.closeTable(out);
+    this.closeFields(out);
+  }
+
+  private stamp<T extends { time: RecordTime | null }>(rec: T): T {
+    rec.time = this.marker;
+    return rec;
+  }
+
+  private unknown(line: number, reason: string, excerpt: string, out: ParseOutput[]): void {
+    if (!this.tolerant) out.push(issue(line, reason, excerpt));
+  }
+}
+
+function issue(line: number, reason: string, excerpt: string): ParseIssue {
+  return { kind: 'issue', line, reason, excerpt: excerpt.slice(0, 200) };
+}
+
+const DETECT = [
+  /^\+(?:-+\+){3,}$/, // a tablewriter border with three or more columns
+  /^\|\s*(?:ENDPOINT|HASH|ID)\s*\|/, // the header of a status, health, snapshot or member table
+  /^\|\s*\S+\s*\|\s*[0-9a-f]{16}\s*\|/, // a status row
+  /^\[\{"Endpoint":/, /^\[\{"endpoint":/, /^\{"header":\{"cluster_id":/, /^\{"hash":\d+,"revision":/,
+  /^"(?:ClusterID|MemberID|Endpoint|Health|Took|Hash|Keys|Size|AlarmType|DBSize|RaftIndex)" : /,
+];
+
+/** Content-based detection: is this line something etcdctl prints? */
+export function looksLikeEtcdctlOutput(line: string): boolean {
+  const t = line.trim();
+  return DETECT.some((re) => re.test(t)) || isSimpleOutput(t);
+}
