@@ -1,0 +1,79 @@
+// Random access to a bbolt file through a file descriptor: pages are read by offset with
+// fs.readSync, one (overflow-extended) page at a time, so memory does not grow with the file.
+// This is the one place in the reader that touches fs; bbolt is a page graph, not a stream.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { BoltFormatError } from './errors.js';
+
+/** `etcdctl snapshot save` appends sha256(db bytes); a raw member/snap/db has no trailer. */
+export type TrailerStatus =
+  | { kind: 'none' }
+  | { kind: 'sha256'; verified: false }
+  | { kind: 'sha256'; verified: true; matches: boolean; expected: string; actual: string };
+
+export interface BoltFile {
+  path: string;
+  /** Size of the file on disk. */
+  fileSize: number;
+  /** Bytes that belong to the bbolt image (fileSize minus a 32-byte sha256 trailer when present). */
+  dataLength: number;
+  trailer: TrailerStatus;
+  /** Read exactly `length` bytes at `offset` within dataLength; throws BoltFormatError when short. */
+  read(offset: number, length: number, what: string): Buffer;
+  close(): void;
+}
+
+const TRAILER_BYTES = 32;
+const HASH_CHUNK = 4 * 1024 * 1024;
+
+/** True when the size says "bbolt image + sha256" (clientv3 snapshot hasChecksum: size % 512 == 32). */
+export function hasSha256Trailer(fileSize: number): boolean {
+  return fileSize % 512 === TRAILER_BYTES;
+}
+
+export function openFileForRead(path: string, verifyTrailer: boolean): BoltFile {
+  const fd = openSync(path, 'r');
+  try {
+    const fileSize = fstatSync(fd).size;
+    const withTrailer = hasSha256Trailer(fileSize);
+    const dataLength = withTrailer ? fileSize - TRAILER_BYTES : fileSize;
+    const read = (offset: number, length: number, what: string): Buffer => readExactly(fd, dataLength, offset, length, what);
+    let trailer: TrailerStatus = { kind: 'none' };
+    if (withTrailer) trailer = verifyTrailer ? checkTrailer(fd, dataLength) : { kind: 'sha256', verified: false };
+    return { path, fileSize, dataLength, trailer, read, close: () => closeSync(fd) };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+function readExactly(fd: number, dataLength: number, offset: number, length: number, what: string): Buffer {
+  if (offset < 0 || length < 0 || offset + length > dataLength) {
+    throw new BoltFormatError(
+      `${what}: bytes [${offset}, ${offset + length}) are past the end of the data (${dataLength} bytes; file truncated?)`,
+    );
+  }
+  const buffer = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buffer, done, length - done, offset + done);
+    if (n === 0) throw new BoltFormatError(`${what}: unexpected end of file at byte ${offset + done}`);
+    done += n;
+  }
+  return buffer;
+}
+
+/** Streams sha256 over the image bytes and compares it with the trailer. */
+function checkTrailer(fd: number, dataLength: number): TrailerStatus {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(Math.min(HASH_CHUNK, Math.max(dataLength, 1)));
+  for (let offset = 0; offset < dataLength; ) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, dataLength - offset), offset);
+    if (n === 0) break;
+    hash.update(chunk.subarray(0, n));
+    offset += n;
+  }
+  const expected = readExactly(fd, dataLength + TRAILER_BYTES, dataLength, TRAILER_BYTES, 'sha256 trailer').toString('hex');
+  const actual = hash.digest('hex');
+  return { kind: 'sha256', verified: true, matches: expected === actual, expected, actual };
+}

@@ -1,0 +1,211 @@
+// A real single-member etcd on 127.0.0.1 for integration tests.
+//
+//   const etcd = await startEtcd({ quotaBytes: 64 * 1024 * 1024 });
+//   try {
+//     etcdctl(etcd, ['put', '/service/pg_demo/status', '{}']);
+//     await putViaGateway(etcd, [{ key: '/a', value: 'b' }]);
+//   } finally {
+//     await etcd.stop();            // SIGTERM the PID we started (SIGKILL after 10 s), then rm -r dataDir
+//   }
+//
+// Ports come from the kernel (listen on port 0, read the port, close), so parallel test files do
+// not collide; a start that loses the port race is retried with fresh ports. The server writes its
+// log to `logFile` inside the temp dir (keep it with `keepDataDir: true` to inspect it after stop()).
+// Nothing but the child we spawned is ever signalled, and a process 'exit' hook kills it if a test
+// forgets to call stop().
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ETCD_BIN = process.env['ETCD_BIN'] ?? '/usr/bin/etcd';
+export const ETCDCTL_BIN = process.env['ETCDCTL_BIN'] ?? '/usr/bin/etcdctl';
+
+export interface StartEtcdOptions {
+  /** --quota-backend-bytes; etcd's default (2 GiB) when omitted. */
+  quotaBytes?: number;
+  /** Appended to the command line, e.g. ['--auto-compaction-retention=1']. */
+  extraArgs?: string[];
+  /** --logger; 'capnslog' is 3.4's default text format, 'zap' its JSON format. */
+  logger?: 'zap' | 'capnslog';
+  /** Keep the temp directory (data dir + log) after stop(). */
+  keepDataDir?: boolean;
+  /** How long to wait for /health before giving up (ms). */
+  startTimeoutMs?: number;
+}
+
+export interface EtcdServer {
+  /** http://127.0.0.1:<client port> */
+  endpoint: string;
+  pid: number;
+  /** --data-dir; the backend is `${dataDir}/member/snap/db`. */
+  dataDir: string;
+  /** The server's stdout+stderr. */
+  logFile: string;
+  /** Stop the server by PID and wait for it to exit; removes the temp dir unless keepDataDir. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** A port the kernel just handed out on 127.0.0.1 (free at the time of the call). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdServer> {
+  let lastError: unknown = null;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+async function startOnce(options: StartEtcdOptions): Promise<EtcdServer> {
+  const baseDir = mkdtempSync(join(tmpdir(), 'etcd-forensics-etcd-'));
+  const dataDir = join(baseDir, 'data');
+  const logFile = join(baseDir, 'etcd.log');
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    '--name', 'test',
+    '--data-dir', dataDir,
+    '--listen-client-urls', clientUrl,
+    '--advertise-client-urls', clientUrl,
+    '--listen-peer-urls', peerUrl,
+    '--initial-advertise-peer-urls', peerUrl,
+    '--initial-cluster', `test=${peerUrl}`,
+    '--initial-cluster-state', 'new',
+    '--logger', options.logger ?? 'zap',
+    ...(options.quotaBytes !== undefined ? ['--quota-backend-bytes', String(options.quotaBytes)] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const logFd = openSync(logFile, 'a');
+  const child = spawn(ETCD_BIN, args, { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  if (child.pid === undefined) throw new Error(`could not spawn ${ETCD_BIN}`);
+  running.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', () => running.delete(child));
+
+  const server: EtcdServer = {
+    endpoint: clientUrl,
+    pid: child.pid,
+    dataDir,
+    logFile,
+    stop: async () => {
+      if (running.has(child)) {
+        process.kill(child.pid ?? 0, 'SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (options.keepDataDir !== true) rmSync(baseDir, { recursive: true, force: true });
+    },
+  };
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  while (Date.now() < deadline) {
+    if (!running.has(child)) break;
+    if (await isHealthy(clientUrl)) return server;
+    await sleep(100);
+  }
+  const tail = readFileSync(logFile, 'utf8').slice(-2000);
+  await server.stop();
+  throw new Error(`etcd did not become healthy on ${clientUrl}; log tail:\n${tail}`);
+}
+
+async function isHealthy(endpoint: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+    const body = (await response.json()) as { health?: unknown };
+    return body.health === 'true' || body.health === true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Run etcdctl (v3 API) against the server; returns stdout, throws with stderr on failure. */
+export function etcdctl(server: Pick<EtcdServer, 'endpoint'>, args: string[], input?: string): string {
+  const result = spawnSync(ETCDCTL_BIN, ['--endpoints', server.endpoint, ...args], {
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, ETCDCTL_API: '3' },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.status !== 0) {
+    throw new Error(`etcdctl ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+export interface GatewayPut {
+  key: string;
+  value: string | Buffer;
+  /** decimal lease id */
+  lease?: string;
+}
+
+/** One v3 JSON gateway call (`POST /v3/<path>`), returning the parsed JSON body. */
+export async function gateway(server: Pick<EtcdServer, 'endpoint'>, path: string, body: unknown): Promise<unknown> {
+  const response = await fetch(`${server.endpoint}/v3/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST /v3/${path}: HTTP ${response.status} ${text}`);
+  return JSON.parse(text) as unknown;
+}
+
+const b64 = (value: string | Buffer): string => Buffer.from(value).toString('base64');
+
+/** Sequential puts through the JSON gateway, `concurrency` requests in flight. One revision each. */
+export async function putViaGateway(
+  server: Pick<EtcdServer, 'endpoint'>,
+  puts: readonly GatewayPut[],
+  concurrency = 8,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < puts.length) {
+      const put = puts[next++];
+      if (put === undefined) break;
+      await gateway(server, 'kv/put', {
+        key: b64(put.key),
+        value: b64(put.value),
+        ...(put.lease !== undefined ? { lease: put.lease } : {}),
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+}
+
+/** Grant a lease through the gateway; returns its id as a decimal string. */
+export async function grantLease(server: Pick<EtcdServer, 'endpoint'>, ttlSeconds: number): Promise<string> {
+  const body = (await gateway(server, 'lease/grant', { TTL: ttlSeconds })) as { ID?: unknown };
+  if (typeof body.ID !== 'string') throw new Error(`lease/grant returned no ID: ${JSON.stringify(body)}`);
+  return body.ID;
+}
