@@ -24,6 +24,10 @@ const CAPNSLOG_RE = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{1,9}) ([CE
 // `raft2023/09/26 15:42:23 INFO: 8e9e05c52164694d became leader at term 2` (raft's std `log` logger);
 // an issue paste (#17455) shows `raft 2024/02/17 …`, so the space is optional.
 const RAFT_RE = /^raft ?(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) (INFO|WARN|ERROR|DEBUG|PANIC|FATAL): ?(.*)$/s;
+// Other writers to etcd's stderr. grpc-go's logger: `WARNING: 2026/11/24 07:25:50 [core] grpc: addrConn.createTransport failed …`;
+// etcd's flag parser: `[WARNING] Deprecated '--logger=capnslog' flag is set; use '--logger=zap' flag instead`.
+const GRPC_RE = /^(INFO|WARNING|ERROR|FATAL): (\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) (.*)$/s;
+const BRACKET_RE = /^\[(INFO|WARNING|ERROR)\] (.*)$/s;
 // Journald tags that identify an etcd whose capnslog went through the journald formatter (bare message).
 const ETCD_TAG_RE = /etcd|k3s|rke2/i;
 
@@ -33,6 +37,7 @@ const CAPNSLOG_LEVELS: Record<string, Level> = {
 const RAFT_LEVELS: Record<string, Level> = {
   INFO: 'info', WARN: 'warn', ERROR: 'error', DEBUG: 'debug', PANIC: 'panic', FATAL: 'fatal',
 };
+const STD_LEVELS: Record<string, Level> = { INFO: 'info', WARNING: 'warn', ERROR: 'error', FATAL: 'fatal' };
 const ZAP_LEVELS: Record<string, Level> = {
   debug: 'debug', info: 'info', warn: 'warn', error: 'error', dpanic: 'panic', panic: 'panic', fatal: 'fatal',
 };
@@ -95,6 +100,17 @@ function parseBody(raw: string, body: string, lineNo: number, ctx: ParseContext,
       const time = localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, 0, ctx.tz, 'assumed-zone');
       return emit(raw, lineNo, { time, member, level: RAFT_LEVELS[lvl!] ?? null }, msg!, classifyText(msg!, 'raft'));
     }
+  }
+  const g = c === 0x49 || c === 0x57 || c === 0x45 || c === 0x46 ? GRPC_RE.exec(body) : null;
+  if (g) {
+    const [, lvl, y, mo, d, h, mi, s, msg] = g;
+    const time = localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, 0, ctx.tz, 'assumed-zone');
+    return emit(raw, lineNo, { time, member, level: STD_LEVELS[lvl!] ?? null }, msg!, ev('etcd.other', { logger: 'grpc' }));
+  }
+  const b = c === 0x5b ? BRACKET_RE.exec(body) : null;
+  if (b) {
+    const time = sys ? syslogTime(sys, ctx) : null;
+    return emit(raw, lineNo, { time, member, level: STD_LEVELS[b[1]!] ?? null }, b[2]!, ev('etcd.other'));
   }
   if (sys) {
     // capnslog's journald formatter: a bare message; time, level and package are journal fields that
