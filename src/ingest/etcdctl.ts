@@ -255,6 +255,9 @@ const DETECT = [
   /^\+(?:-+\+){3,}$/, // a tablewriter border with three or more columns
   /^\|\s*(?:ENDPOINT|HASH|ID)\s*\|/, // the header of a status, health, snapshot or member table
   /^\|\s*\S+\s*\|\s*[0-9a-f]{16}\s*\|/, // a status row
+  /^\|\s*\S+:\d+\s*\|\s*(?:true|false)\s*\|/, // a health row
+  /^\|\s*[0-9a-f]{1,8}\s*\|\s*\d+\s*\|\s*\d+\s*\|/, // a snapshot status row
+  /^\|\s*[0-9a-f]{1,16}\s*\|\s*(?:started|unstarted)\s*\|/, // a member row
   /^\[\{"Endpoint":/, /^\[\{"endpoint":/, /^\{"header":\{"cluster_id":/, /^\{"hash":\d+,"revision":/,
   /^"(?:ClusterID|MemberID|Endpoint|Health|Took|Hash|Keys|Size|AlarmType|DBSize|RaftIndex)" : /,
 ];
