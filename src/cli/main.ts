@@ -40,6 +40,23 @@ function buildProgram(): Command {
     .option('--json', 'JSON output')
     .action(async (sql: string, opts) => (await import('./query.js')).runQuery(sql, opts));
 
+  const analyses: [string, string][] = [
+    ['analyze', 'everything: incident, churn, growth, projection, hindsight alerts, timeline, recommendations'],
+    ['churn', 'keys and key groups ranked by revisions written'],
+    ['growth', 'DB size and revisions over time, bytes per revision'],
+    ['project', 'when the quota will be reached, and when the etcd mixin alerts would have fired'],
+    ['timeline', 'the incident across all sources, in order'],
+    ['recommend', 'auto-compaction, quota, defragmentation, alert rules and the recovery runbook'],
+  ];
+  for (const [name, description] of analyses) {
+    program.command(name)
+      .description(description)
+      .option('--db <file>', 'the store', defaultDbPath())
+      .option('--json', 'JSON output (the contract for scripts; has schemaVersion)')
+      .option('--until <time>', 'analyse only what was known at this time (ISO-8601), to back-test')
+      .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
+      .action(async (opts) => (await import('./analyze.js')).runAnalysis(name, opts));
+  }
   return program;
 }
 

@@ -87,8 +87,8 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     sampledChars += n.value.text.length;
   }
   let kind: TextKind;
-  if (opts.kind !== null && opts.kind !== 'etcd-snapshot') {
-    kind = opts.kind;
+  if (opts.kind !== null) {
+    kind = opts.kind as TextKind;
   } else {
     const nul = sample.findIndex((l) => l.text.includes('\u0000'));
     if (nul !== -1) {
@@ -162,7 +162,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   };
 }
 
-function statOrThrow(path: string): ReturnType<typeof statSync> & {} {
+function statOrThrow(path: string): import('node:fs').Stats {
   try {
     const st = statSync(path);
     if (!st.isFile()) throw new InputError(`${path}: not a regular file`);

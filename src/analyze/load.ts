@@ -1,0 +1,105 @@
+// What the analyses read from the store, cut at --until (analyse only what was known then).
+import type { Db } from '../store/open.js';
+
+export interface StatusRow {
+  ts_ms: number;
+  time_basis: string;
+  endpoint: string;
+  member_id: string | null;
+  db_size_bytes: number | null;
+  db_size_approx: number;
+  db_size_in_use_bytes: number | null;
+  revision: number | null;
+  alarms: string;
+  format: string;
+  path: string;
+  line: number;
+}
+
+export interface EventRow {
+  ts_ms: number | null;
+  time_basis: string | null;
+  member: string | null;
+  level: string | null;
+  kind: string;
+  message: string;
+  detail: string | null;
+  path: string;
+  line: number;
+  source_kind: string;
+}
+
+export interface RequestRow {
+  ts_ms: number | null;
+  member: string | null;
+  op: string;
+  key: string | null;
+  outcome: string;
+  path: string;
+  line: number;
+}
+
+export interface SnapshotStatusRow {
+  ts_ms: number | null;
+  time_basis: string | null;
+  hash: string;
+  revision: number;
+  total_keys: number;
+  total_size_bytes: number;
+  total_size_approx: number;
+  path: string;
+  line: number;
+}
+
+export interface Loaded {
+  untilMs: number | null;
+  status: StatusRow[];
+  events: EventRow[];
+  requests: RequestRow[];
+  snapshots: SnapshotStatusRow[];
+}
+
+const cut = (col: string, until: number | null): string => (until === null ? '1=1' : `(${col} IS NULL OR ${col} <= ${until})`);
+const cutStrict = (col: string, until: number | null): string => (until === null ? '1=1' : `${col} <= ${until}`);
+
+export function loadEvidence(db: Db, untilMs: number | null): Loaded {
+  const status = db.prepare(`
+    SELECT s.ts_ms, s.time_basis, s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
+           s.revision, s.alarms, s.format, src.path, s.line
+    FROM status_samples s JOIN sources src ON src.id = s.source_id
+    WHERE s.ts_ms IS NOT NULL AND ${cutStrict('s.ts_ms', untilMs)}
+    ORDER BY s.ts_ms, src.path, s.line, s.seq`).all() as StatusRow[];
+  const events = db.prepare(`
+    SELECT e.ts_ms, e.time_basis, e.member, e.level, e.kind, e.message, e.detail, src.path, e.line, src.kind AS source_kind
+    FROM events e JOIN sources src ON src.id = e.source_id
+    WHERE e.kind NOT IN ('etcd.other', 'patroni.other', 'postgres.log') AND ${cut('e.ts_ms', untilMs)}
+    ORDER BY e.ts_ms, src.path, e.line`).all() as EventRow[];
+  const requests = db.prepare(`
+    SELECT r.ts_ms, r.member, r.op, r.key, r.outcome, src.path, r.line
+    FROM etcd_requests r JOIN sources src ON src.id = r.source_id
+    WHERE ${cut('r.ts_ms', untilMs)}
+    ORDER BY r.ts_ms, src.path, r.line, r.seq`).all() as RequestRow[];
+  const snapshots = db.prepare(`
+    SELECT s.ts_ms, s.time_basis, s.hash, s.revision, s.total_keys, s.total_size_bytes, s.total_size_approx, src.path, s.line
+    FROM snapshot_status s JOIN sources src ON src.id = s.source_id
+    WHERE ${cut('s.ts_ms', untilMs)}
+    ORDER BY s.ts_ms, src.path, s.line`).all() as SnapshotStatusRow[];
+  return { untilMs, status, events, requests, snapshots };
+}
+
+export function detailOf(e: EventRow): Record<string, unknown> {
+  if (!e.detail) return {};
+  try {
+    return JSON.parse(e.detail) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+export function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,192 @@
+// Settings that prevent the next NOSPACE, each justified by the measured numbers, plus the exact
+// recovery runbook for this cluster.
+import type { Churn, Growth, Incident, Projection, Recommendation } from './types.js';
+import type { Loaded } from './load.js';
+import { humanizeBytes } from '../ingest/sizes.js';
+import { formatDuration } from './hindsight.js';
+
+/** Retained history should stay under this fraction of the quota. */
+export const HISTORY_FRACTION = 0.01;
+const DEFAULT_QUOTA = 2 * 1024 ** 3;
+/** Periodic retentions an operator would write, shortest first. */
+const RETENTIONS: readonly { text: string; hours: number }[] = [
+  { text: '1m', hours: 1 / 60 }, { text: '5m', hours: 5 / 60 }, { text: '10m', hours: 10 / 60 },
+  { text: '30m', hours: 0.5 }, { text: '1h', hours: 1 }, { text: '4h', hours: 4 }, { text: '12h', hours: 12 },
+  { text: '24h', hours: 24 },
+];
+
+export interface CompactionPlan {
+  retention: string;
+  retentionHours: number;
+  /** Revisions held just before a compaction: retention plus one compaction interval. */
+  retainedRevisions: number;
+  retainedBytes: number;
+  /** The physical DB size the plan should keep under (history twice over, plus 1 MiB for live data and bbolt). */
+  boundBytes: number;
+  revisionRetention: number;
+}
+
+export function planCompaction(g: Growth, quotaBytes: number): CompactionPlan | null {
+  const r = g.revisionsPerHour;
+  const b = g.bytesPerRevision;
+  if (r === null || b === null || r <= 0 || b <= 0) return null;
+  const budget = HISTORY_FRACTION * quotaBytes;
+  // periodic (3.3.3+): compacts every min(retention, 1h) to the revision of `retention` ago.
+  const held = (h: number): number => r * (h + Math.min(h, 1));
+  const fits = RETENTIONS.filter((x) => held(x.hours) * b <= budget);
+  const pick = fits[fits.length - 1] ?? RETENTIONS[0]!;
+  const retainedRevisions = Math.round(held(pick.hours));
+  const retainedBytes = Math.round(retainedRevisions * b);
+  return {
+    retention: pick.text, retentionHours: pick.hours, retainedRevisions, retainedBytes,
+    boundBytes: 2 * retainedBytes + 1024 * 1024,
+    revisionRetention: Math.max(1000, Math.round(r * pick.hours)),
+  };
+}
+
+export function recommend(d: Loaded, incident: Incident, churn: Churn, growth: Growth, projection: Projection): Recommendation[] {
+  const out: Recommendation[] = [];
+  const q = projection.quotaBytes;
+  const plan = planCompaction(growth, q);
+  const rate = growth.revisionsPerHour;
+  const bpr = growth.bytesPerRevision;
+  if (plan && rate !== null && bpr !== null) {
+    out.push({
+      id: 'auto-compaction',
+      title: `Enable periodic auto-compaction with ${plan.retention} retention`,
+      etcdFlags: ['--auto-compaction-mode=periodic', `--auto-compaction-retention=${plan.retention}`],
+      configYaml: `auto-compaction-mode: periodic\nauto-compaction-retention: "${plan.retention}"`,
+      commands: [],
+      rationale:
+        `Measured ${rate} revisions/h at ${bpr} bytes/revision (${growth.method}). Periodic mode (etcd 3.3.3+, 3.4, 3.5) compacts every ` +
+        `min(retention, 1h) to the revision sampled one retention ago, so just before a compaction it holds about retention + one interval ` +
+        `of history: ${plan.retainedRevisions} revisions ≈ ${humanizeBytes(plan.retainedBytes)}, ${(100 * plan.retainedBytes / q).toFixed(2)}% of the ` +
+        `${humanizeBytes(q)} quota (target: under ${HISTORY_FRACTION * 100}%). The physical DB should stay under about ${humanizeBytes(plan.boundBytes)}. ` +
+        `A bare integer means hours in periodic mode. Revision mode instead keeps the last N revisions, checked every 5 minutes: ` +
+        `--auto-compaction-mode=revision --auto-compaction-retention=${plan.revisionRetention} holds the same history at today's rate but ` +
+        `more time if writes slow down and less if they speed up. The compactor runs on the leader only; the compaction is replicated.`,
+    });
+  }
+  const fillHours = growth.bytesPerHour && growth.bytesPerHour > 0 ? q / growth.bytesPerHour : null;
+  out.push({
+    id: 'quota',
+    title: q === DEFAULT_QUOTA ? 'Keep the 2 GiB quota (set it explicitly)' : `Keep --quota-backend-bytes=${q}`,
+    etcdFlags: [`--quota-backend-bytes=${q}`],
+    configYaml: `quota-backend-bytes: ${q}`,
+    commands: [],
+    rationale:
+      `With compaction the retained history is ${plan ? humanizeBytes(plan.retainedBytes) : 'small'}, far below ${humanizeBytes(q)}; a larger quota only ` +
+      `buys time when compaction stops${fillHours ? `: at ${humanizeBytes(growth.bytesPerHour!)}/h the whole quota fills in ${formatDuration(fillHours * 3_600_000)}` : ''}. ` +
+      `etcd warns above 8 GiB. The quota check uses the physical size (free pages included), so defragmentation matters as much as the quota.`,
+  });
+  out.push(defragAdvice(incident, plan, q));
+  out.push(alertRules(growth, plan, q));
+  const patroni = patroniFinding(d, churn);
+  if (patroni) out.push(patroni);
+  out.push(runbook(d, incident));
+  return out;
+}
+
+function defragAdvice(incident: Incident, plan: CompactionPlan | null, q: number): Recommendation {
+  return {
+    id: 'defrag',
+    title: 'Defragment one member at a time when free pages exceed half the file',
+    etcdFlags: [],
+    configYaml: null,
+    commands: ['etcdctl --endpoints=<one member> defrag   # followers first, the leader last; it blocks that member while it runs'],
+    rationale:
+      `Compaction frees pages inside the file but never shrinks it; only defragmentation gives the space back, and the quota counts the physical size. ` +
+      `With the compaction above the file should plateau near ${plan ? humanizeBytes(plan.boundBytes) : 'a few MB'}, so defragment when ` +
+      `in-use/physical < 0.5 and the physical size exceeds ${humanizeBytes(Math.max(100e6, plan?.boundBytes ?? 0))} (the mixin's fragmentation rule), ` +
+      `or the physical size passes 50% of ${humanizeBytes(q)}; otherwise a monthly check is enough.` +
+      (incident.dbSizeAtNospace !== null ? ` At NOSPACE the DB was ${humanizeBytes(incident.dbSizeAtNospace)}.` : ''),
+  };
+}
+
+function alertRules(growth: Growth, plan: CompactionPlan | null, q: number): Recommendation {
+  const g = growth.bytesPerHour;
+  const halfFill = g && g > 0 ? formatDuration(((q / 2) / g) * 3_600_000) : null;
+  const revThreshold = plan ? Math.max(10_000, 3 * plan.retainedRevisions) : 100_000;
+  const yaml = `groups:
+- name: etcd-capacity
+  rules:
+  - alert: etcdDatabaseQuotaHalfFull
+    expr: (etcd_mvcc_db_total_size_in_bytes / etcd_server_quota_backend_bytes) * 100 > 50
+    for: 10m
+    labels: {severity: warning}
+    annotations: {summary: "etcd DB above 50% of its quota; check compaction and defragment"}
+  - alert: etcdDatabaseQuotaLowSpace
+    expr: (last_over_time(etcd_mvcc_db_total_size_in_bytes[5m]) / last_over_time(etcd_server_quota_backend_bytes[5m])) * 100 > 95
+    for: 10m
+    labels: {severity: critical}
+  - alert: etcdExcessiveDatabaseGrowth
+    expr: predict_linear(etcd_mvcc_db_total_size_in_bytes[4h], 4*60*60) > etcd_server_quota_backend_bytes
+    for: 10m
+    labels: {severity: warning}
+  - alert: etcdSlowDatabaseGrowth
+    expr: predict_linear(etcd_mvcc_db_total_size_in_bytes[2d], 14*24*3600) > etcd_server_quota_backend_bytes
+    for: 1h
+    labels: {severity: warning}
+  - alert: etcdCompactionNotRunning
+    expr: etcd_debugging_mvcc_current_revision - etcd_debugging_mvcc_compact_revision > ${revThreshold}
+    for: 30m
+    labels: {severity: warning}`;
+  return {
+    id: 'alerts',
+    title: 'Alert on quota use, on slow growth and on compaction not running',
+    etcdFlags: [],
+    configYaml: yaml,
+    commands: [],
+    rationale:
+      `The mixin's 4h-window growth alert only sees the last hours before the quota${g ? `; at the measured ${humanizeBytes(g)}/h the quota goes from half to full in ${halfFill}` : ''}, ` +
+      `so add a 50% alert and a 2-day-window, 14-day-horizon prediction. Uncompacted revisions above ${revThreshold} (three times the history the ` +
+      `compaction plan keeps) mean compaction has stopped.`,
+  };
+}
+
+function patroniFinding(d: Loaded, churn: Churn): Recommendation | null {
+  const status = churn.groups.find((g) => /\/status$/.test(g.group));
+  const statusWrites = d.events.filter((e) => e.kind === 'patroni.nospace' && e.detail?.includes('_write_status')).length;
+  if (!status && statusWrites === 0) return null;
+  return {
+    id: 'patroni',
+    title: 'Patroni rewrites its keys every HA loop: compaction is not optional',
+    etcdFlags: [],
+    configYaml: null,
+    commands: [],
+    rationale:
+      `${status ? `The status key (${status.group}) holds ${(status.share * 100).toFixed(1)}% of the counted writes (${status.evidence.completeness} evidence). ` : ''}` +
+      `${statusWrites ? `${statusWrites} failed _write_status calls are in the Patroni logs. ` : ''}` +
+      'Patroni 2.1.6–3.0.x writes /status on every HA loop even when nothing changed (fixed in 3.1.0); every version writes members/<node> ' +
+      'whenever the node\'s WAL position moved. Patroni never compacts etcd, so the etcd side must (Patroni\'s own demo uses --auto-compaction-retention=1).',
+  };
+}
+
+function runbook(d: Loaded, incident: Incident): Recommendation {
+  const latest = new Map<string, { endpoint: string; leader: boolean }>();
+  for (const s of d.status) latest.set(s.endpoint, { endpoint: s.endpoint, leader: false });
+  const lastRev = [...d.status].reverse().find((s) => s.revision !== null)?.revision ?? incident.revisionAtNospace;
+  const eps = [...latest.keys()].sort();
+  const all = eps.length ? eps.join(',') : '<all endpoints>';
+  const rev = lastRev !== null ? String(lastRev) : '$REV';
+  const commands = [
+    `etcdctl --endpoints=${all} snapshot save backup-before-recovery.db   # run against ONE endpoint: --endpoints=${eps[0] ?? '<one>'}`,
+    `REV=$(etcdctl --endpoints=${eps[0] ?? '<one>'} endpoint status -w json | grep -o '"revision":[0-9]*' | grep -o '[0-9]*')   # last seen: ${rev}`,
+    `etcdctl --endpoints=${eps[0] ?? '<one>'} compact "$REV"`,
+    ...(eps.length ? eps.map((e) => `etcdctl --endpoints=${e} defrag`) : ['etcdctl --endpoints=<each member, one at a time> defrag']),
+    `etcdctl --endpoints=${all} alarm disarm`,
+    `etcdctl --endpoints=${all} alarm list          # expect no output`,
+    `etcdctl --endpoints=${all} endpoint status -w table   # DB SIZE back to kB/MB, ERRORS empty`,
+  ];
+  return {
+    id: 'runbook',
+    title: 'Recovery runbook for this cluster',
+    etcdFlags: [],
+    configYaml: null,
+    commands,
+    rationale:
+      'Compaction alone does not lower the DB size the quota checks; defragment every member (one at a time, it blocks that member), ' +
+      'then disarm: the alarm never clears itself and persists across restarts. If a member is still at the quota, the next write raises it again. ' +
+      (lastRev !== null ? `The revision ${rev} is the newest one in the data; read it again before compacting.` : ''),
+  };
+}

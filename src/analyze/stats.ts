@@ -1,0 +1,76 @@
+// Robust line fits. Theil–Sen: the median of pairwise slopes, with Sen's (1968) distribution-free
+// confidence interval from the rank statistic. Insensitive to the steps bbolt's high-water mark makes
+// and to a few bad samples, unlike least squares.
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface RobustFit {
+  slope: number;
+  intercept: number;
+  /** 95% interval of the slope. */
+  slopeLow: number;
+  slopeHigh: number;
+  n: number;
+}
+
+/** Beyond this many points, fit on an even subsample (the pairwise slopes grow as n²). */
+const MAX_POINTS = 800;
+const Z95 = 1.959964;
+
+export function theilSen(points: readonly Point[]): RobustFit | null {
+  const pts = subsample(points, MAX_POINTS);
+  const n = pts.length;
+  if (n < 2) return null;
+  const slopes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const dx = pts[j]!.x - pts[i]!.x;
+      if (dx !== 0) slopes.push((pts[j]!.y - pts[i]!.y) / dx);
+    }
+  }
+  if (slopes.length === 0) return null;
+  slopes.sort((a, b) => a - b);
+  const slope = median(slopes);
+  const intercept = median(pts.map((p) => p.y - slope * p.x));
+  // Sen's interval: ranks (N ∓ C)/2 with C = z·sqrt(Var S), Var S = n(n−1)(2n+5)/18 (no ties correction).
+  const N = slopes.length;
+  const c = Z95 * Math.sqrt((n * (n - 1) * (2 * n + 5)) / 18);
+  const lo = Math.max(0, Math.floor((N - c) / 2));
+  const hi = Math.min(N - 1, Math.ceil((N + c) / 2));
+  return { slope, intercept, slopeLow: slopes[lo]!, slopeHigh: slopes[hi]!, n };
+}
+
+export function median(sorted: readonly number[]): number {
+  const a = isSorted(sorted) ? sorted : [...sorted].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
+
+function isSorted(a: readonly number[]): boolean {
+  for (let i = 1; i < a.length; i++) if (a[i - 1]! > a[i]!) return false;
+  return true;
+}
+
+function subsample<T>(a: readonly T[], max: number): T[] {
+  if (a.length <= max) return [...a];
+  const out: T[] = [];
+  for (let i = 0; i < max; i++) out.push(a[Math.round((i * (a.length - 1)) / (max - 1))]!);
+  return out;
+}
+
+/** Least-squares slope of y on x over the last window, as Prometheus predict_linear computes it. */
+export function leastSquares(points: readonly Point[]): { slope: number; intercept: number } | null {
+  const n = points.length;
+  if (n < 2) return null;
+  let sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const p of points) {
+    sx += p.x; sy += p.y; sxx += p.x * p.x; sxy += p.x * p.y;
+  }
+  const d = n * sxx - sx * sx;
+  if (d === 0) return null;
+  const slope = (n * sxy - sx * sy) / d;
+  return { slope, intercept: (sy - slope * sx) / n };
+}

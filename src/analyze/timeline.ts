@@ -1,0 +1,81 @@
+// One ordered list across all sources. Repeated failures are counted per minute and member, not
+// listed one by one; the first clean Patroni HA loop after the alarm is disarmed closes the incident.
+import type { TimelineEntry } from './types.js';
+import { detailOf, iso, type EventRow, type Loaded } from './load.js';
+import { humanizeBytes } from '../ingest/sizes.js';
+
+const BURSTY = new Set(['etcd.apply.failed', 'patroni.nospace', 'patroni.dcs-error', 'etcd.apply.slow', 'patroni.leader-race-failed']);
+const SHOWN = new Set([
+  'etcd.alarm.raised', 'etcd.alarm.disarmed', 'etcd.quota.exceeded', 'etcd.compaction.started', 'etcd.compaction.finished',
+  'etcd.compaction.auto', 'etcd.defrag.started', 'etcd.defrag.finished', 'etcd.defrag.failed', 'etcd.leader.changed',
+  'etcd.fdatasync.slow', 'patroni.promoted', 'patroni.demoted', 'patroni.uptime', ...BURSTY,
+]);
+
+export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: number | null): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  const bursts = new Map<string, TimelineEntry>();
+  for (const e of d.events) {
+    if (e.ts_ms === null || !SHOWN.has(e.kind)) continue;
+    if (BURSTY.has(e.kind)) {
+      const minute = Math.floor(e.ts_ms / 60_000);
+      const key = `${e.kind}|${e.member ?? e.path}|${minute}`;
+      const b = bursts.get(key);
+      if (b) {
+        b.count++;
+        b.summary = burstSummary(e, b.count);
+        continue;
+      }
+      const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: burstSummary(e, 1), source: `${e.path}:${e.line}`, count: 1 };
+      bursts.set(key, entry);
+      out.push(entry);
+      continue;
+    }
+    out.push({ at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: summarize(e), source: `${e.path}:${e.line}`, count: 1 });
+  }
+  const after = disarmMs ?? nospaceMs;
+  if (after !== null) {
+    const seen = new Set<string>();
+    for (const e of d.events) {
+      if (e.ts_ms === null || e.ts_ms < after || (e.kind !== 'patroni.ha.leader' && e.kind !== 'patroni.ha.secondary')) continue;
+      const m = e.member ?? e.path;
+      if (seen.has(m)) continue;
+      seen.add(m);
+      out.push({ at: iso(e.ts_ms)!, member: e.member, kind: 'patroni.recovered', summary: `first clean Patroni HA loop after recovery: ${e.message}`, source: `${e.path}:${e.line}`, count: 1 });
+    }
+  }
+  return out.sort((a, b) => a.at.localeCompare(b.at) || a.source.localeCompare(b.source));
+}
+
+function burstSummary(e: EventRow, n: number): string {
+  const what = e.kind === 'etcd.apply.failed' ? 'writes failed at apply'
+    : e.kind === 'patroni.nospace' ? 'Patroni writes failed: database space exceeded'
+    : e.kind === 'patroni.dcs-error' ? 'Patroni DCS errors'
+    : e.kind === 'patroni.leader-race-failed' ? 'Patroni leader race failed'
+    : 'slow applies';
+  const write = e.kind === 'patroni.nospace' ? detailOf(e).write : null;
+  return `${n} × ${what} in this minute${typeof write === 'string' ? ` (first: ${write})` : ''}`;
+}
+
+function summarize(e: EventRow): string {
+  const d = detailOf(e);
+  const size = (k: string): string => (typeof d[k] === 'number' ? humanizeBytes(d[k] as number) : '?');
+  switch (e.kind) {
+    case 'etcd.alarm.raised':
+      return `alarm ${String(d.alarm ?? 'NOSPACE')} raised${d.from ? ` by ${String(d.from)}` : ''}`;
+    case 'etcd.alarm.disarmed':
+      return 'alarm disarmed';
+    case 'etcd.compaction.started':
+      return `compaction to revision ${String(d.revision ?? '?')} started`;
+    case 'etcd.compaction.finished':
+      return `compaction to revision ${String(d.revision ?? '?')} finished${typeof d.tookMs === 'number' ? ` in ${d.tookMs} ms` : ''}`;
+    case 'etcd.defrag.started':
+      return `defragmentation started${typeof d.dbSizeBytes === 'number' ? ` (DB ${size('dbSizeBytes')})` : ''}`;
+    case 'etcd.defrag.finished': {
+      const diff = typeof d.dbSizeDiffBytes === 'number' && typeof d.dbSizeBytes === 'number'
+        ? ` (${humanizeBytes((d.dbSizeBytes as number) - (d.dbSizeDiffBytes as number))} → ${size('dbSizeBytes')})` : '';
+      return `defragmentation finished${diff}`;
+    }
+    default:
+      return e.message.length > 120 ? `${e.message.slice(0, 120)}…` : e.message;
+  }
+}

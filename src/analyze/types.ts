@@ -1,0 +1,130 @@
+// The analysis contract: `analyze --json` prints an AnalysisReport. Bump ANALYSIS_SCHEMA_VERSION on
+// any change a script could notice. Times are ISO-8601 UTC strings; unknowable values are null.
+
+export const ANALYSIS_SCHEMA_VERSION = 1;
+
+/** Where a figure comes from, best first: snapshot > status samples > etcd log > Patroni log > default. */
+export type EvidenceSource =
+  | 'snapshot' | 'snapshot-status' | 'status-samples' | 'etcd-log' | 'patroni-log' | 'transcript' | 'etcdctl-output'
+  | 'option' | 'default';
+
+export interface Evidence {
+  source: EvidenceSource;
+  /** exact: counted from the data itself; sampled: a subset was logged; inferred: derived by a model; assumed. */
+  completeness: 'exact' | 'sampled' | 'inferred' | 'approximate' | 'assumed';
+  /** One sentence a reader can check: which records, how many, over what span. */
+  detail: string;
+}
+
+export interface Incident {
+  nospaceAt: string | null;
+  firstDcsErrorAt: string | null;
+  recoveredAt: string | null;
+  revisionAtNospace: number | null;
+  dbSizeAtNospace: number | null;
+  dbSizeAtNospaceApprox: boolean;
+  members: { member: string; nospaceAt: string }[];
+  evidence: Evidence[];
+}
+
+export interface ChurnKey {
+  key: string;
+  group: string;
+  revisions: number;
+  perHour: number | null;
+  share: number;
+  evidence: Evidence;
+}
+
+export interface ChurnGroup {
+  group: string;
+  /** How the group was formed: a Patroni key name, or the collapsed last segment. */
+  rule: string;
+  keys: number;
+  revisions: number;
+  perHour: number | null;
+  share: number;
+  evidence: Evidence;
+}
+
+export interface Churn {
+  keys: ChurnKey[];
+  groups: ChurnGroup[];
+  /** The group that writes the most, with the evidence that names it. */
+  top: string | null;
+  evidence: Evidence[];
+}
+
+export interface MemberSeries {
+  member: string;
+  samples: number;
+  points: { at: string; dbSizeBytes: number | null; dbSizeInUseBytes: number | null; revision: number | null }[];
+  firstSizeBytes: number | null;
+  lastSizeBytes: number | null;
+}
+
+export interface Growth {
+  revisionsPerHour: number | null;
+  revisionsPerSecond: number | null;
+  bytesPerRevision: number | null;
+  bytesPerHour: number | null;
+  bytesPerHourLow: number | null;
+  bytesPerHourHigh: number | null;
+  method: string | null;
+  members: MemberSeries[];
+  evidence: Evidence[];
+}
+
+export interface Projection {
+  quotaBytes: number;
+  quotaSource: Evidence;
+  lastSizeBytes: number | null;
+  lastSampleAt: string | null;
+  etaAt: string | null;
+  etaLow: string | null;
+  etaHigh: string | null;
+  /** Set when the quota was already reached at the last sample. */
+  reached: boolean;
+  method: string | null;
+  evidence: Evidence[];
+}
+
+export interface TimelineEntry {
+  at: string;
+  member: string | null;
+  kind: string;
+  summary: string;
+  /** Source path and line of the first record behind this entry. */
+  source: string;
+  count: number;
+}
+
+export interface Recommendation {
+  id: string;
+  title: string;
+  etcdFlags: string[];
+  configYaml: string | null;
+  commands: string[];
+  rationale: string;
+}
+
+export interface HindsightAlert {
+  rule: string;
+  expr: string;
+  firstFiredAt: string | null;
+  warningBeforeNospace: string | null;
+  note: string;
+}
+
+export interface AnalysisReport {
+  schemaVersion: number;
+  until: string | null;
+  incident: Incident;
+  churn: Churn;
+  growth: Growth;
+  projection: Projection;
+  timeline: TimelineEntry[];
+  hindsight: HindsightAlert[];
+  recommendations: Recommendation[];
+  assumptions: string[];
+}
