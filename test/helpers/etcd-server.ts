@@ -8,13 +8,16 @@
 //     await etcd.stop();            // SIGTERM the PID we started (SIGKILL after 10 s), then rm -r dataDir
 //   }
 //
+// stopProcess() stops the server but leaves dataDir, to read `${dataDir}/member/snap/db` at rest.
+//
 // Ports come from the kernel (listen on port 0, read the port, close), so parallel test files do
 // not collide; a start that loses the port race is retried with fresh ports. The server writes its
 // log to `logFile` inside the temp dir (keep it with `keepDataDir: true` to inspect it after stop()).
 // Nothing but the child we spawned is ever signalled, and a process 'exit' hook kills it if a test
 // forgets to call stop().
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +34,11 @@ export interface StartEtcdOptions {
   logger?: 'zap' | 'capnslog';
   /** Keep the temp directory (data dir + log) after stop(). */
   keepDataDir?: boolean;
+  /**
+   * Parent of the temp dir (data dir + log). Default: /dev/shm when it exists (tmpfs: fsync is free,
+   * so puts run ~20x faster than on a VM disk), else os.tmpdir(). Pass tmpdir() to test real disk I/O.
+   */
+  parentDir?: string;
   /** How long to wait for /health before giving up (ms). */
   startTimeoutMs?: number;
 }
@@ -45,6 +53,8 @@ export interface EtcdServer {
   logFile: string;
   /** Stop the server by PID and wait for it to exit; removes the temp dir unless keepDataDir. */
   stop(): Promise<void>;
+  /** Stop the server by PID but keep its files (to read member/snap/db at rest); stop() cleans up later. */
+  stopProcess(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -79,7 +89,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
 }
 
 async function startOnce(options: StartEtcdOptions): Promise<EtcdServer> {
-  const baseDir = mkdtempSync(join(tmpdir(), 'etcd-forensics-etcd-'));
+  const baseDir = mkdtempSync(join(options.parentDir ?? defaultParentDir(), 'etcd-forensics-etcd-'));
   const dataDir = join(baseDir, 'data');
   const logFile = join(baseDir, 'etcd.log');
   const clientPort = await freePort();
@@ -107,18 +117,21 @@ async function startOnce(options: StartEtcdOptions): Promise<EtcdServer> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', () => running.delete(child));
 
+  const stopProcess = async (): Promise<void> => {
+    if (!running.has(child)) return;
+    child.kill('SIGTERM'); // signals child.pid, the process we spawned, and nothing else
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
   const server: EtcdServer = {
     endpoint: clientUrl,
     pid: child.pid,
     dataDir,
     logFile,
+    stopProcess,
     stop: async () => {
-      if (running.has(child)) {
-        process.kill(child.pid ?? 0, 'SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopProcess();
       if (options.keepDataDir !== true) rmSync(baseDir, { recursive: true, force: true });
     },
   };
@@ -131,6 +144,15 @@ async function startOnce(options: StartEtcdOptions): Promise<EtcdServer> {
   const tail = readFileSync(logFile, 'utf8').slice(-2000);
   await server.stop();
   throw new Error(`etcd did not become healthy on ${clientUrl}; log tail:\n${tail}`);
+}
+
+function defaultParentDir(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
 }
 
 async function isHealthy(endpoint: string): Promise<boolean> {
@@ -168,16 +190,33 @@ export interface GatewayPut {
   lease?: string;
 }
 
+// node:http with a keep-alive agent: about 3x the puts/s of global fetch against the gateway.
+const gatewayAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+
 /** One v3 JSON gateway call (`POST /v3/<path>`), returning the parsed JSON body. */
-export async function gateway(server: Pick<EtcdServer, 'endpoint'>, path: string, body: unknown): Promise<unknown> {
-  const response = await fetch(`${server.endpoint}/v3/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+export function gateway(server: Pick<EtcdServer, 'endpoint'>, path: string, body: unknown): Promise<unknown> {
+  const url = new URL(`${server.endpoint}/v3/${path}`);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: gatewayAgent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if ((response.statusCode ?? 0) >= 300) reject(new Error(`POST /v3/${path}: HTTP ${response.statusCode} ${text}`));
+          else resolve(JSON.parse(text) as unknown);
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`POST /v3/${path}: HTTP ${response.status} ${text}`);
-  return JSON.parse(text) as unknown;
 }
 
 const b64 = (value: string | Buffer): string => Buffer.from(value).toString('base64');
@@ -208,4 +247,12 @@ export async function grantLease(server: Pick<EtcdServer, 'endpoint'>, ttlSecond
   const body = (await gateway(server, 'lease/grant', { TTL: ttlSeconds })) as { ID?: unknown };
   if (typeof body.ID !== 'string') throw new Error(`lease/grant returned no ID: ${JSON.stringify(body)}`);
   return body.ID;
+}
+
+/** Puts several distinct keys in one txn: one revision, sub-revisions 0..n-1 in the given order. */
+export async function putTxnViaGateway(server: Pick<EtcdServer, 'endpoint'>, puts: readonly GatewayPut[]): Promise<void> {
+  const success = puts.map((put) => ({
+    request_put: { key: b64(put.key), value: b64(put.value), ...(put.lease !== undefined ? { lease: put.lease } : {}) },
+  }));
+  await gateway(server, 'kv/txn', { success });
 }
