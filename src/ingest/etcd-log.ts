@@ -87,11 +87,12 @@ function parseBody(raw: string, body: string, lineNo: number, ctx: ParseContext,
   if (c === 0x7b) return parseZapLine(raw, body, lineNo, ctx, sys, member);
   if (c >= 0x30 && c <= 0x39) {
     const m = CAPNSLOG_RE.exec(body);
-    if (!m) return [issue(lineNo, sys ? 'not an etcd log line' : 'not an etcd log line (no capnslog header)', raw)];
-    const [, y, mo, d, h, mi, s, frac, lvl, pkg, msg] = m;
-    const ms = Math.floor(Number(`0.${frac}`) * 1000 + 1e-6);
-    const time = localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, ms, ctx.tz, 'assumed-zone');
-    return emit(raw, lineNo, { time, member, level: CAPNSLOG_LEVELS[lvl!] ?? null }, msg!, classifyText(msg!, pkg!));
+    if (m) {
+      const [, y, mo, d, h, mi, s, frac, lvl, pkg, msg] = m;
+      const ms = Math.floor(Number(`0.${frac}`) * 1000 + 1e-6);
+      const time = localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, ms, ctx.tz, 'assumed-zone');
+      return emit(raw, lineNo, { time, member, level: CAPNSLOG_LEVELS[lvl!] ?? null }, msg!, classifyText(msg!, pkg!));
+    }
   }
   if (c === 0x72) {
     const m = RAFT_RE.exec(body);
@@ -219,7 +220,13 @@ function str(v: unknown): string | null {
 }
 
 function dur(v: unknown): number | null {
-  return typeof v === 'string' ? parseGoDurationMs(v) : null;
+  return typeof v === 'string' ? durationMs(v) : null;
+}
+
+/** Go duration text → ms, rounded to the nanosecond (`1.602181876s` → 1602.181876, not …75999). */
+function durationMs(text: string): number | null {
+  const v = parseGoDurationMs(text);
+  return v === null ? null : Math.round(v * 1e6) / 1e6;
 }
 
 /** A numeric zap field; a uint64 beyond 2^53 is re-read from the raw text as decimal text. */
@@ -387,12 +394,12 @@ function textApplyFailed(msg: string): Classified {
     const q = readGoQuoted(msg, 24);
     text = q.value;
     const m = APPLY_TAIL_RE.exec(msg.slice(q.end));
-    if (m) { tookMs = parseGoDurationMs(m[2]!); error = m[3]!; }
+    if (m) { tookMs = durationMs(m[2]!); error = m[3]!; }
   } else if (msg.startsWith('failed to apply request,took ')) {
     const r = msg.indexOf(',request ');
     const e = msg.lastIndexOf(',err is ');
     const p = e > r ? msg.lastIndexOf(',resp ', e) : -1;
-    if (r > 0) tookMs = parseGoDurationMs(msg.slice(29, r));
+    if (r > 0) tookMs = durationMs(msg.slice(29, r));
     if (r > 0 && p > r) { text = msg.slice(r + 9, p); error = msg.slice(e + 8); }
   }
   const c = ev('etcd.apply.failed', { error, tookMs });
@@ -411,7 +418,7 @@ function textApplySlow(msg: string): Classified | null {
   if (!m) return null;
   const result = readGoQuoted(`"${m[1]!}"`, 0).value;
   const error = result.startsWith('error:') ? result.slice(6) : null;
-  const tookMs = parseGoDurationMs(m[2]!);
+  const tookMs = durationMs(m[2]!);
   const c = ev('etcd.apply.slow', { error, tookMs, prefix: msg.slice(0, at) });
   c.request = { text: q.value, outcome: 'slow', error, tookMs };
   return c;
@@ -428,6 +435,8 @@ const DISARMED_MEMBER_RE = /memberID:(\d+)/;
 const QUOTA_MAX_RE = /^backend quota (\d+) exceeds maximum recommended quota (\d+)/;
 const FINISHED_COMPACTION_RE = /^finished scheduled compaction at (\d+) \(took ([^)]*)\)/;
 const SYNC_RE = /^sync duration of (\S+), expected less than (\S+)/;
+// `failed to send out heartbeat on time (exceeded the 100ms timeout for 27.990113ms, to 935e65ab14460fee)`:
+// the heartbeat interval first, then by how much it was exceeded (real 3.4.23 line).
 const HEARTBEAT_RE = /exceeded the (\S+) timeout for (\S+), to ([0-9a-f]+)\)/;
 const SNAPSHOT_BYTES_RE = /\[(\d+) bytes\]/;
 
@@ -461,7 +470,7 @@ const TEXT_RULES: Array<[string, TextRule]> = [
   ['resume scheduled compaction at ', (m) => ev('etcd.compaction.started', { revision: intAfter(m, REV_RE), resumed: true })],
   ['finished scheduled compaction at ', (m) => {
     const x = FINISHED_COMPACTION_RE.exec(m);
-    return ev('etcd.compaction.finished', { revision: x ? Number(x[1]) : null, tookMs: x ? parseGoDurationMs(x[2]!) : null });
+    return ev('etcd.compaction.finished', { revision: x ? Number(x[1]) : null, tookMs: x ? durationMs(x[2]!) : null });
   }],
   ['Starting auto-compaction at revision ', textAutoCompaction('started')],
   ['Finished auto-compaction at revision ', textAutoCompaction('completed')],
@@ -471,12 +480,12 @@ const TEXT_RULES: Array<[string, TextRule]> = [
   ['failed to defragment the storage backend', (m) => ev('etcd.defrag.failed', { error: /\((.*)\)$/.exec(m)?.[1] ?? null })],
   ['sync duration of ', (m) => {
     const x = SYNC_RE.exec(m);
-    return ev('etcd.fdatasync.slow', { tookMs: x ? parseGoDurationMs(x[1]!) : null, expectedMs: x ? parseGoDurationMs(x[2]!) : null });
+    return ev('etcd.fdatasync.slow', { tookMs: x ? durationMs(x[1]!) : null, expectedMs: x ? durationMs(x[2]!) : null });
   }],
   ['failed to send out heartbeat on time', (m) => {
     const x = HEARTBEAT_RE.exec(m);
     return ev('etcd.heartbeat.slow', {
-      to: x?.[3] ?? null, heartbeatIntervalMs: x ? parseGoDurationMs(x[2]!) : null, exceededMs: x ? parseGoDurationMs(x[1]!) : null,
+      to: x?.[3] ?? null, heartbeatIntervalMs: x ? durationMs(x[1]!) : null, exceededMs: x ? durationMs(x[2]!) : null,
     });
   }],
   ['sending database snapshot to client', (m) => ev('etcd.snapshot.sent', { phase: 'started', totalBytes: intAfter(m, SNAPSHOT_BYTES_RE) })],
@@ -490,11 +499,15 @@ function classifyText(msg: string, pkg: string | null): Classified {
   const c0 = msg.charCodeAt(0);
   if (c0 === 0x61 && msg.startsWith('alarm ') && !msg.startsWith('alarm disarmed')) {
     const r = textAlarmRaised(msg);
-    if (r) return r;
+    if (r) return withPkg(r, pkg);
   }
   if (c0 === 0x62 && msg.startsWith('backend quota ')) {
     const x = QUOTA_MAX_RE.exec(msg);
-    if (x) return ev('etcd.quota.config', { setting: 'exceeds-maximum', quotaBytes: Number(x[1]), quotaMaximumBytes: Number(x[2]) });
+    if (x) {
+      return withPkg(ev('etcd.quota.config', {
+        setting: 'exceeds-maximum', quotaBytes: Number(x[1]), quotaMaximumBytes: Number(x[2]),
+      }), pkg);
+    }
   }
   for (const [prefix, rule] of TEXT_RULES) if (msg.startsWith(prefix)) return withPkg(rule(msg), pkg);
   if (msg.endsWith(' to execute') && msg.includes(' took too long (')) {
