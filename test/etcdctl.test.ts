@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { createEtcdctlParser, looksLikeEtcdctlOutput } from '../src/ingest/etcdctl.js';
 import type {
-  AlarmRecord, HealthSample, MemberRecord, ParseIssue, ParseOutput, SnapshotStatusRecord, StatusSample,
+  AlarmRecord, HealthSample, MemberRecord, ParseOutput, SnapshotStatusRecord, StatusSample,
 } from '../src/model.js';
 
 const CTX = { tz: null, member: null, referenceMs: Date.UTC(2026, 0, 1) };
@@ -118,6 +118,163 @@ describe('seed transcript (etcd 3.5.1)', () => {
   });
 });
 
+// ---- etcd 3.4.23: the same cluster state printed in every -w format -------------------------------
+
+describe('etcd 3.4.23 captures', { skip: !existsSync(fixture('etcd-3.4/README.md')) }, () => {
+  const parseFile = (name: string) => parseLines(readLines(`etcd-3.4/${name}`));
+  const records = <K extends ParseOutput['kind']>(name: string, kind: K) => {
+    const out = parseFile(name);
+    assert.deepEqual(ofKind(out, 'issue'), [], name);
+    return ofKind(out, kind);
+  };
+  const byEndpoint = <T extends { endpoint: string }>(rows: T[]) =>
+    [...rows].sort((a, b) => a.endpoint.localeCompare(b.endpoint));
+  const TWO_53 = 2n ** 53n;
+
+  it('endpoint status: table, json, simple and fields agree', () => {
+    const [table, json, simple, fields] = (['table', 'json', 'simple', 'fields'] as const)
+      .map((f) => byEndpoint(records(`endpoint-status.${f}.txt`, 'status')));
+    for (const rows of [table, json, simple, fields]) {
+      assert.equal(rows!.length, 2);
+      for (const r of rows!) {
+        assert.equal(r.version, '3.4.23');
+        assert.equal(r.isLearner, false);
+        assert.equal(r.raftTerm, 2);
+        assert.deepEqual(r.alarms, ['NOSPACE']);
+        assert.equal(r.errors.length, 2); // both members raised NOSPACE
+        assert.ok(r.errors.every((e) => /^memberID:\d+ alarm:NOSPACE$/.test(e)), r.errors.join(' | '));
+      }
+    }
+    for (const rows of [json, simple, fields]) {
+      assert.deepEqual(rows!.map((r) => [r.endpoint, r.memberId, r.isLeader]), table!.map((r) => [r.endpoint, r.memberId, r.isLeader]));
+    }
+    // The uint64 ids stay exact: JSON/fields decimals converted to hex equal what the table prints,
+    // and the alarm errors name the same members in decimal.
+    const memberHex = new Set(table!.map((r) => r.memberId));
+    for (const r of [...json!, ...fields!]) {
+      assert.ok(r.clusterId && /^[0-9a-f]{1,16}$/.test(r.clusterId));
+      assert.ok(r.leaderId && memberHex.has(r.leaderId));
+      for (const e of r.errors) assert.ok(memberHex.has(BigInt(/memberID:(\d+)/.exec(e)![1]!).toString(16)), e);
+    }
+    assert.equal(new Set([...json!, ...fields!].map((r) => r.clusterId)).size, 1);
+    assert.ok([...memberHex].some((h) => BigInt(`0x${h}`) > TWO_53), 'no member id above 2^53 to test exactness on');
+    // Exact sizes from json/fields fall within the humanized table value's precision (±0.05 unit below 10).
+    for (const [i, r] of json!.entries()) {
+      const t = table![i]!;
+      assert.equal(r.dbSizeApprox, false);
+      assert.equal(t.dbSizeApprox, true);
+      assert.ok(Math.abs(r.dbSizeBytes! - t.dbSizeBytes!) <= 0.05e6, `${r.dbSizeBytes} vs ${t.dbSizeBytes}`);
+      assert.equal(fields![i]!.dbSizeBytes, r.dbSizeBytes);
+      assert.equal(fields![i]!.revision, r.revision);
+      assert.ok(r.dbSizeInUseBytes! > 0 && r.dbSizeInUseBytes! <= r.dbSizeBytes!);
+      assert.equal(fields![i]!.dbSizeInUseBytes, null); // 3.4 fields print no DBSizeInUse
+      assert.equal(t.revision, null); // tables print no revision
+    }
+  });
+
+  it('endpoint status after recovery: no errors, sizes agree', () => {
+    const table = byEndpoint(records('endpoint-status-recovered.table.txt', 'status'));
+    const json = byEndpoint(records('endpoint-status-recovered.json.txt', 'status'));
+    assert.equal(table.length, 2);
+    for (const [i, r] of json.entries()) {
+      assert.deepEqual([r.errors, r.alarms, table[i]!.errors], [[], [], []]);
+      assert.equal(r.memberId, table[i]!.memberId);
+      // Below 1 MB the table prints whole kB (±0.5 kB); the writer kept running between the two
+      // commands, so the backend may have grown by a page or a few.
+      assert.ok(Math.abs(r.dbSizeBytes! - table[i]!.dbSizeBytes!) <= 500 + 4 * 4096, `${r.dbSizeBytes} vs ${table[i]!.dbSizeBytes}`);
+    }
+  });
+
+  it('endpoint health: four formats, same endpoints, all healthy (3.4 does not check alarms)', () => {
+    const sets = (['table', 'json', 'simple', 'fields'] as const).map((f) => records(`endpoint-health.${f}.txt`, 'health'));
+    for (const rows of sets) {
+      assert.equal(rows.length, 2);
+      assert.ok(rows.every((r) => r.healthy && r.error === null && r.tookMs !== null && r.tookMs > 0));
+      assert.deepEqual(rows.map((r) => r.endpoint).sort(), sets[0]!.map((r) => r.endpoint).sort());
+    }
+  });
+
+  it('snapshot status: decimal hash in json/fields equals the hex in table/simple', () => {
+    const [table, json, simple, fields] = (['table', 'json', 'simple', 'fields'] as const)
+      .map((f) => records(`snapshot-status-nospace.${f}.txt`, 'snapshot-status'));
+    for (const rows of [json, simple, fields]) {
+      assert.equal(rows!.length, 1);
+      assert.deepEqual([rows![0]!.hash, rows![0]!.revision, rows![0]!.totalKeys], [table![0]!.hash, table![0]!.revision, table![0]!.totalKeys]);
+    }
+    assert.equal(json![0]!.totalSizeBytes, fields![0]!.totalSizeBytes);
+    assert.ok(Math.abs(json![0]!.totalSizeBytes - table![0]!.totalSizeBytes) <= 0.05e6);
+    const recovered = records('snapshot-status-recovered.json.txt', 'snapshot-status')[0]!;
+    assert.equal(recovered.hash, records('snapshot-status-recovered.table.txt', 'snapshot-status')[0]!.hash);
+    assert.ok(recovered.totalSizeBytes < json![0]!.totalSizeBytes);
+  });
+
+  it('alarm list: simple and json agree; fields panics in 3.4 and table is unsupported', () => {
+    const simple = records('alarm-list.simple.txt', 'alarm');
+    const json = records('alarm-list.json.txt', 'alarm');
+    assert.equal(simple.length, 2);
+    assert.deepEqual(json.map((a) => [a.memberId, a.alarm]), simple.map((a) => [a.memberId, a.alarm]));
+    assert.ok(simple.every((a) => a.alarm === 'NOSPACE'));
+    assert.ok(simple.some((a) => BigInt(a.memberId) > TWO_53));
+    const members = new Set(records('member-list.table.txt', 'member').map((m) => m.memberId));
+    for (const a of json) assert.ok(members.has(BigInt(a.memberId).toString(16)));
+    const panic = parseFile('alarm-list.fields.txt');
+    assert.deepEqual(panic.map((o) => [o.kind, o.line, o.kind === 'issue' ? o.reason : '']), [['issue', 1, 'etcdctl panicked']]);
+    assert.deepEqual(parseFile('alarm-list.table.txt'), []);
+    assert.deepEqual(records('recovery-07-alarm-disarm.txt', 'alarm').map((a) => a.memberId), simple.map((a) => a.memberId));
+  });
+
+  it('member list: four formats agree', () => {
+    const [table, json, simple, fields] = (['table', 'json', 'simple', 'fields'] as const)
+      .map((f) => records(`member-list.${f}.txt`, 'member'));
+    const view = (rows: MemberRecord[]) => rows.map((m) => [m.memberId, m.status, m.name, m.peerUrls, m.clientUrls, m.isLearner]);
+    assert.equal(table!.length, 2);
+    for (const rows of [json, simple, fields]) assert.deepEqual(view(rows!), view(table!));
+  });
+
+  it('one-liners of other commands are no issues; snapshot save zap lines are skipped', () => {
+    for (const f of ['recovery-02-compact.txt', 'recovery-04-defrag-etcd1.txt', 'recovery-09-put.txt', 'snapshot-save-nospace.txt']) {
+      assert.deepEqual(parseFile(f), [], f);
+    }
+  });
+
+  for (const [file, kind, per] of [
+    ['status-samples.log', 'status', /^\[\{"Endpoint"/],
+    ['status-samples-table.log', 'status', /^\| http/],
+    ['health-samples.log', 'health', /^\[\{"endpoint"/],
+    ['alarm-samples.log', 'alarm', /^memberID:/],
+  ] as const) {
+    it(`${file}: every sample takes the time of the date line before it`, () => {
+      const lines = readLines(`etcd-3.4/${file}`);
+      const out = parseLines(lines);
+      assert.deepEqual(ofKind(out, 'issue'), []);
+      const recs = out.filter((o) => o.kind === kind) as (StatusSample | HealthSample | AlarmRecord)[];
+      const perLine = (l: string) => (l.startsWith('[') ? (l.match(/"(?:Endpoint|endpoint)":/g) ?? []).length : 1);
+      assert.equal(recs.length, lines.filter((l) => per.test(l)).reduce((n, l) => n + perLine(l), 0));
+      assert.ok(recs.length > 0);
+      for (const r of recs) {
+        let m = r.line - 1;
+        while (!/^\d{4}-\d\d-\d\dT/.test(lines[m - 1]!)) m--;
+        assert.deepEqual(r.time, { ms: Date.parse(lines[m - 1]!), offsetMin: 480, basis: 'marker' });
+      }
+    });
+  }
+
+  it('the sampled status shows the alarm coming and going', () => {
+    const recs = ofKind(parseLines(readLines('etcd-3.4/status-samples.log')), 'status');
+    const alarmed = recs.map((r) => r.alarms.includes('NOSPACE'));
+    const first = alarmed.indexOf(true);
+    assert.ok(first > 0 && alarmed.lastIndexOf(true) < alarmed.length - 1);
+    assert.ok(recs[first]!.dbSizeBytes! >= 1_000_000);
+  });
+
+  it('every first line of a capture is recognised by content', () => {
+    for (const f of ['endpoint-status', 'endpoint-health', 'member-list'].flatMap((c) => ['table', 'json', 'simple', 'fields'].map((w) => `${c}.${w}.txt`))
+      .concat(['alarm-list.simple.txt', 'alarm-list.json.txt', 'snapshot-status-nospace.table.txt', 'snapshot-status-nospace.json.txt', 'snapshot-status-nospace.simple.txt', 'snapshot-status-nospace.fields.txt'])) {
+      assert.ok(looksLikeEtcdctlOutput(readLines(`etcd-3.4/${f}`)[0]!), f);
+    }
+  });
+});
+
 // ---- timestamp markers ---------------------------------------------------------------------------
 
 describe('timestamp marker lines', () => {
@@ -185,4 +342,3 @@ describe('never throws', () => {
   });
 });
 
-export type { MemberRecord, ParseIssue, StatusSample };

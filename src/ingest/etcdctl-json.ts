@@ -52,6 +52,8 @@ export function recordsFromJsonText(text: string, line: number): JsonRecord[] | 
     return null;
   }
   if (!isObject(doc)) return null;
+  // 3.4 `snapshot save` logs zap lines to stderr: `{"level":"info","ts":1795476334.581744,…,"msg":"saved",…}`.
+  if ('level' in doc && 'msg' in doc) return [];
   if ('totalKey' in doc || ('hash' in doc && 'totalSize' in doc)) return snapshotFromJson(doc, line);
   if (Array.isArray(doc.members)) return doc.members.filter(isObject).flatMap((m) => memberFromJson(m, line));
   if (Array.isArray(doc.alarms)) return doc.alarms.filter(isObject).flatMap((a) => alarmFromJson(a, line));

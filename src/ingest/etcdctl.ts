@@ -29,6 +29,8 @@ interface JsonState {
 /** Longest JSON document we wait for before calling it truncated (a stray `{` in prose). */
 const MAX_JSON_LINES = 5000;
 // Inside a pretty-printed document every line starts with one of these.
+// A Go panic's trace: `[signal SIGSEGV…`, `goroutine 1 [running]:`, frames and their `\tfile:line`.
+const GO_TRACE = /^(?:$|\[signal |goroutine \d+ |\t|created by |exit status |[\w./*()-]+\(.*\)$)/;
 const JSON_CONTINUATION = /^["{}[\],\-0-9tfn]/;
 
 export function createEtcdctlParser(ctx: ParseContext, opts: EtcdctlParserOptions = {}): StreamParser {
@@ -40,6 +42,7 @@ class EtcdctlParser implements StreamParser {
   private table: TableState | null = null;
   private json: JsonState | null = null;
   private fields: FieldEntry[] = [];
+  private inGoPanic = false;
 
   constructor(private readonly ctx: ParseContext, private readonly tolerant: boolean) {}
 
@@ -66,6 +69,8 @@ class EtcdctlParser implements StreamParser {
 
   private feed(raw: string, lineNo: number, out: ParseOutput[]): void {
     if (this.json) return this.feedJson(raw, lineNo, out);
+    if (this.inGoPanic && GO_TRACE.test(raw)) return;
+    this.inGoPanic = false;
     const line = raw.trim();
     if (this.table) {
       if (this.feedTable(line, lineNo, out)) return;
@@ -105,6 +110,11 @@ class EtcdctlParser implements StreamParser {
     if (simple) {
       for (const r of simple) out.push(r.kind === 'issue' ? issue(lineNo, r.reason, raw) : this.stamp(r));
       return;
+    }
+    if (line.startsWith('panic: ')) {
+      // 3.4 `alarm list -w fields` dereferences a nil header: one issue for the panic and its trace.
+      this.inGoPanic = true;
+      return this.unknown(lineNo, 'etcdctl panicked', raw, out);
     }
     const marker = parseMarkerLine(line, this.ctx);
     if (marker) {
@@ -258,7 +268,7 @@ const DETECT = [
   /^\|\s*\S+:\d+\s*\|\s*(?:true|false)\s*\|/, // a health row
   /^\|\s*[0-9a-f]{1,8}\s*\|\s*\d+\s*\|\s*\d+\s*\|/, // a snapshot status row
   /^\|\s*[0-9a-f]{1,16}\s*\|\s*(?:started|unstarted)\s*\|/, // a member row
-  /^\[\{"Endpoint":/, /^\[\{"endpoint":/, /^\{"header":\{"cluster_id":/, /^\{"hash":\d+,"revision":/,
+  /^\[\{"Endpoint":/, /^\[\{"endpoint":/, /^\{"(?:header|alarms|members)":[{[]/, /^\{"hash":\d+,"revision":/,
   /^"(?:ClusterID|MemberID|Endpoint|Health|Took|Hash|Keys|Size|AlarmType|DBSize|RaftIndex)" : /,
 ];
 
