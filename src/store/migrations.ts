@@ -40,8 +40,8 @@ CREATE TABLE events (
   kind        TEXT NOT NULL,
   message     TEXT NOT NULL,
   raw         TEXT NOT NULL,
-  detail      TEXT,
-  UNIQUE (source_id, line)
+  detail      TEXT
+  CHECK (line >= 0)
 );
 CREATE INDEX events_kind_ts ON events(kind, ts_ms);
 
@@ -61,7 +61,7 @@ CREATE TABLE etcd_requests (
   outcome     TEXT NOT NULL,
   error       TEXT,
   took_ms     REAL,
-  UNIQUE (source_id, line, seq)
+  CHECK (seq >= 0)
 );
 CREATE INDEX etcd_requests_key ON etcd_requests(key);
 
@@ -89,7 +89,7 @@ CREATE TABLE status_samples (
   is_learner         INTEGER,
   errors             TEXT NOT NULL,
   alarms             TEXT NOT NULL,
-  UNIQUE (source_id, line, seq)
+  CHECK (seq >= 0)
 );
 CREATE INDEX status_samples_ts ON status_samples(ts_ms);
 
@@ -105,7 +105,7 @@ CREATE TABLE health_samples (
   healthy     INTEGER NOT NULL,
   took_ms     REAL,
   error       TEXT,
-  UNIQUE (source_id, line, seq)
+  CHECK (seq >= 0)
 );
 
 CREATE TABLE snapshot_status (
@@ -121,7 +121,7 @@ CREATE TABLE snapshot_status (
   total_keys       INTEGER NOT NULL,
   total_size_bytes INTEGER NOT NULL,
   total_size_approx INTEGER NOT NULL,
-  UNIQUE (source_id, line, seq)
+  CHECK (seq >= 0)
 );
 
 CREATE TABLE alarms (
@@ -133,7 +133,7 @@ CREATE TABLE alarms (
   time_basis  TEXT,
   member_id   TEXT NOT NULL,
   alarm       TEXT NOT NULL,
-  UNIQUE (source_id, line, seq)
+  CHECK (seq >= 0)
 );
 
 CREATE TABLE members (
@@ -149,7 +149,7 @@ CREATE TABLE members (
   peer_urls   TEXT NOT NULL,
   client_urls TEXT NOT NULL,
   is_learner  INTEGER,
-  UNIQUE (source_id, line, seq)
+  CHECK (seq >= 0)
 );
 
 CREATE TABLE issues (
