@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { parse, stringify } from 'lossless-json';
 import { createEtcdctlParser, looksLikeEtcdctlOutput } from '../src/ingest/etcdctl.js';
 import type {
   AlarmRecord, HealthSample, MemberRecord, ParseOutput, SnapshotStatusRecord, StatusSample,
@@ -229,6 +230,20 @@ describe('etcd 3.4.23 captures', { skip: !existsSync(fixture('etcd-3.4/README.md
     const view = (rows: MemberRecord[]) => rows.map((m) => [m.memberId, m.status, m.name, m.peerUrls, m.clientUrls, m.isLearner]);
     assert.equal(table!.length, 2);
     for (const rows of [json, simple, fields]) assert.deepEqual(view(rows!), view(table!));
+  });
+
+  it('json piped through a pretty-printer (jq .) and several documents on one line give the same records', () => {
+    const compact = readLines('etcd-3.4/endpoint-status.json.txt');
+    const pretty = stringify(parse(compact[0]!), null, 2)!.split('\n');
+    assert.ok(pretty.length > 20);
+    const strip = (o: ParseOutput) => ({ ...o, line: 0 });
+    assert.deepEqual(parseLines(pretty).map(strip), parseLines(compact).map(strip));
+    assert.equal(ofKind(parseLines([compact[0]! + compact[0]!]), 'status').length, 4);
+    // A document cut short is one issue, and the lines after it are read afresh.
+    const cut = [...pretty.slice(0, 10), ...readLines('etcd-3.4/alarm-list.simple.txt')];
+    const out = parseLines(cut);
+    assert.deepEqual(ofKind(out, 'issue').map((i) => [i.line, i.reason]), [[1, 'truncated JSON']]);
+    assert.equal(ofKind(out, 'alarm').length, 2);
   });
 
   it('one-liners of other commands are no issues; snapshot save zap lines are skipped', () => {

@@ -43,6 +43,8 @@ class EtcdctlParser implements StreamParser {
   private json: JsonState | null = null;
   private fields: FieldEntry[] = [];
   private inGoPanic = false;
+  /** Re-reading the lines of a truncated JSON document: already reported, so no further issues. */
+  private replaying = false;
 
   constructor(private readonly ctx: ParseContext, private readonly tolerant: boolean) {}
 
@@ -100,7 +102,7 @@ class EtcdctlParser implements StreamParser {
       else this.unknown(lineNo, 'table row without a known header', raw, out);
       return;
     }
-    if (line.startsWith('{') || line.startsWith('[')) {
+    if ((line.startsWith('{') || line.startsWith('[')) && !this.replaying) {
       this.json = { scanner: new JsonScanner(), lines: [] };
       return this.feedJson(line, lineNo, out);
     }
@@ -213,13 +215,21 @@ class EtcdctlParser implements StreamParser {
     else for (const r of recs) out.push(this.stamp(r));
   }
 
-  /** The document never closed: report its first line and read the lines after it afresh. */
+  /**
+   * The document never closed: one issue for it, then its other lines are read afresh, quietly and
+   * without starting another document, in case a stray `{` in prose swallowed real output.
+   */
   private abortJson(out: ParseOutput[], next?: string, nextLine?: number): void {
     const j = this.json!;
     this.json = null;
     const first = j.lines[0]!;
     this.unknown(first.line, 'truncated JSON', first.text, out);
-    for (const l of j.lines.slice(1)) this.feed(l.text, l.line, out);
+    this.replaying = true;
+    try {
+      for (const l of j.lines.slice(1)) this.feed(l.text, l.line, out);
+    } finally {
+      this.replaying = false;
+    }
     if (next !== undefined && nextLine !== undefined) this.feed(next, nextLine, out);
   }
 
@@ -253,7 +263,7 @@ class EtcdctlParser implements StreamParser {
   }
 
   private unknown(line: number, reason: string, excerpt: string, out: ParseOutput[]): void {
-    if (!this.tolerant) out.push(issue(line, reason, excerpt));
+    if (!this.tolerant && !this.replaying) out.push(issue(line, reason, excerpt));
   }
 }
 
