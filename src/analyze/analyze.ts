@@ -11,6 +11,7 @@ import { buildTimeline } from './timeline.js';
 import { replayMixinAlerts } from './hindsight.js';
 import { recommend } from './recommend.js';
 import { humanizeBytes } from '../ingest/sizes.js';
+import { readSnapshotStatus } from './snapshot-status.js';
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 ** 3;
 
@@ -48,7 +49,7 @@ export function analyzeStore(db: Db, opts: AnalyzeOptions): AnalysisReport {
   return {
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
     until: iso(opts.untilMs),
-    incident, churn, growth: fits.growth, projection, timeline, hindsight, recommendations, assumptions,
+    incident, snapshots: readSnapshotStatus(d.snapshots), churn, growth: fits.growth, projection, timeline, hindsight, recommendations, assumptions,
   };
 }
 

@@ -12,6 +12,7 @@ export interface StatusRow {
   revision: number | null;
   alarms: string;
   format: string;
+  is_leader: number | null;
   path: string;
   line: number;
 }
@@ -65,7 +66,7 @@ const cutStrict = (col: string, until: number | null): string => (until === null
 export function loadEvidence(db: Db, untilMs: number | null): Loaded {
   const status = db.prepare(`
     SELECT s.ts_ms, s.time_basis, s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
-           s.revision, s.alarms, s.format, src.path, s.line
+           s.revision, s.alarms, s.format, s.is_leader, src.path, s.line
     FROM status_samples s JOIN sources src ON src.id = s.source_id
     WHERE s.ts_ms IS NOT NULL AND ${cutStrict('s.ts_ms', untilMs)}
     ORDER BY s.ts_ms, src.path, s.line, s.seq`).all() as StatusRow[];

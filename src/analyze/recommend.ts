@@ -163,17 +163,21 @@ function patroniFinding(d: Loaded, churn: Churn): Recommendation | null {
 }
 
 function runbook(d: Loaded, incident: Incident): Recommendation {
+  // One endpoint per member (the latest seen), followers first and the leader last.
   const latest = new Map<string, { endpoint: string; leader: boolean }>();
-  for (const s of d.status) latest.set(s.endpoint, { endpoint: s.endpoint, leader: false });
+  for (const s of d.status) latest.set(s.member_id ?? s.endpoint, { endpoint: s.endpoint, leader: s.is_leader === 1 });
+  const members = [...latest.values()].sort((a, b) => Number(a.leader) - Number(b.leader) || a.endpoint.localeCompare(b.endpoint));
   const lastRev = [...d.status].reverse().find((s) => s.revision !== null)?.revision ?? incident.revisionAtNospace;
-  const eps = [...latest.keys()].sort();
+  const eps = members.map((m) => m.endpoint);
   const all = eps.length ? eps.join(',') : '<all endpoints>';
   const rev = lastRev !== null ? String(lastRev) : '$REV';
   const commands = [
     `etcdctl --endpoints=${all} snapshot save backup-before-recovery.db   # run against ONE endpoint: --endpoints=${eps[0] ?? '<one>'}`,
     `REV=$(etcdctl --endpoints=${eps[0] ?? '<one>'} endpoint status -w json | grep -o '"revision":[0-9]*' | grep -o '[0-9]*')   # last seen: ${rev}`,
     `etcdctl --endpoints=${eps[0] ?? '<one>'} compact "$REV"`,
-    ...(eps.length ? eps.map((e) => `etcdctl --endpoints=${e} defrag`) : ['etcdctl --endpoints=<each member, one at a time> defrag']),
+    ...(members.length
+      ? members.map((m) => `etcdctl --endpoints=${m.endpoint} defrag${m.leader ? '   # the leader, last' : ''}`)
+      : ['etcdctl --endpoints=<each member, one at a time> defrag']),
     `etcdctl --endpoints=${all} alarm disarm`,
     `etcdctl --endpoints=${all} alarm list          # expect no output`,
     `etcdctl --endpoints=${all} endpoint status -w table   # DB SIZE back to kB/MB, ERRORS empty`,

@@ -120,6 +120,7 @@ export interface AnalysisReport {
   schemaVersion: number;
   until: string | null;
   incident: Incident;
+  snapshots: import('./snapshot-status.js').SnapshotReading[];
   churn: Churn;
   growth: Growth;
   projection: Projection;

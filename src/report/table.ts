@@ -3,8 +3,8 @@ import Table from 'cli-table3';
 import type { AnalysisReport, Evidence } from '../analyze/types.js';
 import { humanizeBytes } from '../ingest/sizes.js';
 
-export type Section = 'incident' | 'churn' | 'growth' | 'projection' | 'timeline' | 'hindsight' | 'recommendations' | 'assumptions';
-export const ALL_SECTIONS: readonly Section[] = ['incident', 'churn', 'growth', 'projection', 'hindsight', 'timeline', 'recommendations', 'assumptions'];
+export type Section = 'incident' | 'snapshots' | 'churn' | 'growth' | 'projection' | 'timeline' | 'hindsight' | 'recommendations' | 'assumptions';
+export const ALL_SECTIONS: readonly Section[] = ['incident', 'snapshots', 'churn', 'growth', 'projection', 'hindsight', 'timeline', 'recommendations', 'assumptions'];
 
 const table = (head: string[], rows: (string | number | null)[][]): string => {
   const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true });
@@ -30,6 +30,11 @@ const RENDER: Record<Section, (r: AnalysisReport) => string> = {
       ...i.members.map((m) => [`alarm seen by ${m.member}`, m.nospaceAt]),
     ]),
     ev(i.evidence),
+  ].join('\n'),
+  snapshots: ({ snapshots: ss }) => ss.length === 0 ? '' : [
+    'SNAPSHOT STATUS',
+    table(['hash', 'revision', 'total keys', 'total size', 'reading', 'source'], ss.map((s) =>
+      [s.hash, s.revision, s.totalKeys, bytes(s.totalSizeBytes, s.totalSizeApprox), s.interpretation, s.source])),
   ].join('\n'),
   churn: ({ churn: c }) => c.groups.length === 0 ? 'CHURN\n  no key-level evidence in the store' : [
     `CHURN (top group: ${c.top})`,
