@@ -39,6 +39,95 @@ export function keyColumnOf(kind: TableKind): string {
   return kind === 'snapshot' ? 'HASH' : kind === 'member' ? 'ID' : 'ENDPOINT';
 }
 
+// ---- reading a table line by line -------------------------------------------------------------
+
+/** Where a TableReader hands its results; `unknown` is for lines of no known output. */
+export interface TableSink {
+  record(r: RowRecord): void;
+  issue(line: number, reason: string, excerpt: string): void;
+  unknown(line: number, reason: string, excerpt: string): void;
+}
+
+const upper = (cells: string[]) => cells.map((c) => c.toUpperCase());
+
+/**
+ * One table: top border, header, separator, rows, bottom border. It holds a row back until the
+ * next row or border shows whether wrapped continuation rows follow.
+ */
+export class TableReader {
+  private pending: { cells: string[]; line: number } | null = null;
+
+  private constructor(
+    private kind: TableKind | null, // null: another tool's table (patronictl list), skipped
+    private header: string[],
+    private phase: 'header' | 'rows',
+  ) {}
+
+  /** A top border, or a known header pasted without its border; null for anything else. */
+  static open(line: string): TableReader | null {
+    if (isTableBorder(line)) return new TableReader(null, [], 'header');
+    const cells = splitTableRow(line);
+    const kind = cells && tableKindOf(upper(cells));
+    return kind ? new TableReader(kind, upper(cells!), 'rows') : null;
+  }
+
+  /** The reader for the next line (this one, or a new table), or 'not-mine' to close this one. */
+  push(line: string, lineNo: number, sink: TableSink): TableReader | null | 'not-mine' {
+    // patronictl's `+ Cluster: pg_cluster (7146…) ---+----+` belongs to a skipped table.
+    if (isTableBorder(line) || (this.kind === null && line.startsWith('+'))) {
+      if (this.phase === 'rows' && this.pending) return this.close(sink);
+      if (this.header.length > 0) this.phase = 'rows';
+      return this;
+    }
+    const cells = splitTableRow(line);
+    if (!cells) return 'not-mine';
+    if (this.phase === 'header' && this.header.length === 0) {
+      this.header = upper(cells);
+      this.kind = tableKindOf(this.header);
+      if (!this.kind) sink.unknown(lineNo, 'table with no etcdctl header', line);
+      return this;
+    }
+    if (tableKindOf(upper(cells))) {
+      // The next table's header: its top border was taken for this one's bottom border.
+      this.close(sink);
+      return TableReader.open(line);
+    }
+    this.phase = 'rows';
+    if (this.kind) this.pushRow(this.kind, cells, lineNo, line, sink);
+    return this;
+  }
+
+  private pushRow(kind: TableKind, cells: string[], lineNo: number, line: string, sink: TableSink): void {
+    if (cells.length !== this.header.length) {
+      return sink.issue(lineNo, `table row has ${cells.length} cells, header has ${this.header.length}`, line);
+    }
+    // tablewriter wraps cells longer than 30 characters at spaces onto rows whose other cells are
+    // blank: `| | | | | | | | | | alarm:NOSPACE |` continues the row above.
+    if (cells[this.header.indexOf(keyColumnOf(kind))] === '') {
+      if (!this.pending) return sink.issue(lineNo, 'continuation row without a row above', line);
+      this.pending.cells = this.pending.cells.map((c, i) => (cells[i] ? `${c} ${cells[i]}`.trim() : c));
+      return;
+    }
+    this.flush(sink);
+    this.pending = { cells, line: lineNo };
+  }
+
+  private flush(sink: TableSink): void {
+    if (!this.kind || !this.pending) return;
+    const { cells, line } = this.pending;
+    this.pending = null;
+    const rec = recordFromRow(this.kind, new Map(this.header.map((h, i) => [h, cells[i] ?? ''])), line, 'table');
+    if ('problem' in rec) sink.issue(line, rec.problem, `| ${cells.join(' | ')} |`);
+    else sink.record(rec);
+  }
+
+  /** Hands over the row held back; the table is done. */
+  close(sink: TableSink): null {
+    this.flush(sink);
+    return null;
+  }
+}
+
 // ---- cell values -------------------------------------------------------------------------------
 
 export function parseBoolText(text: string): boolean | null {

@@ -2,9 +2,7 @@
 // `alarm list` and `member list`, in any -w format (table, json, simple, fields), with optional
 // timestamp marker lines (`date -Is`, `date`, epoch seconds) that date the samples after them.
 import type { ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser } from '../model.js';
-import {
-  isTableBorder, keyColumnOf, recordFromRow, splitTableRow, tableKindOf, type TableKind,
-} from './etcdctl-table.js';
+import { TableReader, type TableSink } from './etcdctl-table.js';
 import { JsonScanner, recordsFromJsonText } from './etcdctl-json.js';
 import { isFieldsBlockComplete, parseFieldLine, recordsFromFields, type FieldEntry } from './etcdctl-fields.js';
 import { isSimpleOutput, parseMarkerLine, parseSimpleLine } from './etcdctl-simple.js';
@@ -12,13 +10,6 @@ import { isSimpleOutput, parseMarkerLine, parseSimpleLine } from './etcdctl-simp
 export interface EtcdctlParserOptions {
   /** Pasted transcripts mix prose and output: ignore lines that belong to no output. */
   tolerant?: boolean;
-}
-
-interface TableState {
-  kind: TableKind | null; // null: a table of another tool (patronictl list): skipped
-  header: string[];
-  phase: 'header' | 'rows';
-  pending: { cells: string[]; line: number } | null;
 }
 
 interface JsonState {
@@ -39,7 +30,7 @@ export function createEtcdctlParser(ctx: ParseContext, opts: EtcdctlParserOption
 
 class EtcdctlParser implements StreamParser {
   private marker: RecordTime | null = null;
-  private table: TableState | null = null;
+  private table: TableReader | null = null;
   private json: JsonState | null = null;
   private fields: FieldEntry[] = [];
   private inGoPanic = false;
@@ -75,7 +66,11 @@ class EtcdctlParser implements StreamParser {
     this.inGoPanic = false;
     const line = raw.trim();
     if (this.table) {
-      if (this.feedTable(line, lineNo, out)) return;
+      const next = this.table.push(line, lineNo, this.sink(out));
+      if (next !== 'not-mine') {
+        this.table = next;
+        return;
+      }
       this.closeTable(out);
     }
     if (this.fields.length > 0) {
@@ -90,16 +85,10 @@ class EtcdctlParser implements StreamParser {
   /** A line outside any open block. */
   private feedFresh(raw: string, line: string, lineNo: number, out: ParseOutput[]): void {
     if (line === '') return;
-    if (isTableBorder(line)) {
-      this.table = { kind: null, header: [], phase: 'header', pending: null };
-      return;
-    }
-    const cells = splitTableRow(line);
-    if (cells) {
-      // A header pasted without its top border still opens a table.
-      const kind = tableKindOf(cells.map((c) => c.toUpperCase()));
-      if (kind) this.table = { kind, header: cells.map((c) => c.toUpperCase()), phase: 'rows', pending: null };
-      else this.unknown(lineNo, 'table row without a known header', raw, out);
+    if (line.startsWith('|') || line.startsWith('+')) {
+      const opened = TableReader.open(line);
+      if (opened) this.table = opened;
+      else this.unknown(lineNo, line.startsWith('|') ? 'table row without a known header' : 'not etcdctl output', raw, out);
       return;
     }
     if ((line.startsWith('{') || line.startsWith('[')) && !this.replaying) {
@@ -128,61 +117,17 @@ class EtcdctlParser implements StreamParser {
 
   // ---- tables ----------------------------------------------------------------------------------
 
-  /** Returns false when the line does not belong to the open table (which is then closed). */
-  private feedTable(line: string, lineNo: number, out: ParseOutput[]): boolean {
-    const t = this.table!;
-    // patronictl's `+ Cluster: pg_cluster (7146…) ---+----+` belongs to a skipped table.
-    if (isTableBorder(line) || (t.kind === null && line.startsWith('+'))) {
-      if (t.phase === 'rows' && t.pending) this.closeTable(out);
-      else if (t.phase === 'header' && t.header.length > 0) t.phase = 'rows';
-      return true;
-    }
-    const cells = splitTableRow(line);
-    if (!cells) return false;
-    if (t.phase === 'header' && t.header.length === 0) {
-      t.header = cells.map((c) => c.toUpperCase());
-      t.kind = tableKindOf(t.header);
-      if (!t.kind) this.unknown(lineNo, 'table with no etcdctl header', line, out);
-      return true;
-    }
-    const headerKind = tableKindOf(cells.map((c) => c.toUpperCase()));
-    if (headerKind) {
-      // The next table's header, its top border taken for this one's bottom border.
-      this.closeTable(out);
-      this.table = { kind: headerKind, header: cells.map((c) => c.toUpperCase()), phase: 'rows', pending: null };
-      return true;
-    }
-    t.phase = 'rows';
-    if (!t.kind) return true;
-    if (cells.length !== t.header.length) {
-      out.push(issue(lineNo, `table row has ${cells.length} cells, header has ${t.header.length}`, line));
-      return true;
-    }
-    // tablewriter wraps cells longer than 30 characters at spaces onto rows whose other cells are
-    // blank: `| | | | | | | | | | alarm:NOSPACE |` continues the row above.
-    const keyAt = t.header.indexOf(keyColumnOf(t.kind));
-    if (cells[keyAt] === '') {
-      if (!t.pending) out.push(issue(lineNo, 'continuation row without a row above', line));
-      else t.pending.cells = t.pending.cells.map((c, i) => (cells[i] ? `${c} ${cells[i]}`.trim() : c));
-      return true;
-    }
-    this.flushRow(out);
-    t.pending = { cells, line: lineNo };
-    return true;
-  }
-
-  private flushRow(out: ParseOutput[]): void {
-    const t = this.table;
-    if (!t?.kind || !t.pending) return;
-    const { cells, line } = t.pending;
-    t.pending = null;
-    const rec = recordFromRow(t.kind, new Map(t.header.map((h, i) => [h, cells[i] ?? ''])), line, 'table');
-    out.push('problem' in rec ? issue(line, rec.problem, `| ${cells.join(' | ')} |`) : this.stamp(rec));
-  }
-
   private closeTable(out: ParseOutput[]): void {
-    this.flushRow(out);
+    this.table?.close(this.sink(out));
     this.table = null;
+  }
+
+  private sink(out: ParseOutput[]): TableSink {
+    return {
+      record: (r) => out.push(this.stamp(r)),
+      issue: (line, reason, excerpt) => out.push(issue(line, reason, excerpt)),
+      unknown: (line, reason, excerpt) => this.unknown(line, reason, excerpt, out),
+    };
   }
 
   // ---- JSON ------------------------------------------------------------------------------------
