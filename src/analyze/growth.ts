@@ -43,11 +43,16 @@ export function measureGrowth(d: Loaded, incident: Incident): GrowthFits {
     });
     const last = sized[sized.length - 1];
     if (!last) continue;
+    // Project from the current regime: after a defragmentation (a drop of a fifth or more) the
+    // earlier samples describe a different file.
+    const since = lastDrop(sized);
+    const seg = sized.filter((r) => r.ts_ms >= since);
+    const segInUse = inUse.filter((r) => r.ts_ms >= since);
     sizeFits.set(member, {
-      physical: theilSen(sized.map((r) => ({ x: r.ts_ms, y: r.db_size_bytes! }))),
-      inUse: theilSen(inUse.map((r) => ({ x: r.ts_ms, y: r.db_size_in_use_bytes! }))),
+      physical: theilSen(seg.map((r) => ({ x: r.ts_ms, y: r.db_size_bytes! }))),
+      inUse: theilSen(segInUse.map((r) => ({ x: r.ts_ms, y: r.db_size_in_use_bytes! }))),
       last,
-      lastInUse: inUse[inUse.length - 1] ?? null,
+      lastInUse: segInUse[segInUse.length - 1] ?? null,
     });
   }
   const evidence: Evidence[] = [];
@@ -109,6 +114,14 @@ function estimateFromSingleSample(d: Loaded, incident: Incident, members: Member
     bytesPerHour: bpr === null ? empty.bytesPerHour : r1(bpr * rps * 3600),
     method: 'single sample: revision / time since start; size / revision',
   };
+}
+
+function lastDrop(rows: StatusRow[]): number {
+  let since = rows[0]?.ts_ms ?? 0;
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i]!.db_size_bytes! < 0.8 * rows[i - 1]!.db_size_bytes!) since = rows[i]!.ts_ms;
+  }
+  return since;
 }
 
 function pickFastest(fits: (RobustFit | null)[]): RobustFit | null {
