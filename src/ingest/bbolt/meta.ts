@@ -117,12 +117,21 @@ export function readMeta(file: BoltFile): ChosenMeta {
   const first = file.read(0, headerBytes, 'meta page 0');
   const meta0 = parseMetaPage(first, 0);
   const sizes = meta0.valid ? [meta0.meta.pageSize] : FALLBACK_PAGE_SIZES;
-  let meta1: MetaCheck = { valid: false, reason: 'not found' };
+  // Without a valid meta 0 the page size is unknown: look for meta 1 at the usual sizes, and report
+  // the first candidate that at least had the magic (else the one at 4096).
+  let meta1: MetaCheck | null = null;
+  let firstTried: MetaCheck | null = null;
   for (const size of sizes) {
     if (size + headerBytes > file.dataLength) continue;
-    meta1 = parseMetaPage(file.read(size, headerBytes, 'meta page 1'), 1);
-    if (meta1.valid) break;
+    const check = parseMetaPage(file.read(size, headerBytes, 'meta page 1'), 1);
+    firstTried ??= check;
+    if (check.valid) {
+      meta1 = check;
+      break;
+    }
+    if (meta1 === null && !check.reason.startsWith('bad magic')) meta1 = check;
   }
+  meta1 ??= firstTried ?? { valid: false, reason: 'file too short for meta page 1' };
   if (!meta0.valid && !meta1.valid) {
     const magicHint = orderOfMagic(first) === null ? ' (no bbolt magic 0xED0CDAED at byte 16 in either byte order)' : '';
     throw new BoltFormatError(`no valid meta page${magicHint}: meta 0: ${meta0.reason}; meta 1: ${meta1.reason}`, 0, 0);
