@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { createEtcdLogParser, looksLikeEtcdLogLine, parseEtcdLogLine } from '../src/ingest/etcd-log.js';
 import type { EtcdRequest, LogEvent, ParseContext, ParseIssue, ParseOutput } from '../src/model.js';
+import { localTime } from '../src/ingest/time.js';
 
 const FIX = new URL('./fixtures/', import.meta.url);
 const SHANGHAI: ParseContext = { tz: 'Asia/Shanghai', member: null, referenceMs: Date.parse('2026-11-25T00:00:00Z') };
@@ -419,4 +420,16 @@ test('property: arbitrary JSON objects never throw and yield an event or an issu
     const line = wrap ? `Nov 20 16:17:53 h etcd[1]: ${json}` : json;
     checkOutputs(line, parseEtcdLogLine(line, 1, SHANGHAI));
   }), { numRuns: 3000 });
+});
+
+test('property: capnslog local times equal localTime() per line, across DST changes (hour cache)', () => {
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const zones = fc.constantFrom('America/New_York', 'Europe/Berlin', 'Asia/Shanghai', '+05:30', null);
+  const day = fc.constantFrom([2024, 3, 10], [2024, 11, 3], [2024, 3, 31], [2024, 10, 27], [2023, 9, 26]);
+  fc.assert(fc.property(zones, day, fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }),
+    fc.integer({ min: 0, max: 999999 }), (tz, [y, mo, d], h, mi, s, us) => {
+      const line = `${y}-${pad(mo!)}-${pad(d!)} ${pad(h)}:${pad(mi)}:${pad(s)}.${pad(us, 6)} I | etcdserver: x`;
+      const got = (parseEtcdLogLine(line, 1, { tz, member: null, referenceMs: 0 })[0] as LogEvent).time;
+      assert.deepEqual(got, localTime(y!, mo!, d!, h, mi, s, Math.floor(us / 1000), tz, 'assumed-zone'));
+    }), { numRuns: 2000 });
 });

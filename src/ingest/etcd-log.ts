@@ -90,7 +90,7 @@ function parseBody(raw: string, body: string, lineNo: number, ctx: ParseContext,
     if (m) {
       const [, y, mo, d, h, mi, s, frac, lvl, pkg, msg] = m;
       const ms = Math.floor(Number(`0.${frac}`) * 1000 + 1e-6);
-      const time = localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, ms, ctx.tz, 'assumed-zone');
+      const time = wallTime(+y!, +mo!, +d!, +h!, +mi!, +s!, ms, ctx.tz);
       return emit(raw, lineNo, { time, member, level: CAPNSLOG_LEVELS[lvl!] ?? null }, msg!, classifyText(msg!, pkg!));
     }
   }
@@ -98,30 +98,65 @@ function parseBody(raw: string, body: string, lineNo: number, ctx: ParseContext,
     const m = RAFT_RE.exec(body);
     if (m) {
       const [, y, mo, d, h, mi, s, lvl, msg] = m;
-      const time = localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, 0, ctx.tz, 'assumed-zone');
+      const time = wallTime(+y!, +mo!, +d!, +h!, +mi!, +s!, 0, ctx.tz);
       return emit(raw, lineNo, { time, member, level: RAFT_LEVELS[lvl!] ?? null }, msg!, classifyText(msg!, 'raft'));
     }
   }
   const g = c === 0x49 || c === 0x57 || c === 0x45 || c === 0x46 ? GRPC_RE.exec(body) : null;
   if (g) {
     const [, lvl, y, mo, d, h, mi, s, msg] = g;
-    const time = localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, 0, ctx.tz, 'assumed-zone');
+    const time = wallTime(+y!, +mo!, +d!, +h!, +mi!, +s!, 0, ctx.tz);
     return emit(raw, lineNo, { time, member, level: STD_LEVELS[lvl!] ?? null }, msg!, ev('etcd.other', { logger: 'grpc' }));
   }
   const b = c === 0x5b ? BRACKET_RE.exec(body) : null;
   if (b) {
-    const time = sys ? syslogTime(sys, ctx) : null;
+    const time = sys ? prefixTime(sys, ctx) : null;
     return emit(raw, lineNo, { time, member, level: STD_LEVELS[b[1]!] ?? null }, b[2]!, ev('etcd.other'));
   }
   if (sys) {
     // capnslog's journald formatter: a bare message; time, level and package are journal fields that
     // `journalctl` short output does not show. `May 26 06:59:12 host etcd[95994]: failed to apply request "…"`
     if (!ETCD_TAG_RE.test(sys.tag)) return [issue(lineNo, `journald line from ${sys.tag.slice(0, 40)}`, raw)];
-    return emit(raw, lineNo, { time: syslogTime(sys, ctx), member, level: null }, body, classifyText(body, null));
+    return emit(raw, lineNo, { time: prefixTime(sys, ctx), member, level: null }, body, classifyText(body, null));
   }
   const p = parseSyslogPrefix(body);
   if (p) return parseBody(raw, p.rest, lineNo, ctx, p);
   return [issue(lineNo, 'not an etcd log line', raw)];
+}
+
+// Zone conversion (TZDate, Intl underneath) costs far more than the rest of a line, and log lines come in
+// time order, so the UTC instant of the current local hour is kept and minutes/seconds are added to it.
+// Assumes the zone's offset does not change inside an hour (true at every IANA transition on the hour; a
+// 30-minute transition such as Australia/Lord_Howe's would be off by 30 minutes for that half hour).
+let hourTz: string | null = null;
+let hourKey = -1;
+let hourMs: number | null = null;
+
+function wallTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, tz: string | null): RecordTime | null {
+  if (mi > 59 || s > 60) return null;
+  const key = ((y * 13 + mo) * 32 + d) * 24 + h;
+  if (key !== hourKey || tz !== hourTz) {
+    hourTz = tz;
+    hourKey = key;
+    hourMs = localTime(y, mo, d, h, 0, 0, 0, tz, 'assumed-zone')?.ms ?? null;
+  }
+  return hourMs === null ? null : { ms: hourMs + mi * 60_000 + s * 1000 + ms, offsetMin: null, basis: 'assumed-zone' };
+}
+
+// The same for journald prefixes (no year, no zone): syslogTime once per hour of the prefix.
+let prefixCtx: Pick<ParseContext, 'tz' | 'referenceMs'> | null = null;
+let prefixKey = -1;
+let prefixMs: number | null = null;
+
+function prefixTime(p: SyslogPrefix, ctx: ParseContext): RecordTime | null {
+  if (p.minute > 59 || p.second > 60) return null;
+  const key = (p.month * 32 + p.day) * 24 + p.hour;
+  if (key !== prefixKey || prefixCtx === null || ctx.tz !== prefixCtx.tz || ctx.referenceMs !== prefixCtx.referenceMs) {
+    prefixCtx = { tz: ctx.tz, referenceMs: ctx.referenceMs };
+    prefixKey = key;
+    prefixMs = syslogTime({ ...p, minute: 0, second: 0 }, ctx)?.ms ?? null;
+  }
+  return prefixMs === null ? null : { ms: prefixMs + p.minute * 60_000 + p.second * 1000, offsetMin: null, basis: 'assumed-zone-year' };
 }
 
 function parseZapLine(
@@ -130,7 +165,7 @@ function parseZapLine(
   const o = parseJsonObject(body);
   if (o === null) return [issue(lineNo, body.trimEnd().endsWith('}') ? 'invalid JSON' : 'truncated JSON', raw)];
   if (typeof o.level !== 'string' || typeof o.msg !== 'string') return [issue(lineNo, 'JSON without level and msg', raw)];
-  const time = zapTime(o.ts, ctx) ?? (sys ? syslogTime(sys, ctx) : null);
+  const time = zapTime(o.ts, ctx) ?? (sys ? prefixTime(sys, ctx) : null);
   const level = ZAP_LEVELS[o.level] ?? null;
   return emit(raw, lineNo, { time, member, level }, o.msg, classifyZap(o, body));
 }
@@ -169,13 +204,9 @@ function emit(raw: string, lineNo: number, env: Envelope, message: string, c: Cl
 }
 
 function pushRequests(out: ParseOutput[], lineNo: number, env: Envelope, c: Classified, r: NonNullable<Classified['request']>): void {
-  const base = {
-    kind: 'request' as const, line: lineNo, time: env.time, member: env.member,
-    outcome: r.outcome, error: r.error, tookMs: r.tookMs,
-  };
   const d = decodeRequestText(r.text);
   if (d === null) {
-    out.push({ ...base, op: 'other', key: null, rangeEnd: null, valueSize: null, lease: null, inTxn: false });
+    out.push(request(lineNo, env, r, 'other', null, null, null, null, false));
     return;
   }
   c.detail.op = d.op;
@@ -183,15 +214,21 @@ function pushRequests(out: ParseOutput[], lineNo: number, env: Envelope, c: Clas
   if (d.alarm !== null) c.detail.alarm = d.alarm;
   if (d.alarmAction !== null) c.detail.alarmAction = d.alarmAction;
   if (d.op === 'txn' && d.puts.length > 0) {
-    for (const p of d.puts) {
-      out.push({ ...base, op: 'put', key: p.key, rangeEnd: null, valueSize: p.valueSize, lease: p.lease, inTxn: true });
-    }
+    for (const p of d.puts) out.push(request(lineNo, env, r, 'put', p.key, null, p.valueSize, p.lease, true));
     return;
   }
-  const row: EtcdRequest = {
-    ...base, op: d.op, key: d.key, rangeEnd: d.rangeEnd, valueSize: d.valueSize, lease: d.lease, inTxn: false,
+  out.push(request(lineNo, env, r, d.op, d.key, d.rangeEnd, d.valueSize, d.lease, false));
+}
+
+// One literal shape for every row (no spreads): this runs once per failed request, millions of times.
+function request(
+  line: number, env: Envelope, r: NonNullable<Classified['request']>, op: EtcdRequest['op'],
+  key: string | null, rangeEnd: string | null, valueSize: number | null, lease: string | null, inTxn: boolean,
+): EtcdRequest {
+  return {
+    kind: 'request', line, time: env.time, member: env.member, op, key, rangeEnd, valueSize, lease, inTxn,
+    outcome: r.outcome, error: r.error, tookMs: r.tookMs,
   };
-  out.push(row);
 }
 
 function issue(line: number, reason: string, raw: string): ParseIssue {

@@ -52,7 +52,8 @@ export function decodeRequestText(text: string): DecodedRequest | null {
   };
   const header = sub(msg, 'header');
   if (header) out.headerId = str(header, 'ID');
-  const body = msg.find((f) => f.name !== 'header' && typeof f.value !== 'string');
+  let body: Field | undefined;
+  for (const f of msg) if (f.name !== 'header' && typeof f.value !== 'string') { body = f; break; }
   if (!body) {
     // Read-only range / read-only txn requests are logged bare (no header, no `range:<`).
     if (str(msg, 'key') !== null) return fillKeyed(out, 'range', msg);
@@ -117,13 +118,18 @@ function firstKey(m: Message): string | null {
   return null;
 }
 
+function field(m: Message, name: string): Field | undefined {
+  for (let i = 0; i < m.length; i++) if (m[i]!.name === name) return m[i];
+  return undefined;
+}
+
 function sub(m: Message, name: string): Message | null {
-  const f = m.find((x) => x.name === name);
+  const f = field(m, name);
   return f && typeof f.value !== 'string' ? f.value : null;
 }
 
 function str(m: Message, name: string): string | null {
-  const f = m.find((x) => x.name === name);
+  const f = field(m, name);
   return f && typeof f.value === 'string' ? f.value : null;
 }
 
@@ -161,7 +167,7 @@ function readFields(st: { s: string; i: number }, depth: number): Message {
     const colon = s.indexOf(':', st.i);
     if (colon < 0) { st.i = s.length; break; }
     const name = s.slice(st.i, colon);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) { st.i = s.length; break; }
+    if (!isFieldName(name)) { st.i = s.length; break; }
     st.i = colon + 1;
     const v = s.charCodeAt(st.i);
     if (v === 0x3c) { // '<'
@@ -181,6 +187,16 @@ function readFields(st: { s: string; i: number }, depth: number): Message {
   return out;
 }
 
+function isFieldName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const alpha = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+    if (!alpha && !(i > 0 && c >= 0x30 && c <= 0x39)) return false;
+  }
+  return true;
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
 
@@ -191,6 +207,16 @@ const utf8Encoder = new TextEncoder();
  * An unterminated string ends at the end of the text.
  */
 export function readProtoString(s: string, start: number): { value: string; end: number } {
+  // Fast path: most keys have no escapes and are ASCII.
+  const close = s.indexOf('"', start + 1);
+  if (close > 0) {
+    let plain = true;
+    for (let k = start + 1; k < close && plain; k++) {
+      const c = s.charCodeAt(k);
+      plain = c !== 0x5c && c < 0x80;
+    }
+    if (plain) return { value: s.slice(start + 1, close), end: close + 1 };
+  }
   const bytes: number[] = [];
   let i = start + 1;
   let ascii = true;
@@ -235,10 +261,14 @@ export function readGoQuoted(s: string, start: number): { value: string; end: nu
   let out = '';
   let i = start + 1;
   let run = i;
+  let q = -2; // next quote at or after i (-1: none); both searches are kept monotonic, so a line is scanned once
+  let b = -2;
   while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) return { value: out + s.slice(run, i), end: i + 1 };
-    if (c !== 0x5c) { i++; continue; }
+    if (q !== -1 && q < i) q = s.indexOf('"', i);
+    if (b !== -1 && b < i) b = s.indexOf('\\', i);
+    if (q < 0 && b < 0) { i = s.length; break; }
+    if (b < 0 || (q >= 0 && q < b)) return { value: out + s.slice(run, q), end: q + 1 };
+    i = b;
     out += s.slice(run, i);
     const e = s[i + 1];
     i += 2;
