@@ -372,11 +372,13 @@ test('looksLikeEtcdLogLine', () => {
     'Mar 17 17:22:25 host k3s[22301]: {"level":"warn","ts":"2022-03-17T17:22:25.524-0700","msg":"x"}',
     'Nov 20 16:17:53 host etcd[123]: 2026-11-24 07:25:12.946227 W | etcdserver: x',
     'May 26 06:59:12 host etcd[95994]: failed to apply request "x"',
+    '11月 20 16:17:52 postgres-3 etcd[1234]: {"level":"warn","ts":"2023-11-20T16:17:52.663+0800","caller":"etcdserver/util.go:123","msg":"x"}',
   ];
   const no = [
     '2023-09-24 04:30:23 +0800 ERROR: Error communicating with DCS',
     '2023-11-20 16:17:53,123 INFO: no action. I am (postgres-3), a secondary',
     'Nov 20 16:17:53 postgres-3 patroni[11292]: 2023-11-20 16:17:53,123 INFO: no action',
+    '11月 20 16:17:52 postgres-3 patroni[11292]: 2023-11-20 16:17:52,123 INFO: no action',
     '{"a":1}',
     '{"level":"info","msg":"x"}',
     '+-----------+',

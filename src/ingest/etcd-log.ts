@@ -45,7 +45,8 @@ const ZAP_LEVELS: Record<string, Level> = {
 export function looksLikeEtcdLogLine(line: string): boolean {
   const c = line.charCodeAt(0);
   if (c === 0x7b) return looksLikeZap(line);
-  if (c >= 0x30 && c <= 0x39) return CAPNSLOG_RE.test(line);
+  // A digit also starts a Chinese-locale journald prefix (`11月 20 16:17:52 host etcd[1]: …`), so fall through.
+  if (c >= 0x30 && c <= 0x39 && CAPNSLOG_RE.test(line)) return true;
   if (c === 0x72 && RAFT_RE.test(line)) return true;
   const p = parseSyslogPrefix(line);
   if (!p) return false;
