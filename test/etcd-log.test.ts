@@ -270,6 +270,11 @@ test('txn with a put in the success branch (k3s-io/k3s#4787 literal line)', () =
   ]);
 });
 
+test('a txn without puts gives one txn row (constructed from the txn stringer format)', () => {
+  const out = one(String.raw`{"level":"warn","ts":"2023-09-26T15:42:23.663+0800","msg":"failed to apply request","took":"5µs","request":"header:<ID:3 > txn:<compare:<target:MOD key:\"/service/pg/leader\" mod_revision:5 > success:<request_delete_range:<key:\"/service/pg/leader\" >> failure:<>>","response":"","error":"etcdserver: no space"}`);
+  assert.deepEqual(requests(out).map((r) => [r.op, r.key, r.inTxn, r.tookMs]), [['txn', '/service/pg/leader', false, 0.005]]);
+});
+
 test('slow read-only range, zap (etcd-io/etcd#17855 literal) and capnslog (etcd-io/etcd#10174 literal)', () => {
   const z = one(String.raw`{"level":"warn","ts":"2024-04-22T17:18:03.213763+0800","caller":"etcdserver/util.go:170","msg":"apply request took too long","took":"3.000607371s","expected-duration":"100ms","prefix":"read-only range ","request":"key:\"/cs/leader\" range_end:\"/cs/leades\" sort_order:ASCEND sort_target:MOD ","response":"","error":"context deadline exceeded"}`);
   assert.equal((z[0] as LogEvent).event, 'etcd.apply.slow');

@@ -41,6 +41,13 @@ test('txn puts in both branches and in a nested request_txn', () => {
   ]);
 });
 
+test('a txn without puts keeps its first key; a bare read-only txn (3.5 prefix "read-only txn ") is a txn', () => {
+  const d = decodeRequestText('header:<ID:3 > txn:<compare:<target:MOD key:"/service/pg/leader" mod_revision:5 > success:<request_delete_range:<key:"/service/pg/leader" >> failure:<>>');
+  assert.deepEqual([d?.op, d?.key, d?.puts.length], ['txn', '/service/pg/leader', 0]);
+  const bare = decodeRequestText('compare:<> success:<request_range:<key:"/registry/pods" range_end:"/registry/podt" >> failure:<>');
+  assert.deepEqual([bare?.op, bare?.key], ['txn', '/registry/pods']);
+});
+
 test('lease_grant and lease_revoke: hex id → decimal', () => {
   const g = decodeRequestText('header:<ID:9 > lease_grant:<ttl:15-second id:694d7ff3fe0bce0b>');
   assert.equal(g?.op, 'lease_grant');

@@ -59,9 +59,11 @@ export function decodeRequestText(text: string): DecodedRequest | null {
     if (str(msg, 'key') !== null) return fillKeyed(out, 'range', msg);
     return header ? out : null;
   }
-  const m = body.value as Message;
+  // 3.5 logs slow read-only txns bare (`prefix":"read-only txn "`): `compare:<…> success:<request_range:<…>> failure:<>`.
+  const bareTxn = !header && (body.name === 'compare' || body.name === 'success' || body.name === 'failure');
+  const m = bareTxn ? msg : (body.value as Message);
   const op = OPS[body.name] ?? 'other';
-  if (body.name === 'txn') {
+  if (body.name === 'txn' || bareTxn) {
     out.op = 'txn';
     collectTxn(m, out.puts);
     out.key = firstKey(m);
