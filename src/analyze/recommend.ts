@@ -21,7 +21,10 @@ export interface CompactionPlan {
   /** Revisions held just before a compaction: retention plus one compaction interval. */
   retainedRevisions: number;
   retainedBytes: number;
-  /** The physical DB size the plan should keep under (history twice over, plus 1 MiB for live data and bbolt). */
+  /**
+   * The physical DB size the plan should keep under: the history held before a compaction, half as
+   * much again for pages freed but not yet reused, plus 1 MiB for live keys and bbolt's own pages.
+   */
   boundBytes: number;
   revisionRetention: number;
 }
@@ -39,7 +42,7 @@ export function planCompaction(g: Growth, quotaBytes: number): CompactionPlan | 
   const retainedBytes = Math.round(retainedRevisions * b);
   return {
     retention: pick.text, retentionHours: pick.hours, retainedRevisions, retainedBytes,
-    boundBytes: 2 * retainedBytes + 1024 * 1024,
+    boundBytes: Math.round(1.5 * retainedBytes) + 1024 * 1024,
     revisionRetention: Math.max(1000, Math.round(r * pick.hours)),
   };
 }
@@ -57,6 +60,7 @@ export function recommend(d: Loaded, incident: Incident, churn: Churn, growth: G
       etcdFlags: ['--auto-compaction-mode=periodic', `--auto-compaction-retention=${plan.retention}`],
       configYaml: `auto-compaction-mode: periodic\nauto-compaction-retention: "${plan.retention}"`,
       commands: [],
+      predictedMaxDbBytes: plan.boundBytes,
       rationale:
         `Measured ${rate} revisions/h at ${bpr} bytes/revision (${growth.method}). Periodic mode (etcd 3.3.3+, 3.4, 3.5) compacts every ` +
         `min(retention, 1h) to the revision sampled one retention ago, so just before a compaction it holds about retention + one interval ` +

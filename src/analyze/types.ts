@@ -106,6 +106,8 @@ export interface Recommendation {
   configYaml: string | null;
   commands: string[];
   rationale: string;
+  /** For auto-compaction: the physical DB size the plan should keep under, to verify against. */
+  predictedMaxDbBytes?: number;
 }
 
 export interface HindsightAlert {

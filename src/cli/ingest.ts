@@ -75,6 +75,14 @@ function printResult(r: IngestResult): void {
     process.stdout.write(`${r.path}: already ingested (same content as ${r.duplicateOf}); nothing added\n`);
     return;
   }
+  if (r.snapshot) {
+    const sn = r.snapshot;
+    process.stdout.write(`${r.path}: etcd-snapshot, ${sn.revisions} revisions of ${sn.keys} keys, ` +
+      `${sn.dbSize} bytes of which ${sn.freePages * sn.pageSize} in ${sn.freePages} free pages; time: ${r.timeBases.join(', ')}` +
+      `${r.issueCount ? `, ${r.issueCount} problems` : ''}\n`);
+    for (const i of r.issues) process.stderr.write(`  ${r.path}: ${i.reason}\n`);
+    return;
+  }
   const bases = r.timeBases.filter((b) => b !== 'explicit');
   const assumed = bases.length ? `; times assumed: ${bases.join(', ')}` : '';
   process.stdout.write(

@@ -6,10 +6,11 @@ import type { Readable } from 'node:stream';
 import type { Db } from '../store/open.js';
 import { SourceWriter, findSourceBySha, insertSource, finishSource } from '../store/write.js';
 import type { ParseContext, ParseIssue, ParseOutput, RecordTime, SourceKind } from '../model.js';
-import { openLineSource } from './lines.js';
+import { openLineSource, type LineBatch } from './lines.js';
 import { detectTextKind, looksLikeBolt, DETECT_SAMPLE_LINES, type TextKind } from './detect.js';
 import { createParser } from './parsers.js';
 import { InputError } from '../errors.js';
+import { readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
 
 export interface IngestOptions {
   kind: SourceKind | null;
@@ -36,6 +37,8 @@ export interface IngestResult {
   timeBases: string[];
   duplicateOf?: string;
   error?: string;
+  /** For a snapshot/backend file: what was read. */
+  snapshot?: { revisions: number; keys: number; dbSize: number; freePages: number; pageSize: number };
 }
 
 const SHOWN_ISSUES = 5;
@@ -63,28 +66,45 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     sizeBytes = st.size;
     mtimeMs = st.mtimeMs;
     const head = readHead(path, 4096);
-    if (opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(head))) {
-      throw new InputError(`${path}: etcd snapshot/backend files are not ingested by this version yet`);
-    }
+    const bolt = opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(head));
     preSha = await sha256File(path);
     const dup = findSourceBySha(db, preSha);
-    if (dup) return { ...base, status: 'duplicate', duplicateOf: dup.path };
+    if (dup) return { ...base, kind: bolt ? 'etcd-snapshot' : null, status: 'duplicate', duplicateOf: dup.path };
+    if (bolt) {
+      const time: RecordTime = opts.atMs !== null ? { ms: opts.atMs, offsetMin: null, basis: 'at' } : { ms: mtimeMs, offsetMin: null, basis: 'mtime' };
+      const summary = readSnapshotFile(path);
+      const r = storeSnapshot(db, { path, sha256: preSha, member: opts.member, sizeBytes }, summary, time);
+      return {
+        ...base, status: 'ingested', kind: 'etcd-snapshot', records: r.records, issueCount: r.issues.length,
+        issues: r.issues.slice(0, SHOWN_ISSUES), firstMs: time.ms, lastMs: time.ms, timeBases: [time.basis],
+        snapshot: {
+          revisions: summary.keyBucket.revisions, keys: summary.keys.length, dbSize: summary.dbSize,
+          freePages: summary.pages.free, pageSize: summary.file.pageSize,
+        },
+      };
+    }
   } else if (opts.kind === 'etcd-snapshot') {
     throw new InputError('-: a snapshot cannot be read from stdin (it is read by page offset); save it to a file');
   }
 
   const ctx: ParseContext = { tz: opts.tz, member: opts.member, referenceMs: opts.atMs ?? mtimeMs };
   const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path);
-  const iter = src.lines();
+  const batches = src.batches();
 
-  // Sample the first lines for detection, then replay them.
+  // Sample the first lines for detection, then replay them. Whole batches are read; the lines past
+  // the sample are kept in `pending` and parsed after it.
   const sample: { text: string; lineNo: number }[] = [];
+  const pending: LineBatch[] = [];
   let sampledChars = 0;
   while (sample.length < DETECT_SAMPLE_LINES && sampledChars < 512 * 1024) {
-    const n = await iter.next();
+    const n = await batches.next();
     if (n.done) break;
-    sample.push(n.value);
-    sampledChars += n.value.text.length;
+    pending.push(n.value);
+    const { lines, firstLineNo } = n.value;
+    for (let i = 0; i < lines.length && sample.length < DETECT_SAMPLE_LINES && sampledChars < 512 * 1024; i++) {
+      sample.push({ text: lines[i]!, lineNo: firstLineNo + i });
+      sampledChars += lines[i]!.length;
+    }
   }
   let kind: TextKind;
   if (opts.kind !== null) {
@@ -127,16 +147,15 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
       writer.write(o);
     }
   };
-  let sinceProgress = 0;
-  for (const l of sample) store(parser.push(l.text, l.lineNo));
-  for (let n = await iter.next(); !n.done; n = await iter.next()) {
-    store(parser.push(n.value.text, n.value.lineNo));
-    if (opts.onBytes && ++sinceProgress >= 4096) {
-      sinceProgress = 0;
-      opts.onBytes(src.bytesRead());
-    }
-  }
+  const storeBatch = (b: LineBatch): void => {
+    const { lines, firstLineNo } = b;
+    for (let i = 0; i < lines.length; i++) store(parser.push(lines[i]!, firstLineNo + i));
+    opts.onBytes?.(src.bytesRead());
+  };
+  for (const b of pending) storeBatch(b);
+  for (let n = await batches.next(); !n.done; n = await batches.next()) storeBatch(n.value);
   store(parser.end());
+  writer.flush();
   opts.onBytes?.(src.bytesRead());
 
   const sha = src.digest();

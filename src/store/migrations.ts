@@ -161,4 +161,59 @@ CREATE TABLE issues (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'etcd snapshot/backend files read directly (bbolt)',
+    sql: `
+CREATE TABLE snapshot_files (
+  source_id            INTEGER PRIMARY KEY REFERENCES sources(id),
+  ts_ms                INTEGER,
+  time_basis           TEXT,
+  file_size            INTEGER NOT NULL,
+  trailer              TEXT NOT NULL,
+  byte_order           TEXT NOT NULL,
+  page_size            INTEGER NOT NULL,
+  high_water_pages     INTEGER NOT NULL,
+  free_pages           INTEGER NOT NULL,
+  db_size_bytes        INTEGER NOT NULL,
+  db_size_in_use_bytes INTEGER NOT NULL,
+  hash                 TEXT NOT NULL,
+  revision             INTEGER NOT NULL,
+  total_keys           INTEGER NOT NULL,
+  key_revisions        INTEGER NOT NULL,
+  key_puts             INTEGER NOT NULL,
+  key_tombstones       INTEGER NOT NULL,
+  key_bytes            INTEGER NOT NULL,
+  distinct_keys        INTEGER NOT NULL,
+  first_revision       INTEGER,
+  last_revision        INTEGER,
+  consistent_index     TEXT,
+  term                 TEXT,
+  scheduled_compact_rev INTEGER,
+  finished_compact_rev INTEGER,
+  cluster_version      TEXT,
+  buckets              TEXT NOT NULL
+);
+
+CREATE TABLE snapshot_keys (
+  id                  INTEGER PRIMARY KEY,
+  source_id           INTEGER NOT NULL REFERENCES sources(id),
+  key                 TEXT NOT NULL,
+  revisions           INTEGER NOT NULL,
+  puts                INTEGER NOT NULL,
+  tombstones          INTEGER NOT NULL,
+  first_mod_revision  INTEGER NOT NULL,
+  last_mod_revision   INTEGER NOT NULL,
+  create_revision     INTEGER,
+  version             INTEGER,
+  lease               TEXT,
+  deleted             INTEGER NOT NULL,
+  value_size_min      INTEGER,
+  value_size_avg      REAL,
+  value_size_max      INTEGER,
+  bytes_held          INTEGER NOT NULL
+);
+CREATE INDEX snapshot_keys_source ON snapshot_keys(source_id);
+`,
+  },
 ];
