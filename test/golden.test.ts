@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { runCli, tempDir, FIXTURES } from './helpers/cli.js';
 import { assertGolden } from './helpers/golden.js';
 
-const COMMANDS = ['analyze', 'churn', 'growth', 'project', 'timeline', 'recommend'];
+const COMMANDS = ['analyze', 'churn', 'growth', 'project', 'timeline', 'recommend', 'snapshot'];
 const DATASETS: Record<string, string[]> = {
   seed: ['test/fixtures/seed/etcd-no-space-incident.txt'],
   capture34: ['--tz', 'Asia/Shanghai', 'test/fixtures/etcd-3.4/etcd-zap.log', 'test/fixtures/etcd-3.4/etcd-capnslog.log',
     'test/fixtures/etcd-3.4/status-samples.log'],
+  // A snapshot's time is --at (its mtime would differ between clones).
+  snapshot34: ['--tz', 'Asia/Shanghai', '--at', '2026-11-24T07:28:58+08:00', 'test/fixtures/etcd-3.4/snapshot-nospace.db',
+    'test/fixtures/etcd-3.4/status-samples.log', 'test/fixtures/etcd-3.4/etcd-zap.log'],
 };
 
 for (const [name, args] of Object.entries(DATASETS)) {

@@ -40,6 +40,13 @@ function buildProgram(): Command {
     .option('--json', 'JSON output')
     .action(async (sql: string, opts) => (await import('./query.js')).runQuery(sql, opts));
 
+  program.command('snapshot')
+    .description('what ingested snapshot/backend files hold: page accounting, free space, keys by revisions and bytes')
+    .option('--db <file>', 'the store', defaultDbPath())
+    .option('--json', 'JSON output')
+    .option('--top <n>', 'keys to list', '10')
+    .action(async (opts) => (await import('./snapshot.js')).runSnapshot(opts));
+
   const analyses: [string, string][] = [
     ['analyze', 'everything: incident, churn, growth, projection, hindsight alerts, timeline, recommendations'],
     ['churn', 'keys and key groups ranked by revisions written'],

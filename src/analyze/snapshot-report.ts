@@ -1,0 +1,72 @@
+// What an ingested snapshot/backend file says: page accounting, what defragmentation and compaction
+// would each give back, and the keys that hold the revisions and the bytes.
+import type { Db } from '../store/open.js';
+import { humanizeBytes } from '../ingest/sizes.js';
+
+export interface SnapshotKeyRow {
+  key: string;
+  revisions: number;
+  version: number | null;
+  bytesHeld: number;
+  valueSizeAvg: number | null;
+  lease: string | null;
+}
+
+export interface SnapshotReport {
+  path: string;
+  at: string | null;
+  timeBasis: string | null;
+  trailer: string;
+  pageSize: number;
+  highWaterPages: number;
+  freePages: number;
+  dbSizeBytes: number;
+  dbSizeInUseBytes: number;
+  freeShare: number;
+  hash: string;
+  revision: number;
+  totalKeys: number;
+  keyRevisions: number;
+  distinctKeys: number;
+  finishedCompactRevision: number | null;
+  /** Bytes of revision rows that a compaction to the newest revision would delete (all but each key's latest). */
+  compactionFreesBytes: number;
+  findings: string[];
+  topByRevisions: SnapshotKeyRow[];
+  topByBytes: SnapshotKeyRow[];
+  buckets: unknown;
+}
+
+interface FileRow {
+  source_id: number; path: string; ts_ms: number | null; time_basis: string | null; trailer: string; page_size: number;
+  high_water_pages: number; free_pages: number; db_size_bytes: number; db_size_in_use_bytes: number; hash: string;
+  revision: number; total_keys: number; key_revisions: number; distinct_keys: number; finished_compact_rev: number | null; buckets: string;
+}
+
+export function reportSnapshots(db: Db, top = 10): SnapshotReport[] {
+  const files = db.prepare(`SELECT f.*, s.path FROM snapshot_files f JOIN sources s ON s.id = f.source_id ORDER BY f.ts_ms, s.path`).all() as FileRow[];
+  return files.map((f) => {
+    const keys = (order: string) => (db.prepare(`SELECT key, revisions, version, bytes_held AS bytesHeld, value_size_avg AS valueSizeAvg, lease
+      FROM snapshot_keys WHERE source_id = ? ORDER BY ${order}, key LIMIT ?`).all(f.source_id, top) as SnapshotKeyRow[]);
+    // Compaction to the newest revision keeps each key's latest row and drops the rest (and the
+    // latest row too when it is a tombstone).
+    const frees = (db.prepare(`SELECT COALESCE(SUM(CASE WHEN deleted = 1 THEN bytes_held
+      ELSE bytes_held * (revisions - 1) * 1.0 / revisions END), 0) AS b FROM snapshot_keys WHERE source_id = ?`).get(f.source_id) as { b: number }).b;
+    const freeBytes = f.free_pages * f.page_size;
+    const freeShare = f.db_size_bytes > 0 ? freeBytes / f.db_size_bytes : 0;
+    const findings = [
+      `${(freeShare * 100).toFixed(1)}% of this file (${humanizeBytes(freeBytes)} in ${f.free_pages} pages) is free: defragmentation would bring it to about ${humanizeBytes(f.db_size_in_use_bytes)}.`,
+      `Compacting to revision ${f.revision} would free about ${humanizeBytes(Math.round(frees))} of revision rows inside the file (${f.key_revisions} rows for ${f.distinct_keys} keys); the file only shrinks with a defragmentation after it.`,
+    ];
+    if (f.finished_compact_rev) findings.push(`History up to revision ${f.finished_compact_rev} was compacted away before this file was taken; the key versions still count those writes.`);
+    if (f.trailer === 'sha256-mismatch') findings.push('The sha256 trailer does not match: the file changed after `etcdctl snapshot save`.');
+    return {
+      path: f.path, at: f.ts_ms === null ? null : new Date(f.ts_ms).toISOString(), timeBasis: f.time_basis, trailer: f.trailer,
+      pageSize: f.page_size, highWaterPages: f.high_water_pages, freePages: f.free_pages, dbSizeBytes: f.db_size_bytes,
+      dbSizeInUseBytes: f.db_size_in_use_bytes, freeShare: Math.round(freeShare * 10_000) / 10_000, hash: f.hash, revision: f.revision,
+      totalKeys: f.total_keys, keyRevisions: f.key_revisions, distinctKeys: f.distinct_keys, finishedCompactRevision: f.finished_compact_rev,
+      compactionFreesBytes: Math.round(frees), findings, topByRevisions: keys('revisions DESC'), topByBytes: keys('bytes_held DESC'),
+      buckets: JSON.parse(f.buckets) as unknown,
+    };
+  });
+}
