@@ -7,9 +7,20 @@ import { createGunzip } from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
 import { Readable } from 'node:stream';
 
+/** Consecutive lines: lines[i] is line number firstLineNo + i. */
+export interface LineBatch {
+  firstLineNo: number;
+  lines: string[];
+}
+
 export interface LineSource {
   /** Lines without their terminator ('\n' or '\r\n'), numbered from 1. */
   lines(): AsyncGenerator<{ text: string; lineNo: number }>;
+  /**
+   * The same lines, one batch per chunk read (about 1 MiB). The hot path: one await per chunk instead
+   * of one per line (a 1 GB log has ~3.5 million lines), and no wrapper object per line.
+   */
+  batches(): AsyncGenerator<LineBatch>;
   /** sha256 of the raw bytes read so far (complete once lines() is exhausted). */
   digest(): string;
   /** Raw bytes read so far. */
@@ -32,32 +43,43 @@ export function openLineSource(input: string | Readable): LineSource {
       yield buf;
     }
   }
+  // split('\n') is native and fast; the last piece is the partial line carried into the next chunk.
+  async function* batches(): AsyncGenerator<LineBatch> {
+    const decoder = new StringDecoder('utf8');
+    let partial = '';
+    let lineNo = 0;
+    for await (const buf of decompressed(rawChunks())) {
+      const pieces = (partial + decoder.write(buf)).split('\n');
+      partial = pieces.pop() ?? '';
+      if (partial.length > MAX_LINE_CHARS) {
+        pieces.push(partial);
+        partial = '';
+      }
+      if (pieces.length === 0) continue;
+      stripCr(pieces);
+      yield { firstLineNo: lineNo + 1, lines: pieces };
+      lineNo += pieces.length;
+    }
+    partial += decoder.end();
+    if (partial.length > 0) yield { firstLineNo: lineNo + 1, lines: [partial.endsWith('\r') ? partial.slice(0, -1) : partial] };
+  }
   return {
     digest: () => hash.copy().digest('hex'),
     bytesRead: () => bytes,
     async *lines() {
-      const decoder = new StringDecoder('utf8');
-      let partial = '';
-      let lineNo = 0;
-      for await (const buf of decompressed(rawChunks())) {
-        const s = decoder.write(buf);
-        let start = 0;
-        for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', start)) {
-          const line = partial + s.slice(start, nl);
-          partial = '';
-          start = nl + 1;
-          yield { text: line.endsWith('\r') ? line.slice(0, -1) : line, lineNo: ++lineNo };
-        }
-        partial += s.slice(start);
-        if (partial.length > MAX_LINE_CHARS) {
-          yield { text: partial, lineNo: ++lineNo };
-          partial = '';
-        }
+      for await (const b of batches()) {
+        for (let i = 0; i < b.lines.length; i++) yield { text: b.lines[i]!, lineNo: b.firstLineNo + i };
       }
-      partial += decoder.end();
-      if (partial.length > 0) yield { text: partial.endsWith('\r') ? partial.slice(0, -1) : partial, lineNo: ++lineNo };
     },
+    batches,
   };
+}
+
+function stripCr(lines: string[]): void {
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.charCodeAt(l.length - 1) === 0x0d) lines[i] = l.slice(0, -1);
+  }
 }
 
 /** Passes chunks through, or through gunzip when the first bytes are the gzip magic. */
