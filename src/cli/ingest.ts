@@ -7,6 +7,7 @@ import { SOURCE_KINDS, type SourceKind } from '../model.js';
 import { UsageError } from '../errors.js';
 import { isoOrDash } from './format.js';
 import { EXIT } from './exit-codes.js';
+import { createProgress } from './progress.js';
 
 interface IngestCliOptions {
   db: string;
@@ -32,10 +33,11 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
   let failed = false;
   try {
     for (const p of expandPaths(paths)) {
+      const progress = createProgress(p === '-' ? null : fileSize(p), p);
       const r = await ingestInput(db, p, {
         kind: (opts.kind as SourceKind | undefined) ?? null, tz: opts.tz ?? null, member: opts.member ?? null,
-        atMs, strict: opts.strict ?? false,
-      });
+        atMs, strict: opts.strict ?? false, onBytes: progress.update,
+      }).finally(() => progress.stop());
       printResult(r);
       if (r.status === 'failed' || r.issueCount > 0) failed = true;
     }
@@ -43,6 +45,14 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
     db.close();
   }
   if (failed) process.exitCode = EXIT.input;
+}
+
+function fileSize(p: string): number | null {
+  try {
+    return statSync(p).size;
+  } catch {
+    return null;
+  }
 }
 
 /** Directories expand recursively, in name order, so runs are repeatable. */

@@ -64,6 +64,14 @@ function buildProgram(): Command {
       .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
       .action(async (opts) => (await import('./analyze.js')).runAnalysis(name, opts));
   }
+  program.command('report')
+    .description('the whole analysis as a document: Markdown (renders on GitHub) or one self-contained HTML file')
+    .option('--db <file>', 'the store', defaultDbPath())
+    .option('--format <format>', 'md | html', 'md')
+    .option('-o, --output <file>', 'write the report to this file instead of stdout')
+    .option('--until <time>', 'analyse only what was known at this time (ISO-8601), to back-test')
+    .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
+    .action(async (opts) => (await import('./report.js')).runReport(opts));
   return program;
 }
 

@@ -1,0 +1,32 @@
+// report: the whole analysis as a document people read: Markdown (GitHub) or one self-contained HTML file.
+import { writeFileSync } from 'node:fs';
+import { buildReport } from './analyze.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderHtml } from '../report/html.js';
+import { UsageError, InputError } from '../errors.js';
+
+export interface ReportCliOptions {
+  db: string;
+  format?: string;
+  output?: string;
+  until?: string;
+  quota?: string;
+}
+
+const RENDERERS = { md: renderMarkdown, html: renderHtml } as const;
+
+export async function runReport(opts: ReportCliOptions): Promise<void> {
+  const format = opts.format ?? 'md';
+  if (format !== 'md' && format !== 'html') throw new UsageError(`--format ${format}: expected html or md`);
+  const doc = RENDERERS[format](buildReport(opts));
+  if (!opts.output) {
+    process.stdout.write(doc);
+    return;
+  }
+  try {
+    writeFileSync(opts.output, doc);
+  } catch (e) {
+    throw new InputError(`-o ${opts.output}: cannot write the report (${(e as Error).message})`);
+  }
+  process.stderr.write(`wrote ${opts.output} (${format}, ${Buffer.byteLength(doc)} bytes)\n`);
+}
