@@ -6,7 +6,7 @@ import { BoltFormatError } from './errors.js';
 import { interpretSmallBucketRow, emptySmallBuckets, INTERPRETED_BUCKETS, type EtcdSmallBuckets } from './etcd-buckets.js';
 import { openBoltFile, type BoltFileInfo, type OpenBoltOptions } from './open.js';
 import { KeyBucketReader, type EtcdRevision, type KeyAggregate, type KeyBucketTotals } from './key-bucket.js';
-import { BUCKET_LEAF_FLAG, FREELIST_PAGE, pageError, pageKind, type LeafEntry, type Page } from './page.js';
+import { BUCKET_LEAF_FLAG, FREELIST_PAGE, pageError, pageKind, u64be, type LeafEntry, type Page } from './page.js';
 import { PageReader, emptyTreeStats, type TreeStats } from './tree.js';
 
 export interface ReadEtcdBackendOptions extends OpenBoltOptions {
@@ -172,7 +172,7 @@ function rowHandler(state: WalkState, bucket: string, summary: BucketSummary): (
     summary.bytes += end - keyStart;
     if (subBucket) return;
     if (isKey) {
-      if (keyEnd - keyStart >= 8) state.revision = page.buf.readUInt32BE(keyStart) * 0x100000000 + page.buf.readUInt32BE(keyStart + 4);
+      if (keyEnd - keyStart >= 8) state.revision = u64be(page.buf, keyStart);
       const problem = state.keyReader.readRow(entry);
       if (problem !== null) addIssue(state, bucket, page, problem.reason);
     } else if (interpreted) {

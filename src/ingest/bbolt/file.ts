@@ -20,6 +20,8 @@ export interface BoltFile {
   trailer: TrailerStatus;
   /** Read exactly `length` bytes at `offset` within dataLength; throws BoltFormatError when short. */
   read(offset: number, length: number, what: string): Buffer;
+  /** Same, into target[targetOffset, targetOffset+length) (a reused buffer). */
+  readInto(target: Buffer, targetOffset: number, offset: number, length: number, what: string): void;
   close(): void;
 }
 
@@ -37,30 +39,36 @@ export function openFileForRead(path: string, verifyTrailer: boolean): BoltFile 
     const fileSize = fstatSync(fd).size;
     const withTrailer = hasSha256Trailer(fileSize);
     const dataLength = withTrailer ? fileSize - TRAILER_BYTES : fileSize;
-    const read = (offset: number, length: number, what: string): Buffer => readExactly(fd, dataLength, offset, length, what);
+    const read = (offset: number, length: number, what: string): Buffer => {
+      const buffer = Buffer.allocUnsafe(length);
+      readExactlyInto(fd, dataLength, buffer, 0, offset, length, what);
+      return buffer;
+    };
+    const readInto = (target: Buffer, targetOffset: number, offset: number, length: number, what: string): void =>
+      readExactlyInto(fd, dataLength, target, targetOffset, offset, length, what);
     let trailer: TrailerStatus = { kind: 'none' };
     if (withTrailer) trailer = verifyTrailer ? checkTrailer(fd, dataLength) : { kind: 'sha256', verified: false };
-    return { path, fileSize, dataLength, trailer, read, close: () => closeSync(fd) };
+    return { path, fileSize, dataLength, trailer, read, readInto, close: () => closeSync(fd) };
   } catch (error) {
     closeSync(fd);
     throw error;
   }
 }
 
-function readExactly(fd: number, dataLength: number, offset: number, length: number, what: string): Buffer {
-  if (offset < 0 || length < 0 || offset + length > dataLength) {
+function readExactlyInto(
+  fd: number, dataLength: number, target: Buffer, targetOffset: number, offset: number, length: number, what: string,
+): void {
+  if (offset < 0 || length < 0 || offset + length > dataLength || targetOffset + length > target.length) {
     throw new BoltFormatError(
       `${what}: bytes [${offset}, ${offset + length}) are past the end of the data (${dataLength} bytes; file truncated?)`,
     );
   }
-  const buffer = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
-    const n = readSync(fd, buffer, done, length - done, offset + done);
+    const n = readSync(fd, target, targetOffset + done, length - done, offset + done);
     if (n === 0) throw new BoltFormatError(`${what}: unexpected end of file at byte ${offset + done}`);
     done += n;
   }
-  return buffer;
 }
 
 /** Streams sha256 over the image bytes and compares it with the trailer. */
@@ -73,7 +81,9 @@ function checkTrailer(fd: number, dataLength: number): TrailerStatus {
     hash.update(chunk.subarray(0, n));
     offset += n;
   }
-  const expected = readExactly(fd, dataLength + TRAILER_BYTES, dataLength, TRAILER_BYTES, 'sha256 trailer').toString('hex');
+  const trailer = Buffer.alloc(TRAILER_BYTES);
+  readExactlyInto(fd, dataLength + TRAILER_BYTES, trailer, 0, dataLength, TRAILER_BYTES, 'sha256 trailer');
+  const expected = trailer.toString('hex');
   const actual = hash.digest('hex');
   return { kind: 'sha256', verified: true, matches: expected === actual, expected, actual };
 }

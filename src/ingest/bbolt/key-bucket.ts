@@ -2,14 +2,15 @@
 // plus 't' for a tombstone (18 bytes); row value = mvccpb.KeyValue. Rows sort by revision, so the
 // walk is chronological. Example tombstone row from tools/etcd-dump-db/README.md:
 //   key="\x00\x00\x00\x00\x005@x_\x00\x00\x00\x00\x00\x00\x00\tt", value="\n\x153640412599896088633_9"
-import { ProtobufError, decodeKeyValue } from './protobuf.js';
-import type { LeafEntry } from './page.js';
+import { ProtobufError, decodeKeyValue, emptyKeyValue } from './protobuf.js';
+import { KeyTable } from './key-table.js';
+import { u64be, type LeafEntry } from './page.js';
 
 const REV_BYTES = 17;
 const SEPARATOR = 0x5f; // '_'
 const TOMBSTONE = 0x74; // 't'
 
-/** One row of the `key` bucket. Handed to onRevision; `value` is a view valid only during the call. */
+/** One row of the `key` bucket, handed to onRevision. `value` is a view valid only during the call. */
 export interface EtcdRevision {
   main: number;
   sub: number;
@@ -23,9 +24,32 @@ export interface EtcdRevision {
   /** Decimal int64 lease id; null when none. */
   lease: string | null;
   valueSize: number;
-  value: Buffer;
+  /** A view into the page buffer (built on access): copy it to keep it. */
+  readonly value: Buffer;
   /** bbolt row size: revision key bytes + KeyValue bytes. */
   rowBytes: number;
+}
+
+/** EtcdRevision with `value` as a getter, so rows whose value nobody reads cost no Buffer view. */
+class RevisionRow implements EtcdRevision {
+  constructor(
+    readonly main: number,
+    readonly sub: number,
+    readonly tombstone: boolean,
+    readonly key: string,
+    readonly createRevision: number,
+    readonly modRevision: number,
+    readonly version: number,
+    readonly lease: string | null,
+    readonly valueSize: number,
+    readonly rowBytes: number,
+    private readonly page: Buffer,
+    private readonly valueStart: number,
+  ) {}
+
+  get value(): Buffer {
+    return this.page.subarray(this.valueStart, this.valueStart + this.valueSize);
+  }
 }
 
 /** Per etcd key, over the rows still stored. */
@@ -62,8 +86,22 @@ export interface KeyBucketTotals {
   bytes: number;
 }
 
-interface MutableAggregate extends KeyAggregate {
+/** Numbers only while counting (no null ↔ number field changes on the hot path). */
+interface MutableAggregate {
+  key: string;
+  revisions: number;
+  puts: number;
+  tombstones: number;
+  firstModRevision: number;
+  lastModRevision: number;
+  createRevision: number;
+  version: number;
+  lease: string | null;
+  deleted: boolean;
+  valueSizeMin: number;
+  valueSizeMax: number;
   valueSizeSum: number;
+  bytesHeld: number;
 }
 
 export type RowProblem = { reason: string };
@@ -73,7 +111,8 @@ export class KeyBucketReader {
   readonly totals: KeyBucketTotals = {
     revisions: 0, puts: 0, tombstones: 0, firstRevision: null, lastRevision: null, distinctKeys: 0, bytes: 0,
   };
-  private readonly aggregates = new Map<string, MutableAggregate>();
+  private readonly aggregates = new KeyTable<MutableAggregate>();
+  private readonly kv = emptyKeyValue();
 
   constructor(
     private readonly onRevision: ((rev: EtcdRevision) => void) | undefined,
@@ -92,30 +131,27 @@ export class KeyBucketReader {
     if (tombstone && buf[keyStart + REV_BYTES] !== TOMBSTONE) {
       return { reason: `key bucket row ${entry.index} has an 18-byte key not ending in 't'` };
     }
-    const main = buf.readUInt32BE(keyStart) * 0x100000000 + buf.readUInt32BE(keyStart + 4);
-    const sub = buf.readUInt32BE(keyStart + 9) * 0x100000000 + buf.readUInt32BE(keyStart + 13);
-    let kv;
+    const main = u64be(buf, keyStart);
+    const sub = u64be(buf, keyStart + 9);
+    const kv = this.kv;
     try {
-      kv = decodeKeyValue(buf, keyEnd, valueEnd);
+      decodeKeyValue(buf, keyEnd, valueEnd, kv);
     } catch (error) {
       if (error instanceof ProtobufError) return { reason: `key bucket row ${entry.index} (rev ${main}): ${error.message}` };
       throw error;
     }
-    const rev: EtcdRevision = {
-      main, sub, tombstone,
-      key: buf.toString('utf8', kv.keyStart, kv.keyEnd),
-      createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease,
-      valueSize: kv.valueEnd - kv.valueStart,
-      value: buf.subarray(kv.valueStart, kv.valueEnd),
-      rowBytes: valueEnd - keyStart,
-    };
+    const agg = this.collectKeys ? this.aggregates.lookup(buf, kv.keyStart, kv.keyEnd, newAggregate) : null;
+    const rev = new RevisionRow(
+      main, sub, tombstone, agg !== null ? agg.key : buf.toString('utf8', kv.keyStart, kv.keyEnd), kv.createRevision,
+      kv.modRevision, kv.version, kv.lease, kv.valueEnd - kv.valueStart, valueEnd - keyStart, buf, kv.valueStart,
+    );
     this.count(rev);
-    if (this.collectKeys) this.aggregate(rev);
+    if (agg !== null) aggregate(agg, rev);
     this.onRevision?.(rev);
     return null;
   }
 
-  private count(rev: EtcdRevision): void {
+  private count(rev: RevisionRow): void {
     const t = this.totals;
     t.revisions++;
     if (rev.tombstone) t.tombstones++;
@@ -125,43 +161,49 @@ export class KeyBucketReader {
     if (t.lastRevision === null || rev.main > t.lastRevision) t.lastRevision = rev.main;
   }
 
-  private aggregate(rev: EtcdRevision): void {
-    let agg = this.aggregates.get(rev.key);
-    if (agg === undefined) {
-      agg = {
-        key: rev.key, revisions: 0, puts: 0, tombstones: 0, firstModRevision: rev.main, lastModRevision: rev.main,
-        createRevision: null, version: null, lease: null, deleted: false,
-        valueSizeMin: null, valueSizeAvg: null, valueSizeMax: null, valueSizeSum: 0, bytesHeld: 0,
-      };
-      this.aggregates.set(rev.key, agg);
-    }
-    agg.revisions++;
-    agg.bytesHeld += rev.rowBytes;
-    agg.firstModRevision = Math.min(agg.firstModRevision, rev.main);
-    agg.lastModRevision = Math.max(agg.lastModRevision, rev.main);
-    agg.deleted = rev.tombstone;
-    if (rev.tombstone) {
-      agg.tombstones++;
-      return;
-    }
-    agg.puts++;
-    agg.createRevision = rev.createRevision;
-    agg.version = rev.version;
-    agg.lease = rev.lease;
-    agg.valueSizeSum += rev.valueSize;
-    agg.valueSizeMin = agg.valueSizeMin === null ? rev.valueSize : Math.min(agg.valueSizeMin, rev.valueSize);
-    agg.valueSizeMax = agg.valueSizeMax === null ? rev.valueSize : Math.max(agg.valueSizeMax, rev.valueSize);
-  }
-
   /** Aggregates sorted by key (byte order of the UTF-8 text, as etcd sorts keys). */
   keys(): KeyAggregate[] {
     this.totals.distinctKeys = this.collectKeys ? this.aggregates.size : null;
     const rows: { bytes: Buffer; agg: KeyAggregate }[] = [];
-    for (const agg of this.aggregates.values()) {
-      const { valueSizeSum, ...rest } = agg;
-      const out: KeyAggregate = { ...rest, valueSizeAvg: agg.puts > 0 ? valueSizeSum / agg.puts : null };
-      rows.push({ bytes: Buffer.from(agg.key), agg: out });
+    for (const a of this.aggregates.values()) {
+      const hasPut = a.puts > 0;
+      const out: KeyAggregate = {
+        key: a.key, revisions: a.revisions, puts: a.puts, tombstones: a.tombstones,
+        firstModRevision: a.firstModRevision, lastModRevision: a.lastModRevision,
+        createRevision: hasPut ? a.createRevision : null, version: hasPut ? a.version : null, lease: a.lease,
+        deleted: a.deleted, valueSizeMin: hasPut ? a.valueSizeMin : null,
+        valueSizeAvg: hasPut ? a.valueSizeSum / a.puts : null, valueSizeMax: hasPut ? a.valueSizeMax : null,
+        bytesHeld: a.bytesHeld,
+      };
+      rows.push({ bytes: Buffer.from(a.key), agg: out });
     }
     return rows.sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map((row) => row.agg);
   }
+}
+
+function newAggregate(key: string): MutableAggregate {
+  return {
+    key, revisions: 0, puts: 0, tombstones: 0, firstModRevision: Number.MAX_SAFE_INTEGER, lastModRevision: -1,
+    createRevision: -1, version: -1, lease: null, deleted: false,
+    valueSizeMin: Number.MAX_SAFE_INTEGER, valueSizeMax: -1, valueSizeSum: 0, bytesHeld: 0,
+  };
+}
+
+function aggregate(agg: MutableAggregate, rev: RevisionRow): void {
+  agg.revisions++;
+  agg.bytesHeld += rev.rowBytes;
+  if (rev.main < agg.firstModRevision) agg.firstModRevision = rev.main;
+  if (rev.main > agg.lastModRevision) agg.lastModRevision = rev.main;
+  agg.deleted = rev.tombstone;
+  if (rev.tombstone) {
+    agg.tombstones++;
+    return;
+  }
+  agg.puts++;
+  agg.createRevision = rev.createRevision;
+  agg.version = rev.version;
+  agg.lease = rev.lease;
+  agg.valueSizeSum += rev.valueSize;
+  if (rev.valueSize < agg.valueSizeMin) agg.valueSizeMin = rev.valueSize;
+  if (rev.valueSize > agg.valueSizeMax) agg.valueSizeMax = rev.valueSize;
 }

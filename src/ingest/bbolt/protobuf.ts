@@ -94,19 +94,86 @@ export interface DecodedKeyValue {
   lease: string | null;
 }
 
-export function decodeKeyValue(buf: Uint8Array, start: number, end: number): DecodedKeyValue {
+/**
+ * Decodes into `kv` (reused by the caller: one object for millions of rows). The hot path of the
+ * reader, so tags and small varints are decoded inline, without tuples or cursor objects.
+ */
+export function decodeKeyValue(buf: Uint8Array, start: number, end: number, kv: DecodedKeyValue = emptyKeyValue()): DecodedKeyValue {
+  kv.keyStart = kv.keyEnd = kv.valueStart = kv.valueEnd = start;
+  kv.createRevision = kv.modRevision = kv.version = 0;
+  kv.lease = null;
+  let pos = start;
+  while (pos < end) {
+    let tag = buf[pos++]!;
+    if (tag >= 0x80) {
+      const c: ProtoCursor = { buf, pos: pos - 1, end };
+      tag = readVarint(c);
+      pos = c.pos;
+    }
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field >= 2 && field <= 4 && wire === 0) {
+      // Revisions and versions: one to eight bytes, exact below 2^53.
+      let n = 0;
+      let scale = 1;
+      let b: number;
+      do {
+        if (pos >= end || scale > 2 ** 49) return decodeKeyValueSlow(buf, start, end, kv);
+        b = buf[pos++]!;
+        n += (b & 0x7f) * scale;
+        scale *= 128;
+      } while (b >= 0x80);
+      if (field === 2) kv.createRevision = n;
+      else if (field === 3) kv.modRevision = n;
+      else kv.version = n;
+    } else if ((field === 1 || field === 5) && wire === 2) {
+      let length = 0;
+      let scale = 1;
+      let b: number;
+      do {
+        if (pos >= end || scale > 2 ** 28) throw new ProtobufError('bad length varint');
+        b = buf[pos++]!;
+        length += (b & 0x7f) * scale;
+        scale *= 128;
+      } while (b >= 0x80);
+      if (length > end - pos) throw new ProtobufError(`length ${length} runs past the end`);
+      if (field === 1) {
+        kv.keyStart = pos;
+        kv.keyEnd = pos + length;
+      } else {
+        kv.valueStart = pos;
+        kv.valueEnd = pos + length;
+      }
+      pos += length;
+    } else {
+      return decodeKeyValueSlow(buf, start, end, kv);
+    }
+  }
+  return kv;
+}
+
+export function emptyKeyValue(): DecodedKeyValue {
+  return { keyStart: 0, keyEnd: 0, createRevision: 0, modRevision: 0, version: 0, valueStart: 0, valueEnd: 0, lease: null };
+}
+
+/** The general decoder: leases, negative or huge numbers, unknown fields, wrong wire types. */
+function decodeKeyValueSlow(buf: Uint8Array, start: number, end: number, kv: DecodedKeyValue): DecodedKeyValue {
   const c: ProtoCursor = { buf, pos: start, end };
-  const kv: DecodedKeyValue = {
-    keyStart: start, keyEnd: start, createRevision: 0, modRevision: 0, version: 0,
-    valueStart: start, valueEnd: start, lease: null,
-  };
+  kv.keyStart = kv.keyEnd = kv.valueStart = kv.valueEnd = start;
+  kv.createRevision = kv.modRevision = kv.version = 0;
+  kv.lease = null;
   while (c.pos < c.end) {
     const [field, wire] = readTag(c);
     if (field === 1 || field === 5) {
       expectWire(wire, 2, field);
       const [s, e] = readBytesRange(c);
-      if (field === 1) [kv.keyStart, kv.keyEnd] = [s, e];
-      else [kv.valueStart, kv.valueEnd] = [s, e];
+      if (field === 1) {
+        kv.keyStart = s;
+        kv.keyEnd = e;
+      } else {
+        kv.valueStart = s;
+        kv.valueEnd = e;
+      }
     } else if (field >= 2 && field <= 4) {
       expectWire(wire, 0, field);
       const n = readSignedSmall(c);

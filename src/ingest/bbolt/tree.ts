@@ -4,6 +4,7 @@
 // exactly the free pages (bbolt db.freepages(): etcd on Linux does not persist the freelist).
 import type { BoltFile } from './file.js';
 import type { BoltMeta } from './meta.js';
+import { ReadAhead } from './read-ahead.js';
 import { PAGE_HEADER_SIZE } from './meta.js';
 import {
   BRANCH_PAGE, BUCKET_HEADER_SIZE, BUCKET_LEAF_FLAG, LEAF_PAGE, checkElementArray, makePage, pageError,
@@ -44,12 +45,14 @@ export class PageReader {
   readonly reached: Uint8Array;
   private readonly littleEndian: boolean;
   private readonly maxSpan: number;
+  private readonly readAhead: ReadAhead;
 
   constructor(private readonly file: BoltFile, meta: BoltMeta, options: ReaderOptions = {}) {
     this.pageSize = meta.pageSize;
     this.pgid = meta.pgid;
     this.littleEndian = meta.byteOrder === 'little-endian';
     this.maxSpan = options.maxPageSpanBytes ?? 256 * 1024 * 1024;
+    this.readAhead = new ReadAhead(file, meta.pageSize);
     this.reached = new Uint8Array(meta.pgid);
     this.reached[0] = 1;
     this.reached[1] = 1;
@@ -63,8 +66,10 @@ export class PageReader {
     if (from !== null && from.inlineBucket === null && id === from.id) return fail(refer(`points to its own page ${id}`));
     if (this.reached[id] === 1) return fail(refer(`points to page ${id}, which is already reached (cycle or shared page)`));
     const offset = id * this.pageSize;
-    const first = this.file.read(offset, this.pageSize, `page ${id}`);
+    const taken = this.readAhead.take(id);
+    const first = taken?.view ?? this.file.read(offset, this.pageSize, `page ${id}`);
     let page = makePage(first, id, offset, this.littleEndian, null);
+    page.block = taken?.block ?? null;
     const headerId = u64(page, 0);
     if (headerId !== id) throw pageError(page, `header says page ${headerId === Number.MAX_SAFE_INTEGER ? '≥2^53' : headerId}, expected ${id}`);
     if (page.overflow > 0) {
@@ -76,11 +81,24 @@ export class PageReader {
         if (this.reached[p] === 1) throw pageError(page, `overflow page ${p} is already reached by another page`);
       }
       const rest = this.file.read(offset + this.pageSize, span - this.pageSize, `page ${id} overflow`);
+      this.release(page);
       page = makePage(Buffer.concat([first, rest], span), id, offset, this.littleEndian, null);
       this.reached.fill(1, id + 1, last + 1);
     }
     this.reached[id] = 1;
     return page;
+  }
+
+  /** Reads ahead the children of a branch page that are in range and not reached yet. */
+  private prefetch(ids: readonly number[]): void {
+    const wanted = [...new Set(ids)].filter((id) => id >= 2 && id < this.pgid && this.reached[id] === 0);
+    this.readAhead.load(wanted.sort((a, b) => a - b));
+  }
+
+  /** The walker is done with `page`: its read-ahead bytes may be reused. */
+  release(page: Page): void {
+    this.readAhead.release(page.block);
+    page.block = null;
   }
 
   private stub(id: number): Page {
@@ -130,13 +148,14 @@ export class PageReader {
       stats.branchPages++;
       checkElementArray(page);
       if (page.count === 0) throw pageError(page, 'branch page has no elements');
-      for (let i = 0; i < page.count; i++) {
-        const child = readBranchElement(page, i).pgid;
-        this.walkPage(child, page, `branch element ${i}`, walk, level + 1);
-      }
+      const children = Array.from({ length: page.count }, (_, i) => readBranchElement(page, i).pgid);
+      this.release(page);
+      this.prefetch(children);
+      children.forEach((child, i) => this.walkPage(child, page, `branch element ${i}`, walk, level + 1));
     } else if (page.flags === LEAF_PAGE) {
       stats.leafPages++;
       this.visitLeaf(page, walk);
+      this.release(page);
     } else {
       throw pageError(page, `${pageKind(page.flags)} page where a branch or leaf page belongs`);
     }
