@@ -164,7 +164,7 @@ export class KeyBucketReader {
   /** Aggregates sorted by key (byte order of the UTF-8 text, as etcd sorts keys). */
   keys(): KeyAggregate[] {
     this.totals.distinctKeys = this.collectKeys ? this.aggregates.size : null;
-    const rows: { bytes: Buffer; agg: KeyAggregate }[] = [];
+    const rows: KeyAggregate[] = [];
     for (const a of this.aggregates.values()) {
       const hasPut = a.puts > 0;
       const out: KeyAggregate = {
@@ -175,9 +175,9 @@ export class KeyBucketReader {
         valueSizeAvg: hasPut ? a.valueSizeSum / a.puts : null, valueSizeMax: hasPut ? a.valueSizeMax : null,
         bytesHeld: a.bytesHeld,
       };
-      rows.push({ bytes: Buffer.from(a.key), agg: out });
+      rows.push(out);
     }
-    return rows.sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map((row) => row.agg);
+    return rows.sort((a, b) => compareUtf8Order(a.key, b.key));
   }
 }
 
@@ -206,4 +206,25 @@ function aggregate(agg: MutableAggregate, rev: RevisionRow): void {
   agg.valueSizeSum += rev.valueSize;
   if (rev.valueSize < agg.valueSizeMin) agg.valueSizeMin = rev.valueSize;
   if (rev.valueSize > agg.valueSizeMax) agg.valueSizeMax = rev.valueSize;
+}
+
+/**
+ * Orders strings as their UTF-8 bytes sort (etcd's key order) without encoding them: UTF-16 code
+ * unit order agrees with UTF-8 byte order except that surrogates (U+D800–DFFF, i.e. code points
+ * past U+FFFF, 4 UTF-8 bytes) must sort after U+E000–FFFF (3 UTF-8 bytes).
+ */
+export function compareUtf8Order(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return surrogateLast(x) - surrogateLast(y);
+  }
+  return a.length - b.length;
+}
+
+function surrogateLast(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }

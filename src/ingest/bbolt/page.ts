@@ -130,16 +130,10 @@ export function readLeafEntry(page: Page, index: number, entry: LeafEntry): Leaf
   return entry;
 }
 
-export interface BranchElement {
-  key: Buffer;
-  pgid: number;
-}
-
-export function readBranchElement(page: Page, index: number): BranchElement {
+/** The child page id of branch element `index`, after checking that its key lies inside the page. */
+export function readBranchChild(page: Page, index: number): number {
   const elem = PAGE_HEADER_SIZE + index * ELEMENT_SIZE;
-  const pos = u32(page, elem);
-  const ksize = u32(page, elem + 4);
-  const keyStart = elem + pos;
-  if (keyStart + ksize > page.buf.length) throw pageError(page, `branch element ${index} key extends past page end`);
-  return { key: page.buf.subarray(keyStart, keyStart + ksize), pgid: u64(page, elem + 8) };
+  const keyEnd = elem + u32(page, elem) + u32(page, elem + 4);
+  if (keyEnd > page.buf.length) throw pageError(page, `branch element ${index} key extends past page end`);
+  return u64(page, elem + 8);
 }

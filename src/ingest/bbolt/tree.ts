@@ -8,7 +8,7 @@ import { ReadAhead } from './read-ahead.js';
 import { PAGE_HEADER_SIZE } from './meta.js';
 import {
   BRANCH_PAGE, BUCKET_HEADER_SIZE, BUCKET_LEAF_FLAG, LEAF_PAGE, checkElementArray, makePage, pageError,
-  pageKind, readBranchElement, readLeafEntry, u64, type LeafEntry, type Page,
+  pageKind, readBranchChild, readLeafEntry, u64, type LeafEntry, type Page,
 } from './page.js';
 
 /** bbolt splits branch pages at >= 2 keys, so 64 levels cannot be reached below 2^64 pages. */
@@ -60,11 +60,11 @@ export class PageReader {
 
   /** Reads page `id` (with its overflow) that `from` refers to; marks it and its overflow reached. */
   readPage(id: number, from: Page | null, what: string): Page {
-    const refer = (message: string): Error =>
-      from === null ? pageError(this.stub(id), message) : pageError(from, `${what} ${message}`);
-    if (id < 2 || id >= this.pgid) return fail(refer(`points to page ${id}, outside [2, ${this.pgid})`));
-    if (from !== null && from.inlineBucket === null && id === from.id) return fail(refer(`points to its own page ${id}`));
-    if (this.reached[id] === 1) return fail(refer(`points to page ${id}, which is already reached (cycle or shared page)`));
+    if (id < 2 || id >= this.pgid) throw this.referError(id, from, what, `points to page ${id}, outside [2, ${this.pgid})`);
+    if (from !== null && from.inlineBucket === null && id === from.id) throw this.referError(id, from, what, `points to its own page ${id}`);
+    if (this.reached[id] === 1) {
+      throw this.referError(id, from, what, `points to page ${id}, which is already reached (cycle or shared page)`);
+    }
     const offset = id * this.pageSize;
     const taken = this.readAhead.take(id);
     const first = taken?.view ?? this.file.read(offset, this.pageSize, `page ${id}`);
@@ -91,14 +91,24 @@ export class PageReader {
 
   /** Reads ahead the children of a branch page that are in range and not reached yet. */
   private prefetch(ids: readonly number[]): void {
-    const wanted = [...new Set(ids)].filter((id) => id >= 2 && id < this.pgid && this.reached[id] === 0);
-    this.readAhead.load(wanted.sort((a, b) => a - b));
+    // Float64Array: numeric sort without a comparator; children usually arrive sorted already.
+    const sorted = Float64Array.from(ids).sort();
+    const wanted: number[] = [];
+    for (const id of sorted) {
+      if (id >= 2 && id < this.pgid && this.reached[id] === 0 && id !== wanted[wanted.length - 1]) wanted.push(id);
+    }
+    this.readAhead.load(wanted);
   }
 
   /** The walker is done with `page`: its read-ahead bytes may be reused. */
   release(page: Page): void {
     this.readAhead.release(page.block);
     page.block = null;
+  }
+
+  /** An error about a reference to page `id`, named after the page holding the reference. */
+  private referError(id: number, from: Page | null, what: string, message: string): Error {
+    return from === null ? pageError(this.stub(id), message) : pageError(from, `${what} ${message}`);
   }
 
   private stub(id: number): Page {
@@ -148,7 +158,8 @@ export class PageReader {
       stats.branchPages++;
       checkElementArray(page);
       if (page.count === 0) throw pageError(page, 'branch page has no elements');
-      const children = Array.from({ length: page.count }, (_, i) => readBranchElement(page, i).pgid);
+      const children: number[] = [];
+      for (let i = 0; i < page.count; i++) children.push(readBranchChild(page, i));
       this.release(page);
       this.prefetch(children);
       children.forEach((child, i) => this.walkPage(child, page, `branch element ${i}`, walk, level + 1));
@@ -192,8 +203,4 @@ interface Walk {
   onEntry: (entry: LeafEntry) => void;
   bucketDepth: number;
   descend: boolean;
-}
-
-function fail(error: Error): never {
-  throw error;
 }
