@@ -140,7 +140,7 @@ h1{font-size:1.6em;margin:.2em 0}h2{border-bottom:1px solid var(--line);padding-
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.6em 0}
 table{border-collapse:collapse;font-size:.88em;min-width:100%}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-th{background:var(--code)}td{overflow-wrap:anywhere;min-width:6em}
+th{background:var(--code)}td{overflow-wrap:break-word;min-width:4em}
 pre.code{background:var(--code);padding:8px 10px;overflow-x:auto;border:1px solid var(--line);border-radius:4px;font-size:.85em}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .evidence{font-size:.88em;color:var(--muted);margin:.6em 0}.evidence ul{margin:.3em 0;padding-left:1.2em}
