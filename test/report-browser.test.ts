@@ -63,8 +63,11 @@ test('html report of the real capture in Chromium: no errors, no network, one po
   try {
     const db = join(dir, 's.db');
     const ing = runCli(['ingest', '--db', db, '--tz', 'Asia/Shanghai',
-      join(E34, 'etcd-zap.log'), join(E34, 'etcd-capnslog.log'), join(E34, 'status-samples.log')]);
+      join(E34, 'etcd-zap.log'), join(E34, 'etcd-capnslog.log'), join(E34, 'status-samples.log'),
+      join(E34, 'snapshot-status-nospace.table.txt'), join(E34, 'snapshot-status-recovered.table.txt')]);
     assert.equal(ing.code, 0, ing.stderr);
+    const snapshots = (JSON.parse(runCli(['query', '--db', db, '--json', 'SELECT count(*) AS n FROM snapshot_status']).stdout) as { n: number }[])[0]!.n;
+    assert.equal(snapshots, 2);
     const q = runCli(['query', '--db', db, '--json', 'SELECT member_id AS m, count(*) AS n FROM status_samples GROUP BY member_id ORDER BY member_id']);
     assert.equal(q.code, 0, q.stderr);
     const perMember = JSON.parse(q.stdout) as { m: string; n: number }[];
@@ -89,6 +92,11 @@ test('html report of the real capture in Chromium: no errors, no network, one po
       assert.equal(seen.declared, total);
       assert.deepEqual(seen.series, perMember, `${chart}: points per member equal samples per member in the store`);
     }
+    const bars = await o.page.evaluate(() => {
+      const svg = document.querySelector('svg[data-chart="snapshot-pages"]');
+      return svg ? { declared: Number(svg.getAttribute('data-points')), drawn: svg.querySelectorAll('rect[data-point]').length } : null;
+    });
+    assert.deepEqual(bars, { declared: snapshots, drawn: snapshots }, 'one bar per snapshot status reading');
     const sizeChart = await o.page.evaluate(() => {
       const svg = document.querySelector('svg[data-chart="db-size"]')!;
       const ticks = [...svg.querySelectorAll('text.tick')].map((t) => t.textContent);
@@ -116,7 +124,8 @@ test('html report of the real capture in Chromium: no errors, no network, one po
     assert.ok(isPng(join(SHOTS, 'capture-phone.png')));
     // Printed: the charts stay, and Chromium makes a PDF of it.
     await phone.page.emulateMedia({ media: 'print' });
-    assert.equal(await phone.page.locator('svg[data-chart]').count(), 2);
+    assert.equal(await phone.page.locator('svg[data-chart]').count(), 3);
+    assert.ok(await phone.page.locator('svg[data-chart="db-size"]').isVisible());
     const pdf = await o.page.pdf({ format: 'A4' });
     assert.ok(pdf.subarray(0, 5).toString() === '%PDF-' && pdf.length > 10_000, 'a printed PDF');
     await o.page.context().close();

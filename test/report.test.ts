@@ -10,6 +10,7 @@ import { runCli, tempDir, FIXTURES, BIN, ROOT } from './helpers/cli.js';
 import type { AnalysisReport } from '../src/analyze/types.js';
 import { renderMarkdown, text } from '../src/report/markdown.js';
 import { renderHtml } from '../src/report/html.js';
+import { escapeHtml } from '../src/report/svg-chart.js';
 
 const E34 = join(FIXTURES, 'etcd-3.4');
 const CAPTURE = [join(E34, 'etcd-zap.log'), join(E34, 'etcd-capnslog.log'), join(E34, 'status-samples.log')];
@@ -169,4 +170,18 @@ test('ingest: a progress bar on stderr only when stderr is a terminal', () => {
   } finally {
     cleanup();
   }
+});
+
+test('html: without status samples the revisions chart shows revisions per hour by key group', () => {
+  withCapture((db) => {
+    const r = analyze(db);
+    r.growth.members = [];
+    const html = renderHtml(r);
+    assert.ok(!html.includes('data-chart="db-size"'));
+    const groups = r.churn.groups.filter((g) => g.perHour !== null).length;
+    assert.ok(groups > 0);
+    assert.ok(html.includes(`<svg data-chart="revisions" data-points="${groups}"`));
+    assert.equal(html.match(/<rect data-point/g)?.length, groups);
+    for (const g of r.churn.groups) assert.ok(html.includes(escapeHtml(g.group)));
+  });
 });
