@@ -25,7 +25,8 @@ export interface LineChartSpec {
 const W = 720;
 const H = 320;
 const M = { top: 16, right: 16, bottom: 40, left: 76 };
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+// No red: red is the quota line.
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#17becf', '#8c564b', '#e377c2', '#7f7f7f'];
 const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800]
   .map((s) => s * 1000);
 
@@ -50,7 +51,8 @@ function valueTicks(max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
   const out: number[] = [];
-  for (let v = 0; v <= max + step / 1e6; v += step) out.push(v);
+  const top = Math.ceil(max / step - 1e-9) * step; // the top tick is at or above the largest value
+  for (let i = 0; i * step <= top + step / 1e6; i++) out.push(i * step);
   return out;
 }
 
