@@ -83,7 +83,7 @@ test('html report of the real capture in Chromium: no errors, no network, one po
         if (!svg) return null;
         return {
           declared: Number(svg.getAttribute('data-points')), drawn: svg.querySelectorAll('circle[data-point]').length,
-          series: [...svg.querySelectorAll('g[data-series]')].map((g) => ({ m: g.getAttribute('data-series'), n: g.querySelectorAll('circle[data-point]').length }))
+          series: Array.from(svg.querySelectorAll('g[data-series]')).map((g) => ({ m: g.getAttribute('data-series'), n: g.querySelectorAll('circle[data-point]').length }))
             .sort((a, b) => String(a.m).localeCompare(String(b.m))),
         };
       }, chart);
@@ -99,7 +99,7 @@ test('html report of the real capture in Chromium: no errors, no network, one po
     assert.deepEqual(bars, { declared: snapshots, drawn: snapshots }, 'one bar per snapshot status reading');
     const sizeChart = await o.page.evaluate(() => {
       const svg = document.querySelector('svg[data-chart="db-size"]')!;
-      const ticks = [...svg.querySelectorAll('text.tick')].map((t) => t.textContent);
+      const ticks = Array.from(svg.querySelectorAll('text.tick')).map((t) => t.textContent);
       return { quota: svg.querySelectorAll('line.quota').length, band: svg.querySelectorAll('polygon.band').length, proj: svg.querySelectorAll('line.proj').length, ticks };
     });
     assert.equal(sizeChart.quota, 1, 'the quota line');
