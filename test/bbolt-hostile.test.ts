@@ -3,12 +3,13 @@
 // exception type, never a hang. First hand-made damage at known structures, then fast-check.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { BoltFormatError, readEtcdBackend, type EtcdBackendSummary } from '../src/ingest/bbolt/index.js';
 import { fnv1a64 } from '../src/ingest/bbolt/meta.js';
+import { sha256OfRange, startSha256 } from '../src/ingest/bbolt/trailer.js';
 import { etcdctl, grantLease, putTxnViaGateway, putViaGateway, startEtcd } from './helpers/etcd-server.js';
 
 let dir: string;
@@ -228,6 +229,18 @@ describe('hand-made damage to a real snapshot', () => {
     assert.match(read.issues[0]?.reason ?? '', /key bucket row 0 \(rev \d+\): field number 0/);
     assert.equal(read.keyBucket.revisions, baseline.keyBucket.revisions - 1);
     assert.equal(read.snapshotStatus.totalKey, baseline.snapshotStatus.totalKey, 'TOTAL KEYS still counts the row');
+  });
+
+  test('the background (worker thread) sha256 equals the trailer', () => {
+    const path = writeVariant(Buffer.from(original));
+    const fd = openSync(path, 'r');
+    try {
+      const pending = startSha256(path, fd, original.length - 32, 0);
+      assert.equal(pending.join(), original.subarray(original.length - 32).toString('hex'));
+      assert.equal(pending.join(), sha256OfRange(fd, original.length - 32), 'join() is idempotent and agrees');
+    } finally {
+      closeSync(fd);
+    }
   });
 
   test('a big-endian (s390x) copy of the same file reads the same', () => {

@@ -4,7 +4,7 @@
 import { updateCrc32c } from './crc32c.js';
 import { BoltFormatError } from './errors.js';
 import { interpretSmallBucketRow, emptySmallBuckets, INTERPRETED_BUCKETS, type EtcdSmallBuckets } from './etcd-buckets.js';
-import { openBoltFile, type BoltFileInfo, type OpenBoltOptions } from './open.js';
+import { openBoltImage, type BoltFileInfo, type OpenBoltOptions } from './open.js';
 import { KeyBucketReader, type EtcdRevision, type KeyAggregate, type KeyBucketTotals } from './key-bucket.js';
 import { BUCKET_LEAF_FLAG, FREELIST_PAGE, pageError, pageKind, u64be, type LeafEntry, type Page } from './page.js';
 import { PageReader, emptyTreeStats, type TreeStats } from './tree.js';
@@ -85,9 +85,11 @@ export interface EtcdBackendSummary extends EtcdSmallBuckets {
 const MAX_ISSUES = 100;
 
 export function readEtcdBackend(path: string, options: ReadEtcdBackendOptions = {}): EtcdBackendSummary {
-  const opened = openBoltFile(path, options);
+  const opened = openBoltImage(path, options);
   try {
-    return readOpened(opened.info, options, new PageReader(opened.file, opened.meta, options));
+    const summary = readOpened(opened.info, options, new PageReader(opened.file, opened.meta, options));
+    summary.file.trailer = opened.file.trailerStatus();
+    return summary;
   } finally {
     opened.file.close();
   }

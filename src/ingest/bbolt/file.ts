@@ -2,8 +2,8 @@
 // fs.readSync, one (overflow-extended) page at a time, so memory does not grow with the file.
 // This is the one place in the reader that touches fs; bbolt is a page graph, not a stream.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { BoltFormatError } from './errors.js';
+import { startSha256, type PendingSha256 } from './trailer.js';
 
 /** `etcdctl snapshot save` appends sha256(db bytes); a raw member/snap/db has no trailer. */
 export type TrailerStatus =
@@ -17,7 +17,8 @@ export interface BoltFile {
   fileSize: number;
   /** Bytes that belong to the bbolt image (fileSize minus a 32-byte sha256 trailer when present). */
   dataLength: number;
-  trailer: TrailerStatus;
+  /** The trailer check, started at open (in the background for big files); blocks until known. */
+  trailerStatus(): TrailerStatus;
   /** Read exactly `length` bytes at `offset` within dataLength; throws BoltFormatError when short. */
   read(offset: number, length: number, what: string): Buffer;
   /** Same, into target[targetOffset, targetOffset+length) (a reused buffer). */
@@ -26,7 +27,6 @@ export interface BoltFile {
 }
 
 const TRAILER_BYTES = 32;
-const HASH_CHUNK = 4 * 1024 * 1024;
 
 /** True when the size says "bbolt image + sha256" (clientv3 snapshot hasChecksum: size % 512 == 32). */
 export function hasSha256Trailer(fileSize: number): boolean {
@@ -46,9 +46,17 @@ export function openFileForRead(path: string, verifyTrailer: boolean): BoltFile 
     };
     const readInto = (target: Buffer, targetOffset: number, offset: number, length: number, what: string): void =>
       readExactlyInto(fd, dataLength, target, targetOffset, offset, length, what);
-    let trailer: TrailerStatus = { kind: 'none' };
-    if (withTrailer) trailer = verifyTrailer ? checkTrailer(fd, dataLength) : { kind: 'sha256', verified: false };
-    return { path, fileSize, dataLength, trailer, read, readInto, close: () => closeSync(fd) };
+    const pending = withTrailer && verifyTrailer ? startSha256(path, fd, dataLength) : null;
+    let trailer: TrailerStatus | null = withTrailer ? null : { kind: 'none' };
+    const trailerStatus = (): TrailerStatus => {
+      trailer ??= pending === null ? { kind: 'sha256', verified: false } : checkTrailer(fd, dataLength, pending);
+      return trailer;
+    };
+    const close = (): void => {
+      pending?.cancel();
+      closeSync(fd);
+    };
+    return { path, fileSize, dataLength, trailerStatus, read, readInto, close };
   } catch (error) {
     closeSync(fd);
     throw error;
@@ -71,19 +79,11 @@ function readExactlyInto(
   }
 }
 
-/** Streams sha256 over the image bytes and compares it with the trailer. */
-function checkTrailer(fd: number, dataLength: number): TrailerStatus {
-  const hash = createHash('sha256');
-  const chunk = Buffer.allocUnsafe(Math.min(HASH_CHUNK, Math.max(dataLength, 1)));
-  for (let offset = 0; offset < dataLength; ) {
-    const n = readSync(fd, chunk, 0, Math.min(chunk.length, dataLength - offset), offset);
-    if (n === 0) break;
-    hash.update(chunk.subarray(0, n));
-    offset += n;
-  }
+/** Compares sha256(image) with the 32 bytes after it. */
+function checkTrailer(fd: number, dataLength: number, pending: PendingSha256): TrailerStatus {
   const trailer = Buffer.alloc(TRAILER_BYTES);
   readExactlyInto(fd, dataLength + TRAILER_BYTES, trailer, 0, dataLength, TRAILER_BYTES, 'sha256 trailer');
   const expected = trailer.toString('hex');
-  const actual = hash.digest('hex');
+  const actual = pending.join();
   return { kind: 'sha256', verified: true, matches: expected === actual, expected, actual };
 }

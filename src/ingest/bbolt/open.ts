@@ -37,13 +37,23 @@ export interface OpenBolt {
 
 /** Opens and validates a bbolt file; the caller owns `file` and must close() it. */
 export function openBoltFile(path: string, options: OpenBoltOptions = {}): OpenBolt {
+  const opened = openBoltImage(path, options);
+  opened.info.trailer = opened.file.trailerStatus();
+  return opened;
+}
+
+/**
+ * As openBoltFile, but the trailer check may still be running (info.trailer is provisional): call
+ * file.trailerStatus() when done with the pages, so that the hash overlaps the walk.
+ */
+export function openBoltImage(path: string, options: OpenBoltOptions = {}): OpenBolt {
   const file = openFileForRead(path, options.verifyTrailer !== false);
   try {
     const { meta, other } = readMeta(file);
     const info: BoltFileInfo = {
       path,
       fileSize: file.fileSize,
-      trailer: file.trailer,
+      trailer: file.dataLength === file.fileSize ? { kind: 'none' } : { kind: 'sha256', verified: false },
       byteOrder: meta.byteOrder,
       pageSize: meta.pageSize,
       pgid: meta.pgid,
