@@ -107,7 +107,7 @@ interface WalkState {
   issueCount: number;
 }
 
-function readOpened(meta: BoltFileInfo, options: ReadEtcdBackendOptions, reader: PageReader): EtcdBackendSummary {
+function readOpened(info: BoltFileInfo, options: ReadEtcdBackendOptions, reader: PageReader): EtcdBackendSummary {
   const state: WalkState = {
     reader, hashing: options.computeHash !== false, crc: 0, totalKey: 0, revision: 0, small: emptySmallBuckets(),
     keyReader: new KeyBucketReader(options.onRevision, options.collectKeys !== false), issues: [], issueCount: 0,
@@ -115,21 +115,21 @@ function readOpened(meta: BoltFileInfo, options: ReadEtcdBackendOptions, reader:
   const rootStats = emptyTreeStats();
   const buckets: BucketSummary[] = [];
   const onBucket = (entry: LeafEntry): void => void buckets.push(readTopBucket(state, entry));
-  reader.walkBucket({ kind: 'page', pgid: meta.rootPgid }, rootStats, onBucket, null, 0, false);
+  reader.walkBucket({ kind: 'page', pgid: info.rootPgid }, rootStats, onBucket, null, 0, false);
   const bucketPages = buckets.reduce((n, b) => n + b.branchPages + b.leafPages + b.overflowPages, 0);
   const rootTree = rootStats.branchPages + rootStats.leafPages + rootStats.overflowPages;
-  const freelist = readFreelist(reader, meta.freelistPgid);
+  const freelist = readFreelist(reader, info.freelistPgid);
   const free = countFree(reader.reached);
   const keys = state.keyReader.keys();
   return {
     ...state.small,
-    file: meta,
-    pages: { highWater: meta.pgid, meta: 2, rootTree, bucketPages, freelistPages: freelist.pages, freelistListed: freelist.listed, free },
-    dbSize: meta.pgid * meta.pageSize,
-    dbSizeInUse: (meta.pgid - free) * meta.pageSize,
+    file: info,
+    pages: { highWater: info.pgid, meta: 2, rootTree, bucketPages, freelistPages: freelist.pages, freelistListed: freelist.listed, free },
+    dbSize: info.pgid * info.pageSize,
+    dbSizeInUse: (info.pgid - free) * info.pageSize,
     buckets,
     snapshotStatus: {
-      hash: state.hashing ? state.crc : null, revision: state.revision, totalKey: state.totalKey, totalSize: meta.pgid * meta.pageSize,
+      hash: state.hashing ? state.crc : null, revision: state.revision, totalKey: state.totalKey, totalSize: info.pgid * info.pageSize,
     },
     keyBucket: state.keyReader.totals,
     keys,
