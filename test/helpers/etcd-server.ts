@@ -9,6 +9,9 @@
 //   }
 //
 // stopProcess() stops the server but leaves dataDir, to read `${dataDir}/member/snap/db` at rest.
+// Also here: etcdctl(server, args) (sync, v3), gateway(server, 'kv/range', body) (v3 JSON gateway
+// over a keep-alive agent), putViaGateway (N puts, `concurrency` in flight), putTxnViaGateway (one
+// txn, one revision), grantLease (decimal id), freePort.
 //
 // Ports come from the kernel (listen on port 0, read the port, close), so parallel test files do
 // not collide; a start that loses the port race is retried with fresh ports. The server writes its
@@ -30,13 +33,13 @@ export interface StartEtcdOptions {
   quotaBytes?: number;
   /** Appended to the command line, e.g. ['--auto-compaction-retention=1']. */
   extraArgs?: string[];
-  /** --logger; 'capnslog' is 3.4's default text format, 'zap' its JSON format. */
+  /** --logger (default 'zap', JSON lines); 'capnslog' is 3.4's own default text format. */
   logger?: 'zap' | 'capnslog';
   /** Keep the temp directory (data dir + log) after stop(). */
   keepDataDir?: boolean;
   /**
-   * Parent of the temp dir (data dir + log). Default: /dev/shm when it exists (tmpfs: fsync is free,
-   * so puts run ~20x faster than on a VM disk), else os.tmpdir(). Pass tmpdir() to test real disk I/O.
+   * Parent of the temp dir (data dir + log). Default: /dev/shm when it exists (tmpfs: fsync is free;
+   * single puts ran ~2x faster than on this VM's disk), else os.tmpdir(). Pass tmpdir() for real disk I/O.
    */
   parentDir?: string;
   /** How long to wait for /health before giving up (ms). */
