@@ -223,7 +223,7 @@ CREATE INDEX snapshot_keys_source ON snapshot_keys(source_id);
     // `kind NOT IN (…)` and orders by ts_ms. Indexes on ts_ms are cheap to maintain (a log's times
     // increase, so new entries append at the right edge) and serve that ORDER BY and the --until cut;
     // the events one is partial, leaving out the kinds the analyses never load (most lines of a healthy log).
-    version: 2,
+    version: 3,
     name: 'cheap ts_ms indexes instead of events(kind, ts_ms) and etcd_requests(key)',
     sql: `
 DROP INDEX IF EXISTS events_kind_ts;
