@@ -1,0 +1,328 @@
+// Patroni's log, in the forms it is found in: Patroni's own file (`log.dir` → patroni.log) in the
+// default or pigsty date format, the same text inside journald, Patroni 3.3+'s JSON, and the
+// PostgreSQL stderr lines interleaved in Patroni's output stream. Pure: lines in, records out.
+//
+//   2026-11-23 23:44:39,112 INFO: no action. I am (pg1), the leader with the lock     default: local time, no zone
+//   2023-09-24 04:30:23 +0800 ERROR: <Unknown error: '…', code: 2>                  pigsty dateformat '%Y-%m-%d %H:%M:%S %z'
+//   Nov 20 16:17:53 postgres-3 patroni[11292]: 2023-09-24 04:30:23,456 INFO: …       journald; the inner time wins
+//   {"message": "", "module": "etcd", "@timestamp": "…", "level": "ERROR", "exc_info": "Traceback …"}   log.type: json
+//   2026-11-23 23:42:40.125 UTC [7965] LOG:  database system is ready to accept connections   PostgreSQL stderr
+//
+// A record is complete only when the next head line arrives: a traceback follows its `ERROR: `
+// head line as untimestamped lines, so the parser holds the pending record and joins its raw lines.
+import type { EventKind, Level, LogEvent, ParseContext, ParseOutput, RecordTime, StreamParser } from '../model.js';
+import { localTime, parseOffset, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix } from './time.js';
+
+const HEAD_RE =
+  /^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?: ?(?:Z|[+-]\d\d:?\d\d))?) (DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL): ?(.*)$/s;
+// PostgreSQL's default log_line_prefix '%m [%p] ': `.525` milliseconds, a zone abbreviation, the pid.
+const PG_RE =
+  /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?) ([A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?) \[(\d+)\] ([A-Z]+[1-5]?):\s+(.*)$/s;
+const PG_FOLLOW_UP = new Set(['DETAIL', 'HINT', 'CONTEXT', 'STATEMENT', 'QUERY', 'LOCATION']);
+
+const LEVELS: Record<string, Level> = {
+  DEBUG: 'debug', INFO: 'info', NOTICE: 'notice', LOG: 'info', WARNING: 'warn', WARN: 'warn', ERROR: 'error',
+  CRITICAL: 'critical', FATAL: 'fatal', PANIC: 'panic',
+};
+const MAX_LINES = 2000; // per record; a runaway "traceback" is cut and reported
+
+interface Pending {
+  ev: LogEvent;
+  lines: string[];
+  /** Text searched by the classifier: the message, continuation lines, a JSON record's exc_info. */
+  extra: string[];
+  pid: number | null; // PostgreSQL backend pid, for DETAIL/HINT follow-ups
+  journal: SyslogPrefix | null;
+  traceback: boolean;
+}
+
+export function createPatroniLogParser(ctx: ParseContext): StreamParser {
+  let pending: Pending | null = null;
+  let selfName: string | null = null; // learned from `I am (x)`; used when nothing better is known
+
+  const flush = (): ParseOutput[] => {
+    if (!pending) return [];
+    const p = pending;
+    pending = null;
+    return [finish(p)];
+  };
+  const finish = (p: Pending): LogEvent => {
+    while (p.lines.length > 1 && p.lines[p.lines.length - 1]!.trim() === '') p.lines.pop();
+    const ev = p.ev;
+    ev.raw = p.lines.join('\n');
+    if (ev.event !== 'postgres.log') {
+      const c = classifyPatroniRecord(ev.message, p.extra.join('\n'), ev.level);
+      ev.event = c.event;
+      ev.detail = { ...ev.detail, ...c.detail };
+      const me = c.self;
+      if (me) selfName = me;
+      ev.member ??= me ?? selfName;
+    }
+    return ev;
+  };
+
+  const push = (input: string, lineNo: number): ParseOutput[] => {
+    const line = input.endsWith('\r') ? input.slice(0, -1) : input;
+    const journal = parseSyslogPrefix(line);
+    const body = journal ? journal.rest : line;
+    const member = (journal?.host ?? ctx.member) || null;
+    const head = parseHead(body, lineNo, line, member, ctx);
+    if (head?.kind === 'issue') return [...flush(), head];
+    if (head) {
+      // DETAIL/HINT/CONTEXT lines of the same PostgreSQL backend belong to its message.
+      if (head.pg && PG_FOLLOW_UP.has(head.pg.level) && pending?.ev.event === 'postgres.log' && pending.pid === head.pg.pid) {
+        pending.lines.push(line);
+        return [];
+      }
+      const out = flush();
+      pending = { ev: head.ev, lines: [line], extra: head.extra, pid: head.pg?.pid ?? null, journal, traceback: false };
+      if (journal) pending.ev.detail['host'] = journal.host;
+      return out;
+    }
+    if (journal && !continuesJournal(pending, journal)) {
+      // A journald line of its own: pg_ctl/pg_isready output, systemd's `Started patroni.`.
+      const out = flush();
+      const ev = makeEvent(lineNo, syslogTime(journal, ctx), member, null, body.trim(), line);
+      ev.detail = { host: journal.host, tag: journal.tag };
+      pending = { ev, lines: [line], extra: [], pid: null, journal, traceback: false };
+      return out;
+    }
+    if (!pending) {
+      if (body.trim() === '') return [];
+      return [{ kind: 'issue', line: lineNo, reason: 'continuation line without a Patroni record before it', excerpt: line.slice(0, 200) }];
+    }
+    if (pending.lines.length >= MAX_LINES) {
+      return [{ kind: 'issue', line: lineNo, reason: `record longer than ${MAX_LINES} lines; line dropped`, excerpt: line.slice(0, 200) }];
+    }
+    if (/^\s*Traceback \(most recent call last\):/.test(body)) pending.traceback = true;
+    pending.lines.push(line);
+    pending.extra.push(body);
+    return [];
+  };
+
+  return { push, end: flush };
+}
+
+// Traceback material, as journald splits it into entries of their own (each with the prefix).
+const TRACEBACK_LINE_RE =
+  /^(?:\s|Traceback \(most recent call last\):|File "|During handling of the above exception|The above exception was the direct cause|[\w.]+(?:Error|Exception|Unknown|Exhausted|Timeout)\b|\^+$)/;
+
+function continuesJournal(p: Pending | null, j: SyslogPrefix): boolean {
+  if (!p || !p.journal || p.journal.host !== j.host || p.journal.pid !== j.pid) return false;
+  // Blank entries are the empty lines of a multi-line message or of a chained traceback; inside a
+  // traceback a bare name is its exception line: `SystemExit`, `patroni.dcs.etcd3.Unknown: <…>`.
+  if (j.rest.trim() === '' || TRACEBACK_LINE_RE.test(j.rest)) return true;
+  return p.traceback && /^[A-Za-z_][\w.]*(?::|$)/.test(j.rest);
+}
+
+interface Head {
+  kind: 'head';
+  ev: LogEvent;
+  extra: string[];
+  pg: { pid: number; level: string } | null;
+}
+
+function parseHead(body: string, lineNo: number, raw: string, member: string | null, ctx: ParseContext): Head | ParseIssueOut | null {
+  const m = HEAD_RE.exec(body);
+  if (m) {
+    const ev = makeEvent(lineNo, parseTimestamp(m[1]!, ctx), member, LEVELS[m[2]!] ?? null, m[3]!, raw);
+    return { kind: 'head', ev, extra: [m[3]!], pg: null };
+  }
+  const pg = PG_RE.exec(body);
+  if (pg) {
+    const level = pg[4]!;
+    const ev = makeEvent(lineNo, pgTime(pg[1]!, pg[2]!, ctx), member, LEVELS[level] ?? (level.startsWith('DEBUG') ? 'debug' : 'info'), pg[5]!, raw);
+    ev.event = 'postgres.log';
+    ev.detail = { pid: Number(pg[3]), pgLevel: level };
+    return { kind: 'head', ev, extra: [], pg: { pid: Number(pg[3]), level } };
+  }
+  if (body.startsWith('{')) return parseJsonHead(body, lineNo, raw, member, ctx);
+  return null;
+}
+
+type ParseIssueOut = Extract<ParseOutput, { kind: 'issue' }>;
+
+// python-json-logger output (Patroni ≥ 3.3, `log.type: json`). The keys are configurable:
+// `format: [message, module, {asctime: '@timestamp'}, {levelname: level}]` gives
+// {"message": "…", "module": "ha", "@timestamp": "2026-11-23 23:44:39,112", "level": "INFO"}; a
+// traceback arrives as one string in `exc_info` (Patroni's queue handler leaves it in exc_text).
+const TIME_KEYS = ['@timestamp', 'asctime', 'timestamp', 'time', 'ts'];
+const LEVEL_KEYS = ['levelname', 'level', 'severity', 'log.level'];
+const MESSAGE_KEYS = ['message', 'msg'];
+
+function parseJsonHead(body: string, lineNo: number, raw: string, member: string | null, ctx: ParseContext): Head | ParseIssueOut {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(body);
+  } catch {
+    return { kind: 'issue', line: lineNo, reason: 'line starts with { but is not JSON', excerpt: raw.slice(0, 200) };
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    return { kind: 'issue', line: lineNo, reason: 'JSON line is not an object', excerpt: raw.slice(0, 200) };
+  }
+  const rec = obj as Record<string, unknown>;
+  const pick = (keys: string[]): string | null => {
+    for (const k of keys) if (typeof rec[k] === 'string') return rec[k] as string;
+    return null;
+  };
+  const message = pick(MESSAGE_KEYS);
+  if (message === null) return { kind: 'issue', line: lineNo, reason: 'JSON log line without a message field', excerpt: raw.slice(0, 200) };
+  const timeText = pick(TIME_KEYS);
+  const levelText = pick(LEVEL_KEYS);
+  const exc = typeof rec['exc_info'] === 'string' ? rec['exc_info'] : null;
+  const ev = makeEvent(lineNo, timeText ? parseTimestamp(timeText, ctx) : null, member,
+    levelText ? LEVELS[levelText.toUpperCase()] ?? null : null, message, raw);
+  if (typeof rec['module'] === 'string') ev.detail['module'] = rec['module'];
+  return { kind: 'head', ev, extra: exc ? [message, ...exc.split('\n')] : [message], pg: null };
+}
+
+function makeEvent(line: number, time: RecordTime | null, member: string | null, level: Level | null, message: string, raw: string): LogEvent {
+  return { kind: 'event', line, time, member, level, event: 'patroni.other', message, raw, detail: {} };
+}
+
+// Zone abbreviations PostgreSQL and systemctl print. Only UTC/GMT are unambiguous; CST is taken as
+// China Standard Time (+0800, the seed's zone) and marked assumed; --tz overrides any non-UTC one.
+const ZONE_ABBREVIATIONS: Record<string, number> = { UTC: 0, GMT: 0, Z: 0, CST: 480, HKT: 480, SGT: 480, JST: 540, KST: 540 };
+
+function zonedTime(text: string, zone: string, ctx: Pick<ParseContext, 'tz'>): RecordTime | null {
+  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/.exec(text);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000 + 1e-6) : 0;
+  const numeric = /^[+-]\d\d$/.test(zone) ? parseOffset(`${zone}00`) : parseOffset(zone);
+  const abbrev = ZONE_ABBREVIATIONS[zone.toUpperCase()];
+  const fixed = numeric ?? (abbrev === 0 ? 0 : null);
+  if (fixed !== null) {
+    const utc = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms) - fixed * 60_000;
+    return Number.isFinite(utc) ? { ms: utc, offsetMin: fixed, basis: 'explicit' } : null;
+  }
+  if (ctx.tz || abbrev === undefined) return localTime(y!, mo!, d!, h!, mi!, s!, ms, ctx.tz, 'assumed-zone');
+  const t = localTime(y!, mo!, d!, h!, mi!, s!, ms, `${abbrev < 0 ? '-' : '+'}${pad(Math.abs(abbrev) / 60)}:${pad(Math.abs(abbrev) % 60)}`, 'assumed-zone');
+  return t ? { ...t, offsetMin: abbrev } : null;
+}
+const pad = (n: number): string => String(Math.floor(n)).padStart(2, '0');
+const pgTime = zonedTime;
+
+// ---------------------------------------------------------------------------------------------
+// Classification
+
+interface Classified {
+  event: EventKind;
+  detail: LogEvent['detail'];
+  /** The node's own name when the message states it (`I am (x)`). */
+  self: string | null;
+}
+
+const DCS_ERROR_RE =
+  /Error communicating with DCS|DCS is not accessible|^refresh_lease\b|waiting on etcd|^get_cluster\b|fail(?:ed|ing) to update leader lock|Request to server .* failed|watchprefix failed|KVCache\.run|Etcd is not responding properly|Failed to (?:keepalive|grant) lease|Our lease disappeared|Reconnection allowed, looking for another server|Failed to get list of machines/;
+// Results of the HA cycle (`logger.info(self.ha.run_cycle())`) and the leader race's reasoning.
+const HA_RESULT_RE =
+  /^(?:no action\.|bootstrap|clone from|doing crash recovery|reinitializing|running pg_rewind|Cluster has no leader|Demoting self because watchdog|Error communicating with PostgreSQL|I am the leader, can not|Not promoting self|PostgreSQL is still starting up|Postponing promotion|Promotion cancelled|Running as a leader|Unexpected exception raised|continue |data directory is not accessible|failed to acquire initialize lock|failed to start postgres|initialized a new cluster|lost leader|not allowed to promote|not promoting because|not reachable|not watchdog capable|postgres is not running|primary start has timed out|released leader key|removed leader|running with empty data directory|started as |starting as |stopped PostgreSQL|terminated crash recovery|updated leader lock|waiting for|waiting to become primary|not healthy enough for leader race|following a different leader|trying to bootstrap|Could not take out TTL lock|.+ (?:already )?in progress$)/;
+
+export function classifyPatroniRecord(message: string, text: string, level: Level | null): Classified {
+  const all = `${message}\n${text}`;
+  if (all.includes('database space exceeded')) return { event: 'patroni.nospace', detail: nospaceDetail(message, text), self: null };
+  const paused = message.startsWith('PAUSE: ');
+  const m = paused ? message.slice(7) : message;
+  const extra: LogEvent['detail'] = paused ? { paused: true } : {};
+  let r: RegExpExecArray | null;
+  if ((r = /^no action\.\s+I am \(([^)]*)\), the (standby )?leader with the lock/.exec(m))) {
+    return { event: 'patroni.ha.leader', detail: { ...extra, member: r[1]!, standby: Boolean(r[2]) }, self: r[1]! };
+  }
+  if ((r = /^no action\.\s+I am \(([^)]*)\), a secondary, and following a (standby )?leader \(([^)]*)\)/.exec(m))) {
+    return { event: 'patroni.ha.secondary', detail: { ...extra, member: r[1]!, leader: r[3]!, standby: Boolean(r[2]) }, self: r[1]! };
+  }
+  if ((r = /^Lock owner: (.*?); I am (.*)$/.exec(m))) {
+    return { event: 'patroni.ha.lock-owner', detail: { owner: r[1]!, me: r[2]! }, self: r[2]! };
+  }
+  if (/^(?:promoted self to (?:a standby )?leader|acquired session lock as a (?:standby )?leader)/.test(m)) {
+    return { event: 'patroni.promoted', detail: extra, self: null };
+  }
+  if ((r = /^(?:demoted self|demoting self|Demoting self)\b(?: because | after | \()?(.*?)\)?$/.exec(m))) {
+    return { event: 'patroni.demoted', detail: { ...extra, reason: r[1] || null }, self: null };
+  }
+  if (/after trying and failing to obtain lock/.test(m)) return { event: 'patroni.leader-race-failed', detail: extra, self: null };
+  if (DCS_ERROR_RE.test(m)) return { event: 'patroni.dcs-error', detail: { ...extra, ...failedWrite(message, text), ...errorDetail(all) }, self: null };
+  if (HA_RESULT_RE.test(m)) return { event: 'patroni.ha.other', detail: extra, self: null };
+  if (level === 'error' || level === 'critical' || level === 'fatal') {
+    // A traceback cut before its exception line (the seed's write-up) still names the write.
+    return { event: 'patroni.error', detail: { ...failedWrite(message, text), ...errorDetail(all) }, self: null };
+  }
+  return { event: 'patroni.other', detail: extra, self: null };
+}
+
+// The write that failed, named by the first frame we know (outermost first), e.g.
+//   File "/usr/lib/python3/dist-packages/patroni/dcs/etcd3.py", line 807, in _write_status
+const WRITE_FRAMES: Record<string, string> = {
+  _write_status: '_write_status', touch_member: 'touch_member', _do_attempt_to_acquire_leader: '_do_attempt_to_acquire_leader',
+  attempt_to_acquire_leader: '_do_attempt_to_acquire_leader', refresh_lease: 'refresh_lease', _do_refresh_lease: 'refresh_lease',
+  create_lease: 'refresh_lease', set_config_value: 'set_config_value', _write_failsafe: '_write_failsafe',
+  _update_leader: '_update_leader', set_history_value: 'set_history_value', initialize: 'initialize',
+  take_leader: 'take_leader', _delete_leader: '_delete_leader', set_failover_value: 'set_failover_value',
+  set_sync_state_value: 'set_sync_state_value', write_leader_optime: 'write_leader_optime', cancel_initialization: 'cancel_initialization',
+};
+const RPC_FRAMES = new Set(['put', 'txn', 'lease_grant', 'deleterange', 'lease_keepalive', 'range']);
+
+function nospaceDetail(message: string, text: string): LogEvent['detail'] {
+  return { write: null, rpc: null, traceback: false, ...failedWrite(message, text), context: message.trim() || null, ...errorDetail(`${message}\n${text}`) };
+}
+
+/** write/rpc/traceback from a traceback's frames; {} when the record has no frames. */
+function failedWrite(message: string, text: string): LogEvent['detail'] {
+  const funcs = [...text.matchAll(/File "[^"]*", line \d+, in (\S+)/g)].map((f) => f[1]!);
+  if (funcs.length === 0) return {};
+  const known = funcs.find((f) => WRITE_FRAMES[f] !== undefined);
+  const fromHead = WRITE_FRAMES[message.trim()] ?? null; // `ERROR: refresh_lease` + traceback
+  const rpc = [...funcs].reverse().find((f) => RPC_FRAMES.has(f)) ?? null;
+  return { write: known ? WRITE_FRAMES[known]! : fromHead, rpc, traceback: true };
+}
+
+// `<Unknown error: 'etcdserver: mvcc: database space exceeded', code: 2>` (Patroni ≤ 4.1.0) and
+// `<ResourceExhausted error: '…', code: 8>` (4.1.1+), with the exception type from the last line.
+function errorDetail(text: string): LogEvent['detail'] {
+  const e = /<(\w+) error: '((?:[^'\\]|\\.)*)', code: (\d+)>/.exec(text);
+  const t = /^\s*([a-z_][\w]*(?:\.[\w]+)+): /m.exec(text);
+  const out: LogEvent['detail'] = {};
+  if (e) Object.assign(out, { errorClass: e[1]!, error: e[2]!, code: Number(e[3]) });
+  if (t) out['exception'] = t[1]!;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `systemctl status patroni`: `Active: active (running) since 日 2022-11-20 16:17:52 CST; 10 months 5 days ago`
+// (weekday in the locale's language). CST is read as +0800 (China Standard Time) and marked assumed.
+const ACTIVE_RE =
+  /^\s*Active: (\S+) \(([^)]*)\) since (?:\S+ )?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ([A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?)(?:;\s*(.*))?$/;
+
+export function parseSystemctlActiveLine(line: string, ctx: ParseContext): LogEvent | null;
+export function parseSystemctlActiveLine(line: string, lineNo: number, ctx: ParseContext): LogEvent | null;
+export function parseSystemctlActiveLine(line: string, a: number | ParseContext, b?: ParseContext): LogEvent | null {
+  const ctx = typeof a === 'number' ? b : a;
+  const lineNo = typeof a === 'number' ? a : 0;
+  const m = ACTIVE_RE.exec(line);
+  if (!m || !ctx) return null;
+  const time = zonedTime(m[3]!, m[4]!, ctx);
+  if (!time) return null;
+  const ev = makeEvent(lineNo, time, ctx.member, null, line.trim(), line);
+  ev.event = 'patroni.uptime';
+  ev.detail = {
+    state: m[1]!, subState: m[2]!, since: time.ms, zone: m[4]!, zoneAssumed: time.basis !== 'explicit', ago: m[5] ?? null,
+  };
+  return ev;
+}
+
+/** A line that only Patroni writes: a head line in either date format, the journald form, or Patroni's JSON. */
+export function looksLikePatroniLogLine(line: string): boolean {
+  if (HEAD_RE.test(line)) return true;
+  const j = parseSyslogPrefix(line);
+  if (j) return /^patroni/.test(j.tag) && (HEAD_RE.test(j.rest) || j.rest.startsWith('{'));
+  if (!line.startsWith('{') || !line.includes('"message"')) return false;
+  try {
+    const o = JSON.parse(line) as Record<string, unknown>;
+    return typeof o === 'object' && o !== null && typeof o['message'] === 'string' &&
+      (typeof o['levelname'] === 'string' || typeof o['level'] === 'string') &&
+      (typeof o['asctime'] === 'string' || typeof o['@timestamp'] === 'string');
+  } catch {
+    return false;
+  }
+}
