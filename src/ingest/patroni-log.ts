@@ -91,6 +91,12 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
       if (body.trim() === '') return [];
       return [{ kind: 'issue', line: lineNo, reason: 'continuation line without a Patroni record before it', excerpt: line.slice(0, 200) }];
     }
+    // PostgreSQL continues a message only with indented lines; anything else in its stream is
+    // another program's output (initdb, pg_isready: `localhost:56299 - no response`).
+    if (pending.ev.event === 'postgres.log' && !journal && !/^\s/.test(body)) {
+      if (body.trim() === '') return [];
+      return [{ kind: 'issue', line: lineNo, reason: 'line without a timestamp after a PostgreSQL record', excerpt: line.slice(0, 200) }];
+    }
     if (pending.lines.length >= MAX_LINES) {
       return [{ kind: 'issue', line: lineNo, reason: `record longer than ${MAX_LINES} lines; line dropped`, excerpt: line.slice(0, 200) }];
     }
