@@ -8,6 +8,7 @@ import { openBoltImage, type BoltFileInfo, type OpenBoltOptions } from './open.j
 import { KeyBucketReader, type EtcdRevision, type KeyAggregate, type KeyBucketTotals } from './key-bucket.js';
 import { BUCKET_LEAF_FLAG, FREELIST_PAGE, pageError, pageKind, u64be, type LeafEntry, type Page } from './page.js';
 import { PageReader, emptyTreeStats, type TreeStats } from './tree.js';
+import { LiveRevisions, carveFreePages, type CarveResult } from './carve.js';
 
 export interface ReadEtcdBackendOptions extends OpenBoltOptions {
   /** Called for every row of the `key` bucket, in revision order. Do not keep `rev.value`. */
@@ -16,6 +17,8 @@ export interface ReadEtcdBackendOptions extends OpenBoltOptions {
   collectKeys?: boolean;
   /** Compute the snapshot status HASH (CRC-32C over every entry). Default true. */
   computeHash?: boolean;
+  /** After the walk, carve compacted revisions out of the free pages (carve.ts). Default false. */
+  carve?: boolean;
 }
 
 export interface BucketSummary {
@@ -80,6 +83,8 @@ export interface EtcdBackendSummary extends EtcdSmallBuckets {
   /** Rows that could not be interpreted (first 100), and how many there were. */
   issues: BackendIssue[];
   issueCount: number;
+  /** Revisions recovered from free pages; null unless the carve option was set. */
+  carve: CarveResult | null;
 }
 
 const MAX_ISSUES = 100;
@@ -87,12 +92,32 @@ const MAX_ISSUES = 100;
 export function readEtcdBackend(path: string, options: ReadEtcdBackendOptions = {}): EtcdBackendSummary {
   const opened = openBoltImage(path, options);
   try {
-    const summary = readOpened(opened.info, options, new PageReader(opened.file, opened.meta, options));
+    const live = options.carve === true ? new LiveRevisions() : null;
+    const reader = new PageReader(opened.file, opened.meta, options);
+    const summary = readOpened(opened.info, live === null ? options : withLiveIndex(options, live), reader);
+    if (live !== null) {
+      summary.carve = carveFreePages({
+        file: opened.file, pageSize: reader.pageSize, pgid: reader.pgid, littleEndian: opened.meta.byteOrder === 'little-endian',
+        reached: reader.reached, live, finishedCompactRev: summary.meta.finishedCompactRev, scheduledCompactRev: summary.meta.scheduledCompactRev,
+      });
+    }
     summary.file.trailer = opened.file.trailerStatus();
     return summary;
   } finally {
     opened.file.close();
   }
+}
+
+/** Also records every live revision (the carver must tell recovered history from stale copies). */
+function withLiveIndex(options: ReadEtcdBackendOptions, live: LiveRevisions): ReadEtcdBackendOptions {
+  const user = options.onRevision;
+  return {
+    ...options,
+    onRevision: (rev) => {
+      live.add(rev.main, rev.sub, rev.key, rev.tombstone, rev.createRevision, rev.version);
+      user?.(rev);
+    },
+  };
 }
 
 interface WalkState {
@@ -135,6 +160,7 @@ function readOpened(info: BoltFileInfo, options: ReadEtcdBackendOptions, reader:
     keys,
     issues: state.issues,
     issueCount: state.issueCount,
+    carve: null,
   };
 }
 

@@ -11,3 +11,4 @@ export type {
 export type { EtcdRevision, KeyAggregate, KeyBucketTotals } from './key-bucket.js';
 export type { EtcdMetaBucket, EtcdAlarm, EtcdLease, EtcdMember, EtcdSmallBuckets } from './etcd-buckets.js';
 export { crc32c, updateCrc32c } from './crc32c.js';
+export type { CarveResult, RecoveredRevision, CompactedRange } from './carve.js';
