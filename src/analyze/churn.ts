@@ -10,6 +10,10 @@ export interface KeyCount {
   revisions: number;
   firstMs: number | null;
   lastMs: number | null;
+  /** Compacted snapshot: the live row's version (puts since creation). */
+  version?: number | null;
+  /** Compacted snapshot: revisions of this key recovered from free pages (included in `revisions`). */
+  recoveredRevisions?: number;
 }
 
 export function rankChurn(d: Loaded, exact: KeyCount[] | null, exactEvidence: Evidence | null): Churn {
@@ -42,7 +46,10 @@ export function rankChurn(d: Loaded, exact: KeyCount[] | null, exactEvidence: Ev
   const perHour = (k: KeyCount): number | null =>
     k.firstMs !== null && k.lastMs !== null && k.lastMs > k.firstMs ? (k.revisions * 3_600_000) / (k.lastMs - k.firstMs) : null;
   const keys: ChurnKey[] = counts
-    .map((k) => ({ key: k.key, group: groupOfKey(k.key).group, revisions: k.revisions, perHour: round(perHour(k)), share: round4(k.revisions / total), evidence: ev }))
+    .map((k): ChurnKey => ({
+      key: k.key, group: groupOfKey(k.key).group, revisions: k.revisions, perHour: round(perHour(k)), share: round4(k.revisions / total), evidence: ev,
+      ...(k.version !== undefined ? { version: k.version } : {}), ...(k.recoveredRevisions !== undefined ? { recoveredRevisions: k.recoveredRevisions } : {}),
+    }))
     .sort((a, b) => b.revisions - a.revisions || a.key.localeCompare(b.key));
   const byGroup = new Map<string, { rule: string; keys: KeyCount[] }>();
   for (const k of counts) {

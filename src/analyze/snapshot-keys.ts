@@ -4,6 +4,7 @@
 import type { Db } from '../store/open.js';
 import type { Evidence } from './types.js';
 import type { KeyCount } from './churn.js';
+import { loadRecovery } from './snapshot-recovery.js';
 
 interface SnapRow { source_id: number; path: string; finished_compact_rev: number | null; revision: number; key_revisions: number }
 
@@ -13,20 +14,34 @@ export function loadExactKeyCounts(db: Db, untilMs: number | null): { counts: Ke
     WHERE ${untilMs === null ? '1=1' : 'f.ts_ms <= ?'} ORDER BY f.revision DESC, f.source_id DESC LIMIT 1`)
     .get(...(untilMs === null ? [] : [untilMs])) as SnapRow | undefined;
   if (!snap) return null;
-  const rows = db.prepare(`SELECT key, revisions, first_mod_revision AS f, last_mod_revision AS l FROM snapshot_keys
-    WHERE source_id = ? ORDER BY key`).all(snap.source_id) as { key: string; revisions: number; f: number; l: number }[];
+  const rows = db.prepare(`SELECT k.key, k.revisions, k.version, k.first_mod_revision AS f, k.last_mod_revision AS l
+    FROM snapshot_keys k WHERE k.source_id = ? ORDER BY k.key`).all(snap.source_id) as KeyRow[];
   const toMs = revisionClock(db);
-  const counts = rows.map((r) => ({ key: r.key, revisions: r.revisions, firstMs: toMs(r.f), lastMs: toMs(r.l) }));
   const compacted = snap.finished_compact_rev !== null && snap.finished_compact_rev > 0;
-  return {
-    counts,
-    evidence: {
-      source: 'snapshot', completeness: 'exact',
-      detail: `${snap.key_revisions} revision rows of ${rows.length} keys read from ${snap.path} (revision ${snap.revision})` +
-        (compacted ? `; history before revision ${snap.finished_compact_rev} was compacted away` : '; never compacted: every write is there'),
-    },
-  };
+  const liveDetail = `${snap.key_revisions} revision rows of ${rows.length} keys read from ${snap.path} (revision ${snap.revision})` +
+    (compacted ? `; history before revision ${snap.finished_compact_rev} was compacted away` : '; never compacted: every write is there');
+  const recovery = compacted ? loadRecovery(db, snap.source_id) : null;
+  if (recovery === null || recovery.revisionsRecovered === 0) {
+    const counts = rows.map((r) => ({ key: r.key, revisions: r.revisions, firstMs: toMs(r.f), lastMs: toMs(r.l), version: compacted ? r.version : undefined }));
+    const why = recovery?.nothingRecoveredBecause;
+    return { counts, evidence: { source: 'snapshot', completeness: 'exact', detail: liveDetail + (why ? `; nothing recovered: ${why}` : '') } };
+  }
+  // Compacted, with history carved out of the free pages: live rows + recovered rows per key.
+  const rec = new Map((db.prepare(`SELECT key, COUNT(*) AS n, MIN(main) AS f, MAX(main) AS l FROM snapshot_recovered_revisions
+    WHERE source_id = ? GROUP BY key ORDER BY key`).all(snap.source_id) as { key: string; n: number; f: number; l: number }[]).map((r) => [r.key, r]));
+  const counts: KeyCount[] = rows.map((r) => {
+    const x = rec.get(r.key);
+    rec.delete(r.key);
+    return {
+      key: r.key, revisions: r.revisions + (x?.n ?? 0), firstMs: toMs(x ? Math.min(x.f, r.f) : r.f), lastMs: toMs(r.l),
+      version: r.version, recoveredRevisions: x?.n ?? 0,
+    };
+  });
+  for (const x of rec.values()) counts.push({ key: x.key, revisions: x.n, firstMs: toMs(x.f), lastMs: toMs(x.l), version: null, recoveredRevisions: x.n });
+  return { counts, evidence: { ...recovery.evidence, detail: `${liveDetail}; ${recovery.evidence.detail}` } };
 }
+
+interface KeyRow { key: string; revisions: number; version: number | null; f: number; l: number }
 
 /** Revision → time by linear interpolation over status samples that carry both; null outside them. */
 function revisionClock(db: Db): (rev: number) => number | null {

@@ -10,8 +10,12 @@ export type EvidenceSource =
 
 export interface Evidence {
   source: EvidenceSource;
-  /** exact: counted from the data itself; sampled: a subset was logged; inferred: derived by a model; assumed. */
-  completeness: 'exact' | 'sampled' | 'inferred' | 'approximate' | 'assumed';
+  /**
+   * exact: counted from the data itself; recovered: carved from free pages of a compacted snapshot
+   * (best effort: what page reuse overwrote is missing, nothing is invented); sampled: a subset was
+   * logged; inferred: derived by a model; assumed.
+   */
+  completeness: 'exact' | 'recovered' | 'sampled' | 'inferred' | 'approximate' | 'assumed';
   /** One sentence a reader can check: which records, how many, over what span. */
   detail: string;
 }
@@ -31,6 +35,9 @@ export interface ChurnKey {
   key: string;
   group: string;
   revisions: number;
+  /** From a compacted snapshot: puts since creation by the live row's version, and the revisions recovered from free pages. */
+  version?: number | null;
+  recoveredRevisions?: number;
   perHour: number | null;
   share: number;
   evidence: Evidence;

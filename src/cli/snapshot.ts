@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import { openStore } from '../store/open.js';
 import { reportSnapshots, type SnapshotReport } from '../analyze/snapshot-report.js';
 import { humanizeBytes } from '../ingest/sizes.js';
+import type { RecoveredKeyRow } from '../analyze/snapshot-recovery.js';
 
 export async function runSnapshot(opts: { db: string; json?: boolean; top?: string }): Promise<void> {
   const db = openStore(opts.db, { readonly: true });
@@ -33,7 +34,35 @@ export async function runSnapshot(opts: { db: string; json?: boolean; top?: stri
     );
     const k = new Table({ head: ['key (by revisions held)', 'revisions', 'version', 'bytes held'], style: { head: [], border: [] } });
     for (const x of r.topByRevisions) k.push([x.key, x.revisions, x.version ?? '-', x.bytesHeld]);
-    out.push(`SNAPSHOT ${r.path} (evidence: read directly from the file, exact)`, t.toString(), k.toString(), ...r.findings.map((f) => `  - ${f}`));
+    out.push(`SNAPSHOT ${r.path} (evidence: read directly from the file, exact)`, t.toString(), k.toString(), ...recoveryLines(r),
+      ...r.findings.map((f) => `  - ${f}`));
   }
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** The compacted-history section: only for a compacted file. */
+function recoveryLines(r: SnapshotReport): string[] {
+  const v = r.recovery;
+  if (v === null || v.compactedRange === null) return [];
+  const range = v.compactedRange;
+  const t = new Table({ head: ['compacted history (evidence: recovered from free pages)', 'value'], style: { head: [], border: [] } });
+  t.push(
+    ['live entries', v.liveEntries],
+    ['revisions recovered', v.nothingRecoveredBecause === null ? v.revisionsRecovered : `0: ${v.nothingRecoveredBecause}`],
+    ['compacted range', `${range.first}..${range.last}: ${range.lostRevisions} revisions deleted, ${range.recoveredRevisions} recovered (${(range.share * 100).toFixed(1)}%)`],
+    ['free pages', `${v.freePagesScanned} scanned, ${v.leafPages} leaf, ${v.pagesCarved} carved, ${v.pagesRejected} rejected`],
+    ['copies', `${v.duplicates} duplicates, ${v.liveCopies} stale copies of live rows, ${v.conflicts} conflicts, ${v.inconsistent} dropped by cross-checks`],
+  );
+  const keys = (title: string, rows: RecoveredKeyRow[]): string => {
+    const k = new Table({ head: [title, 'version (puts since creation)', 'live', 'recovered', 'unaccounted', 'recovered ranges'], style: { head: [], border: [] } });
+    for (const x of rows) {
+      const ranges = x.ranges.map(([a, b, n]) => `${a}..${b} (${n})`).join(', ') + (x.moreRanges > 0 ? ` +${x.moreRanges} more` : '');
+      k.push([x.key, x.version ?? '-', x.liveRevisions, x.recoveredRevisions, x.unaccounted ?? '-', ranges || '-']);
+    }
+    return k.toString();
+  };
+  const out = [t.toString()];
+  if (v.topByRecovered.length > 0) out.push(keys('key (by recovered revisions)', v.topByRecovered));
+  if (v.topByVersion.length > 0) out.push(keys('key (by version)', v.topByVersion));
+  return out;
 }

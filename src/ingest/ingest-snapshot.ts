@@ -4,6 +4,7 @@ import type { Db } from '../store/open.js';
 import { insertSource } from '../store/write.js';
 import { readEtcdBackend, BoltFormatError, type EtcdBackendSummary } from './bbolt/index.js';
 import type { ParseIssue, RecordTime } from '../model.js';
+import type { CarveResult } from './bbolt/index.js';
 import { InputError } from '../errors.js';
 
 export interface SnapshotIngest {
@@ -14,7 +15,7 @@ export interface SnapshotIngest {
 
 export function readSnapshotFile(path: string): EtcdBackendSummary {
   try {
-    return readEtcdBackend(path, { collectKeys: true, computeHash: true });
+    return readEtcdBackend(path, { collectKeys: true, computeHash: true, carve: true });
   } catch (e) {
     if (e instanceof BoltFormatError) throw new InputError(`${path}: not a readable etcd backend: ${e.message}`);
     throw e;
@@ -58,6 +59,7 @@ export function storeSnapshot(db: Db, meta: { path: string; sha256: string; memb
       VALUES (?,0,?,?,?,?,NULL,?,?,?,?)`);
     s.members.forEach((m, i) => member.run(id, i, time.ms, time.basis, m.id, m.name, JSON.stringify(m.peerUrls), JSON.stringify(m.clientUrls),
       m.isLearner === null ? null : m.isLearner ? 1 : 0));
+    if (s.carve !== null) storeCarve(db, id, s.carve);
     const issue = db.prepare('INSERT INTO issues (source_id,line,reason,excerpt) VALUES (?,?,?,?)');
     for (const i of issues) issue.run(id, 0, i.reason, '');
     const records = 1 + s.keys.length + s.alarms.length + s.members.length;
@@ -68,5 +70,19 @@ export function storeSnapshot(db: Db, meta: { path: string; sha256: string; memb
   } catch (e) {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw e;
+  }
+}
+
+/** The carve counts and one row per recovered revision (inside the caller's transaction). */
+function storeCarve(db: Db, id: number, c: CarveResult): void {
+  const r = c.compacted;
+  db.prepare(`INSERT INTO snapshot_carve VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`).run(
+    id, c.freePages, c.leafPages, c.pagesCarved, c.pagesRejected, JSON.stringify(c.rejectReasons), c.rowsCarved, c.liveCopies,
+    c.duplicates, c.conflicts, c.inconsistent, c.revisions.length, r?.firstRevision ?? null, r?.lastRevision ?? null,
+    r?.lostRevisions ?? null, r?.recoveredRevisions ?? null, r === null ? null : Math.round(r.share * 10_000) / 10_000,
+  );
+  const row = db.prepare(`INSERT INTO snapshot_recovered_revisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+  for (const v of c.revisions) {
+    row.run(id, v.main, v.sub, v.tombstone ? 1 : 0, v.key, v.createRevision, v.modRevision, v.version, v.valueSize, v.lease, v.pageId, v.copies);
   }
 }

@@ -40,7 +40,10 @@ const RENDER: Record<Section, (r: AnalysisReport) => string> = {
     `CHURN (top group: ${c.top})`,
     table(['key group', 'rule', 'keys', 'revisions', 'per hour', 'share'], c.groups.slice(0, 15).map((g) =>
       [g.group, g.rule, g.keys, g.revisions, g.perHour, `${(g.share * 100).toFixed(1)}%`])),
-    table(['key', 'revisions', 'per hour', 'share'], c.keys.slice(0, 15).map((k) => [k.key, k.revisions, k.perHour, `${(k.share * 100).toFixed(1)}%`])),
+    c.keys.some((k) => k.version !== undefined)
+      ? table(['key', 'revisions', 'of them recovered', 'version (puts since creation)', 'per hour', 'share'], c.keys.slice(0, 15).map((k) =>
+        [k.key, k.revisions, k.recoveredRevisions ?? 0, k.version ?? '-', k.perHour, `${(k.share * 100).toFixed(1)}%`]))
+      : table(['key', 'revisions', 'per hour', 'share'], c.keys.slice(0, 15).map((k) => [k.key, k.revisions, k.perHour, `${(k.share * 100).toFixed(1)}%`])),
     ev(c.evidence),
   ].join('\n'),
   growth: ({ growth: g }) => [

@@ -232,4 +232,48 @@ CREATE INDEX events_notable_ts ON events(ts_ms) WHERE kind NOT IN ('etcd.other',
 CREATE INDEX etcd_requests_ts ON etcd_requests(ts_ms);
 `,
   },
+  {
+    // Compacted history carved out of a snapshot's free pages (src/ingest/bbolt/carve.ts): evidence
+    // of its own kind (recovered, best effort), never mixed into snapshot_keys' exact figures.
+    version: 4,
+    name: 'revisions recovered from the free pages of snapshot files',
+    sql: `
+CREATE TABLE snapshot_carve (
+  source_id                     INTEGER PRIMARY KEY REFERENCES sources(id),
+  free_pages_scanned            INTEGER NOT NULL,
+  leaf_pages                    INTEGER NOT NULL,
+  pages_carved                  INTEGER NOT NULL,
+  pages_rejected                INTEGER NOT NULL,
+  reject_reasons                TEXT NOT NULL,
+  rows_carved                   INTEGER NOT NULL,
+  live_copies                   INTEGER NOT NULL,
+  duplicates                    INTEGER NOT NULL,
+  conflicts                     INTEGER NOT NULL,
+  inconsistent                  INTEGER NOT NULL,
+  revisions_recovered           INTEGER NOT NULL,
+  compacted_first_revision      INTEGER,
+  compacted_last_revision       INTEGER,
+  compacted_revisions_lost      INTEGER,
+  compacted_revisions_recovered INTEGER,
+  recovered_share               REAL
+);
+
+CREATE TABLE snapshot_recovered_revisions (
+  source_id       INTEGER NOT NULL REFERENCES sources(id),
+  main            INTEGER NOT NULL,
+  sub             INTEGER NOT NULL,
+  tombstone       INTEGER NOT NULL,
+  key             TEXT NOT NULL,
+  create_revision INTEGER NOT NULL,
+  mod_revision    INTEGER NOT NULL,
+  version         INTEGER NOT NULL,
+  value_size      INTEGER NOT NULL,
+  lease           TEXT,
+  page_id         INTEGER NOT NULL,
+  copies          INTEGER NOT NULL,
+  PRIMARY KEY (source_id, main, sub)
+) WITHOUT ROWID;
+CREATE INDEX snapshot_recovered_key ON snapshot_recovered_revisions(source_id, key, main);
+`,
+  },
 ];
