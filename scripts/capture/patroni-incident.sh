@@ -521,6 +521,7 @@ write_readme() {
   local alarm_zap alarm_capn
   alarm_zap=$(first_line '"msg":"alarm raised"' "$OUT_DIR/etcd/etcd1.log")
   alarm_capn=$(first_line 'alarm NOSPACE raised' "$OUT_DIR"/etcd/etcd*.log)
+  [ -n "$alarm_capn" ] || alarm_capn='(no capnslog member logged it)'
   cat >"$OUT_DIR/README.md" <<MD
 # Real Patroni + etcd NOSPACE incident (captured by scripts/capture/patroni-incident.sh)
 
@@ -555,7 +556,7 @@ Host time zone: $(cat /etc/timezone 2>/dev/null || echo unknown) ($(date +%z)); 
    \`endpoint status -w json\` → revision → \`compact <rev>\` → \`defrag\` per member, one at a time → \`alarm disarm\`.
 10. Patroni left to recover until a clean \`no action.\` loop on every node, then everything stopped by PID.
 
-## Timeline (local times: $(date +%Z))
+## Timeline (local times: $(date +%Z); pg$DATEFORMAT_NODE's own lines print the same instants in $PIGSTY_TZ)
 - start: $T_START; cluster up (leader $LEADER, all members running): $T_CLUSTER
 - NOSPACE alarm, etcd1 (zap): \`$(echo "$alarm_zap" | cut -c1-200)\`
 - NOSPACE alarm, capnslog members: \`$(echo "$alarm_capn" | cut -c1-200)\`
