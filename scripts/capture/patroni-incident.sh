@@ -297,7 +297,8 @@ start_load() {
     while :; do
       # Follow the leader key, so the load moves with a failover.
       leader=$(leader_name)
-      port=${PG_PORT[${leader#pg}]:-}
+      port=""
+      [[ "$leader" =~ ^pg[0-9]+$ ]] && port=${PG_PORT[${leader#pg}]:-} # no leader key while leaderless
       if [ -n "$port" ]; then
         [ -n "$created" ] || { psql_q "$port" 'CREATE TABLE IF NOT EXISTS load (id bigserial PRIMARY KEY, at timestamptz DEFAULT now(), pad text)' && created=1; } || true
         psql_q "$port" "INSERT INTO load (pad) VALUES (repeat('x', 200))" || true
