@@ -29,7 +29,7 @@ set -euo pipefail
 SRC=${1:-test/fixtures/patroni-3.0.2}
 OUT=${2:-test/fixtures/patroni-derived}
 NODE=${NODE:-pg1}
-PID=${PATRONI_PID:-22140}
+PID=${PATRONI_PID:-5152} # pg1's Patroni pid in the committed capture
 PATRONI_SRC=${PATRONI_SRC:-/usr/lib/python3/dist-packages/patroni}
 mkdir -p "$OUT/json" "$OUT/journald"
 
