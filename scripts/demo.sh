@@ -5,13 +5,10 @@ cd "$(dirname "$0")/.."
 db="${DEMO_DB:-/tmp/etcd-forensics-demo.db}"
 rm -f "$db" "$db-wal" "$db-shm"
 cli=(node bin/etcd-forensics.js)
-inputs=()
-if [ -d samples/patroni-nospace ]; then
-  inputs+=(samples/patroni-nospace/logs samples/patroni-nospace/samples)
-fi
-inputs+=(test/fixtures/etcd-3.4/etcd-zap.log test/fixtures/etcd-3.4/etcd-capnslog.log test/fixtures/etcd-3.4/status-samples.log)
-echo "== ingest" >&2
-"${cli[@]}" ingest --db "$db" --tz Asia/Shanghai "${inputs[@]}" || true
+s=samples/patroni-nospace
+inputs=("$s"/etcd/*.log "$s"/patroni/*/patroni.log "$s"/samples/* "$s"/recovery/0[1-9]-*.txt "$s"/recovery/1[12]-*.txt "$s"/snapshot-status.json.txt "$s"/snapshot.bin.gz)
+echo "== ingest (a real Patroni 3.0.2 + etcd 3.4.23 NOSPACE incident; times in the files are UTC or carry +0800)" >&2
+"${cli[@]}" ingest --db "$db" "${inputs[@]}"
 echo "== analyze" >&2
 "${cli[@]}" analyze --db "$db"
 echo "== the seed incident (etcd 3.5.1, pasted transcript)" >&2

@@ -69,7 +69,11 @@ export type EventKind =
   | 'etcd.health.false'
   | 'etcd.snapshot.sent'
   | 'etcd.start' //                   version / starting etcd lines
-  | 'etcd.other';
+  | 'etcd.other'
+  // etcdctl maintenance output an operator kept (timed by a marker line, --at or mtime)
+  | 'etcdctl.compact' //               compacted revision N (detail.revision)
+  | 'etcdctl.defrag' //                Finished defragmenting etcd member[ep] (detail.endpoint)
+  | 'etcdctl.defrag.failed'; //        Failed to defragment etcd member[ep] (…)
 
 export interface LogEvent {
   kind: 'event';

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { parse, stringify } from 'lossless-json';
 import { createEtcdctlParser, looksLikeEtcdctlOutput } from '../src/ingest/etcdctl.js';
 import type {
-  AlarmRecord, HealthSample, MemberRecord, ParseOutput, SnapshotStatusRecord, StatusSample,
+  AlarmRecord, HealthSample, LogEvent, MemberRecord, ParseOutput, SnapshotStatusRecord, StatusSample,
 } from '../src/model.js';
 
 const CTX = { tz: null, member: null, referenceMs: Date.UTC(2026, 0, 1) };
@@ -247,9 +247,22 @@ describe('etcd 3.4.23 captures', () => {
   });
 
   it('one-liners of other commands are no issues; snapshot save zap lines are skipped', () => {
-    for (const f of ['recovery-02-compact.txt', 'recovery-04-defrag-etcd1.txt', 'recovery-09-put.txt', 'snapshot-save-nospace.txt']) {
+    for (const f of ['recovery-09-put.txt', 'snapshot-save-nospace.txt']) {
       assert.deepEqual(parseFile(f), [], f);
     }
+  });
+
+  it('the runbook one-liners (compact, defrag) become operator events', () => {
+    const compact = parseFile('recovery-02-compact.txt');
+    const rev = Number(readLines('etcd-3.4/recovery-02-compact.txt')[0]!.match(/\d+/)![0]);
+    assert.equal(compact.length, 1);
+    assert.equal(compact[0]!.kind, 'event');
+    assert.equal((compact[0] as LogEvent).event, 'etcdctl.compact');
+    assert.deepEqual((compact[0] as LogEvent).detail, { revision: rev });
+    const defrag = parseFile('recovery-04-defrag-etcd1.txt') as LogEvent[];
+    assert.equal(defrag.length, 1);
+    assert.equal(defrag[0]!.event, 'etcdctl.defrag');
+    assert.match(String(defrag[0]!.detail.endpoint), /^(http:\/\/)?127\.0\.0\.1:\d+$/);
   });
 
   for (const [file, kind, per] of [

@@ -30,6 +30,11 @@ export function measureGrowth(d: Loaded, incident: Incident): GrowthFits {
     list.push(s);
     byMember.set(k, list);
   }
+  // The same loop often keeps `-w table` (sizes humanized) beside `-w json` (exact bytes, revision):
+  // where a member has exact samples, its humanized ones add only rounding noise.
+  for (const [k, rows] of byMember) {
+    if (rows.some((r) => r.db_size_approx === 0 && r.db_size_bytes !== null)) byMember.set(k, rows.filter((r) => r.db_size_approx === 0));
+  }
   const members: MemberSeries[] = [];
   const sizeFits: GrowthFits['sizeFits'] = new Map();
   for (const [member, rows] of [...byMember].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -58,7 +63,7 @@ export function measureGrowth(d: Loaded, incident: Incident): GrowthFits {
   const evidence: Evidence[] = [];
   // Revisions are cluster-wide: fit the highest revision seen at each sample time.
   const revAt = new Map<number, number>();
-  for (const s of samples) if (s.revision !== null) revAt.set(s.ts_ms, Math.max(revAt.get(s.ts_ms) ?? 0, s.revision));
+  for (const s of [...byMember.values()].flat()) if (s.revision !== null) revAt.set(s.ts_ms, Math.max(revAt.get(s.ts_ms) ?? 0, s.revision));
   const revFit = theilSen([...revAt].map(([x, y]) => ({ x, y })));
   // Bytes per revision: physical size against revision, per member, median across members.
   const bprFits = [...byMember.values()].map((rows) =>
@@ -67,9 +72,10 @@ export function measureGrowth(d: Loaded, incident: Incident): GrowthFits {
   const sizeFit = pickFastest([...sizeFits.values()].map((f) => f.physical));
   if (revFit && sizeFit) {
     const spanH = (Math.max(...samples.map((s) => s.ts_ms)) - Math.min(...samples.map((s) => s.ts_ms))) / 3_600_000;
+    const used = [...byMember.values()].reduce((n, rows) => n + rows.length, 0);
     evidence.push({
       source: 'status-samples', completeness: 'exact',
-      detail: `${samples.length} timed endpoint status samples from ${byMember.size} member(s) over ${spanH.toFixed(2)} h; Theil–Sen fits with 95% intervals`,
+      detail: `${used} timed endpoint status samples from ${byMember.size} member(s) over ${spanH.toFixed(2)} h; Theil–Sen fits with 95% intervals`,
     });
     const bpr = bprFits.length ? bprFits.map((f) => f.slope).sort((a, b) => a - b)[bprFits.length >> 1]! : sizeFit.slope / revFit.slope;
     return {

@@ -8,7 +8,7 @@ const BURSTY = new Set(['etcd.apply.failed', 'patroni.nospace', 'patroni.dcs-err
 const SHOWN = new Set([
   'etcd.alarm.raised', 'etcd.alarm.disarmed', 'etcd.quota.exceeded', 'etcd.compaction.started', 'etcd.compaction.finished',
   'etcd.compaction.auto', 'etcd.defrag.started', 'etcd.defrag.finished', 'etcd.defrag.failed', 'etcd.leader.changed',
-  'etcd.fdatasync.slow', 'patroni.promoted', 'patroni.demoted', 'patroni.uptime', ...BURSTY,
+  'etcd.fdatasync.slow', 'etcdctl.compact', 'etcdctl.defrag', 'etcdctl.defrag.failed', 'patroni.promoted', 'patroni.demoted', 'patroni.uptime', ...BURSTY,
 ]);
 
 export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: number | null): TimelineEntry[] {
@@ -16,6 +16,8 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
   const bursts = new Map<string, TimelineEntry>();
   for (const e of d.events) {
     if (e.ts_ms === null || !SHOWN.has(e.kind)) continue;
+    // Raft chatter (became follower/candidate, elections) stays in the store; leadership itself is shown.
+    if (e.kind === 'etcd.leader.changed' && !/elected leader|became leader|lost leader|changed leader/.test(e.message)) continue;
     if (BURSTY.has(e.kind)) {
       const minute = Math.floor(e.ts_ms / 60_000);
       const key = `${e.kind}|${e.member ?? e.path}|${minute}`;
@@ -64,6 +66,10 @@ function summarize(e: EventRow): string {
       return `alarm ${String(d.alarm ?? 'NOSPACE')} raised${d.from ? ` by ${String(d.from)}` : ''}`;
     case 'etcd.alarm.disarmed':
       return 'alarm disarmed';
+    case 'etcdctl.compact':
+      return `etcdctl compact ${String(d.revision ?? '?')} (operator)`;
+    case 'etcdctl.defrag':
+      return `etcdctl defrag of ${String(d.endpoint ?? '?')} finished (operator)`;
     case 'etcd.compaction.started':
       return `compaction to revision ${String(d.revision ?? '?')} started`;
     case 'etcd.compaction.finished':

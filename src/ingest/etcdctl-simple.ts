@@ -1,5 +1,5 @@
 // etcdctl `-w simple` (the default) output: one line per row, plus the one-liners of other commands.
-import type { AlarmRecord, HealthSample, ParseContext, ParseIssue, RecordTime } from '../model.js';
+import type { AlarmRecord, HealthSample, LogEvent, ParseContext, ParseIssue, RecordTime } from '../model.js';
 import { localTime, parseGoDurationMs, parseOffset, parseTimestamp } from './time.js';
 import { recordFromRow, type RowRecord, type TableKind } from './etcdctl-table.js';
 
@@ -34,9 +34,6 @@ export const ALARM_LINE = /^memberID:(\d{1,20}) alarm:([A-Z_]+)\s*$/;
 
 /** etcdctl lines that are output but carry nothing we record (other commands, stderr notes). */
 const KNOWN_NOISE = [
-  /^compacted revision \d+$/,
-  /^Finished defragmenting etcd member\[.*\]$/,
-  /^Failed to defragment etcd member\[.*\]/,
   /^Snapshot saved at \S+$/,
   /^Deprecated: Use `etcdutl snapshot status` instead\.$/,
   /^Error: /,
@@ -44,7 +41,26 @@ const KNOWN_NOISE = [
   /^Failed to get the status of endpoint /,
 ];
 
-export type SimpleResult = RowRecord | HealthSample | AlarmRecord | Omit<ParseIssue, 'line' | 'excerpt'>;
+export type SimpleResult = RowRecord | HealthSample | AlarmRecord | LogEvent | Omit<ParseIssue, 'line' | 'excerpt'>;
+
+// The maintenance commands of the recovery runbook print one line each (etcdctl 3.4/3.5):
+//   compacted revision 489
+//   Finished defragmenting etcd member[http://127.0.0.1:2379]
+//   Failed to defragment etcd member[http://127.0.0.1:2379] (context deadline exceeded)
+const COMPACTED = /^compacted revision (\d+)$/;
+const DEFRAGGED = /^Finished defragmenting etcd member\[(.*)\]$/;
+const DEFRAG_FAILED = /^Failed to defragment etcd member\[(.*?)\] ?\((.*)\)$/;
+export const MAINTENANCE_LINES = [COMPACTED, DEFRAGGED, DEFRAG_FAILED];
+
+function maintenanceEvent(line: string, lineNo: number): LogEvent | null {
+  const ev = (event: LogEvent['event'], level: LogEvent['level'], detail: LogEvent['detail']): LogEvent =>
+    ({ kind: 'event', line: lineNo, time: null, member: null, level, event, message: line, raw: line, detail });
+  let m = COMPACTED.exec(line);
+  if (m) return ev('etcdctl.compact', 'info', { revision: Number(m[1]) });
+  if ((m = DEFRAGGED.exec(line))) return ev('etcdctl.defrag', 'info', { endpoint: m[1]! });
+  if ((m = DEFRAG_FAILED.exec(line))) return ev('etcdctl.defrag.failed', 'error', { endpoint: m[1]!, error: m[2]! });
+  return null;
+}
 
 /** One simple-format line → its records; [] for known noise; null when the line is not simple output. */
 export function parseSimpleLine(line: string, lineNo: number): SimpleResult[] | null {
@@ -62,6 +78,8 @@ export function parseSimpleLine(line: string, lineNo: number): SimpleResult[] | 
     return [{ kind: 'health', line: lineNo, time: null, format: 'simple', endpoint: m[1]!, healthy: false, tookMs: null, error }];
   }
   if ((m = ALARM_LINE.exec(line))) return [{ kind: 'alarm', line: lineNo, time: null, memberId: m[1]!, alarm: m[2]! }];
+  const maintenance = maintenanceEvent(line, lineNo);
+  if (maintenance) return [maintenance];
   if (KNOWN_NOISE.some((re) => re.test(line))) return [];
   return null;
 }

@@ -5,7 +5,7 @@ import type { ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser } 
 import { TableReader, type TableSink } from './etcdctl-table.js';
 import { JsonScanner, recordsFromJsonText } from './etcdctl-json.js';
 import { isFieldsBlockComplete, parseFieldLine, recordsFromFields, type FieldEntry } from './etcdctl-fields.js';
-import { isSimpleOutput, parseMarkerLine, parseSimpleLine } from './etcdctl-simple.js';
+import { isSimpleOutput, parseMarkerLine, parseSimpleLine, MAINTENANCE_LINES } from './etcdctl-simple.js';
 
 export interface EtcdctlParserOptions {
   /** Pasted transcripts mix prose and output: ignore lines that belong to no output. */
@@ -230,5 +230,5 @@ const DETECT = [
 /** Content-based detection: is this line something etcdctl prints? */
 export function looksLikeEtcdctlOutput(line: string): boolean {
   const t = line.trim();
-  return DETECT.some((re) => re.test(t)) || isSimpleOutput(t);
+  return DETECT.some((re) => re.test(t)) || isSimpleOutput(t) || MAINTENANCE_LINES.some((re) => re.test(t));
 }

@@ -1,6 +1,10 @@
 // Ingest one input (file path or '-') into the store: detect, parse, write — all in one transaction.
 // A file is stored whole or not at all; a file whose bytes were stored before adds nothing.
-import { openSync, readSync, closeSync, statSync, createReadStream } from 'node:fs';
+import { openSync, readSync, closeSync, statSync, createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { gunzipSync, createGunzip, constants as zlibConstants } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../store/open.js';
@@ -65,14 +69,16 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     const st = statOrThrow(path);
     sizeBytes = st.size;
     mtimeMs = st.mtimeMs;
-    const head = readHead(path, 4096);
-    const bolt = opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(head));
+    const head = readHead(path, 64 * 1024);
+    const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+    const bolt = opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(gzipped ? gunzipHead(head) : head));
     preSha = await sha256File(path);
     const dup = findSourceBySha(db, preSha);
     if (dup) return { ...base, kind: bolt ? 'etcd-snapshot' : null, status: 'duplicate', duplicateOf: dup.path };
     if (bolt) {
       const time: RecordTime = opts.atMs !== null ? { ms: opts.atMs, offsetMin: null, basis: 'at' } : { ms: mtimeMs, offsetMin: null, basis: 'mtime' };
-      const summary = readSnapshotFile(path);
+      // A gzipped snapshot is unpacked to a temporary file first: bbolt is read by page offset.
+      const summary = gzipped ? await withGunzipped(path, readSnapshotFile) : readSnapshotFile(path);
       const r = storeSnapshot(db, { path, sha256: preSha, member: opts.member, sizeBytes }, summary, time);
       return {
         ...base, status: 'ingested', kind: 'etcd-snapshot', records: r.records, issueCount: r.issues.length,
@@ -143,7 +149,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
         continue;
       }
       // etcdctl output carries no time of its own: a marker line, else --at, else the file's mtime.
-      if (o.time === null && o.kind !== 'event' && o.kind !== 'request') o.time = fallback;
+      if (o.time === null && o.kind !== 'request' && (o.kind !== 'event' || o.event.startsWith('etcdctl.'))) o.time = fallback;
       writer.write(o);
     }
   };
@@ -205,6 +211,29 @@ function readHead(path: string, n: number): Buffer {
     return buf.subarray(0, got);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The first bytes of a gzip stream, from a partial read of the file. */
+function gunzipHead(buf: Buffer): Buffer {
+  try {
+    return gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+async function withGunzipped<T>(path: string, fn: (p: string) => T): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'etcd-forensics-'));
+  const out = join(dir, 'snapshot.db');
+  try {
+    await pipeline(createReadStream(path), createGunzip(), createWriteStream(out));
+    return fn(out);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(e.message.split(out).join(`${path} (gunzipped)`));
+    throw new InputError(`${path}: cannot gunzip: ${(e as Error).message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
