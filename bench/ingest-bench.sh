@@ -9,7 +9,7 @@
 #
 # Each run: fresh store, `/usr/bin/time -v node bin/etcd-forensics.js ingest --db $DB <file>`; MB/s is
 # file bytes (10^6) / wall-clock seconds of the whole process (start-up, sha256 pre-pass, parse, write,
-# commit). Prints one line per run and the median per file. Exit status of the CLI is ignored (the logs
+# commit); cpu is user+sys seconds (on a shared machine wall time includes waiting for a core). Prints one line per run and the median per file. Exit status of the CLI is ignored (the logs
 # contain grpc lines of other loggers' formats that may be counted as issues).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +29,10 @@ for f in "${FILES[@]}"; do
     /usr/bin/time -v node bin/etcd-forensics.js ingest --db "$DB" "$f" >/dev/null 2>"$log" || true
     secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (k = 1; k <= n; k++) s = s * 60 + p[k]; print s }' "$log")
     kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log")
+    cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$log")
     rate=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.1f", b / 1e6 / s }')
     grep -q '^error:' "$log" && { echo "run failed:"; cat "$log"; exit 1; }
-    echo "$(basename "$f") run $i: ${secs}s ${rate} MB/s peak RSS $((kb / 1024)) MiB (load $(cut -d' ' -f1 /proc/loadavg))"
+    echo "$(basename "$f") run $i: ${secs}s ${rate} MB/s peak RSS $((kb / 1024)) MiB cpu ${cpu}s (load $(cut -d' ' -f1 /proc/loadavg))"
     rates+=("$rate"); rss+=("$((kb / 1024))")
     rm -f "$log"
   done
