@@ -13,10 +13,27 @@ import {
 } from './time.js';
 
 export function createEtcdLogParser(ctx: ParseContext): StreamParser {
+  // Without --member (or a journald host), the member's name is learnt from its start-up lines:
+  //   zap      {"level":"info",…,"msg":"starting an etcd server",…,"name":"etcd1",…}
+  //   capnslog 2026-11-24 07:26:49.569586 I | embed: name = etcd2
+  let learnt: string | null = null;
   return {
-    push: (line, lineNo) => parseEtcdLogLine(line, lineNo, ctx),
+    push: (line, lineNo) => {
+      const out = parseEtcdLogLine(line, lineNo, ctx);
+      if (ctx.member !== null) return out;
+      if (learnt === null) learnt = memberNameOf(line);
+      if (learnt !== null) for (const o of out) if ((o.kind === 'event' || o.kind === 'request') && o.member === null) o.member = learnt;
+      return out;
+    },
     end: () => [],
   };
+}
+
+const NAME_RE = /(?:"name":"([^"]+)"|\| (?:embed|etcdmain): name = (\S+)$)/;
+
+function memberNameOf(line: string): string | null {
+  const m = NAME_RE.exec(line);
+  return m ? (m[1] ?? m[2] ?? null) : null;
 }
 
 // `2023-09-26 15:42:23.663000 W | etcdserver: msg` (capnslog PrettyFormatter: local time, no zone).
