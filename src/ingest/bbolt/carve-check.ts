@@ -7,7 +7,9 @@
 //   - a put on any other chain (or of a key with no live row) needs a recovered tombstone of the same
 //     key after it (before the live chain's creation); a tombstone needs a recovered put before it;
 //   - puts of one key and chain rise in version no faster than in revision;
-//   - where the row at a put's create_revision was recovered, it is that key's version-1 put.
+//   - where the row at a put's create_revision was recovered, it is that key's version-1 put;
+//   - a txn numbers its changes 0..n-1 (sub) and never touches a key twice, so sub s > 0 needs the
+//     row (main, s-1) recovered or live, and one main never holds one key twice.
 // A row failing any of these is dropped (counted as inconsistent), never guessed at.
 import type { CarvedRow } from './carve-page.js';
 
@@ -98,6 +100,7 @@ export function checkCarvedRows(rows: readonly CarvedRow[], live: LiveRevisions,
   const bad = new Set<CarvedRow>();
   checkChains(ok, bad);
   checkAnchors(ok, bad);
+  checkSubs(ok, live, bad);
   const stage = ok.filter((r) => !bad.has(r));
   const kept = keepSupported(stage, live.firstByKey);
   return { kept, inconsistent: rows.length - kept.length };
@@ -132,6 +135,25 @@ function checkChains(rows: readonly CarvedRow[], bad: Set<CarvedRow>): void {
         bad.add(a);
         bad.add(b);
       }
+    }
+  }
+}
+
+/** Subs of one main are 0..n-1 and name distinct keys (a flipped sub bit must not make a revision). */
+function checkSubs(rows: readonly CarvedRow[], live: LiveRevisions, bad: Set<CarvedRow>): void {
+  const byMain = new Map<number, CarvedRow[]>();
+  for (const r of rows) {
+    const at = byMain.get(r.main);
+    if (at) at.push(r);
+    else byMain.set(r.main, [r]);
+  }
+  for (const at of byMain.values()) {
+    const subs = new Set(at.map((r) => r.sub));
+    const keys = new Map<string, number>();
+    for (const r of at) keys.set(r.key, (keys.get(r.key) ?? 0) + 1);
+    for (const r of at) {
+      if (keys.get(r.key)! > 1) bad.add(r);
+      else if (r.sub > 0 && !subs.has(r.sub - 1) && !live.has(r.main, r.sub - 1)) bad.add(r);
     }
   }
 }
