@@ -23,6 +23,11 @@ HEADROOM_BYTES=${HEADROOM_BYTES:-$((24576 + 16384 * PATRONI_NODES))} # filler st
 # the backend's size tracks its in-use size and Patroni's own writes soon reach the quota.
 FILLER_VALUE_BYTES=${FILLER_VALUE_BYTES:-900}
 FILLER_BATCH=${FILLER_BATCH:-40}
+# Within FILLER_FINE_BYTES of its stop size the filler writes FILLER_FINE_BATCH values per txn, so
+# its last txn cannot carry the backend past the quota when HEADROOM_BYTES is small (one txn of
+# FILLER_BATCH values grew a 3 MiB backend by more than 45 KiB). 0 (default): no fine phase.
+FILLER_FINE_BYTES=${FILLER_FINE_BYTES:-0}
+FILLER_FINE_BATCH=${FILLER_FINE_BATCH:-4}
 LOOP_WAIT=${LOOP_WAIT:-1}
 TTL=${TTL:-10}
 RETRY_TIMEOUT=${RETRY_TIMEOUT:-3}
@@ -275,14 +280,16 @@ start_filler() {
     while :; do
       size=$(db_size)
       [ "${size:-0}" -ge "$target" ] && { echo "$(stamp) filler stopped at dbSize $size after $n puts" >>"$WORK/filler.log"; exit 0; }
+      batch=$FILLER_BATCH
+      [ "${size:-0}" -lt $((target - FILLER_FINE_BYTES)) ] || batch=$FILLER_FINE_BATCH
       # stdin: compares (none), blank line, success ops, blank line, failure ops (none), blank line.
-      # One txn of FILLER_BATCH puts to distinct keys (a txn may not put one key twice).
+      # One txn of $batch puts to distinct keys (a txn may not put one key twice).
       {
         echo
-        for ((j = 0; j < FILLER_BATCH; j++)); do echo "put /filler/$j $value"; done
+        for ((j = 0; j < batch; j++)); do echo "put /filler/$j $value"; done
         echo; echo # end of the success ops, empty failure ops
       } | ETCDCTL txn >/dev/null 2>>"$WORK/filler.log" || exit 0
-      n=$((n + FILLER_BATCH))
+      n=$((n + batch))
     done
   ) &
   FILLER_PID=$!
@@ -528,7 +535,7 @@ write_readme() {
 
 Command: \`ETCD_MEMBERS=$ETCD_MEMBERS PATRONI_NODES=$PATRONI_NODES QUOTA_BYTES=$QUOTA_BYTES LOOP_WAIT=$LOOP_WAIT AFTER_ALARM_SECONDS=$AFTER_ALARM_SECONDS OUT_DIR=<this dir> bash scripts/capture/patroni-incident.sh\`
 (further settings: TTL=$TTL RETRY_TIMEOUT=$RETRY_TIMEOUT HEADROOM_BYTES=$HEADROOM_BYTES FILLER_VALUE_BYTES=$FILLER_VALUE_BYTES
-FAILOVER_UNDER_NOSPACE=$FAILOVER_UNDER_NOSPACE DATEFORMAT_NODE=$DATEFORMAT_NODE PIGSTY_TZ=$PIGSTY_TZ SAMPLE_SECONDS=$SAMPLE_SECONDS).
+FAILOVER_UNDER_NOSPACE=$FAILOVER_UNDER_NOSPACE DATEFORMAT_NODE=$DATEFORMAT_NODE PIGSTY_TZ=$PIGSTY_TZ SAMPLE_SECONDS=$SAMPLE_SECONDS$( [ "$FILLER_FINE_BYTES" != 0 ] && printf ' FILLER_BATCH=%s FILLER_FINE_BYTES=%s FILLER_FINE_BATCH=%s' "$FILLER_BATCH" "$FILLER_FINE_BYTES" "$FILLER_FINE_BATCH")).
 Host time zone: $(cat /etc/timezone 2>/dev/null || echo unknown) ($(date +%z)); everything ran on 127.0.0.1.
 
 ## Versions
