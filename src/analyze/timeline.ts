@@ -13,7 +13,9 @@ const SHOWN = new Set([
 
 export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: number | null): TimelineEntry[] {
   const out: TimelineEntry[] = [];
-  const bursts = new Map<string, TimelineEntry>();
+  // Per burst, the first write named: a failing Patroni loop logs the traceback that names it, then
+  // one-line errors that do not.
+  const bursts = new Map<string, { entry: TimelineEntry; write: string | null }>();
   for (const e of d.events) {
     if (e.ts_ms === null || !SHOWN.has(e.kind)) continue;
     // Raft chatter (became follower/candidate, elections) stays in the store; leadership itself is shown.
@@ -21,14 +23,16 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
     if (BURSTY.has(e.kind)) {
       const minute = Math.floor(e.ts_ms / 60_000);
       const key = `${e.kind}|${e.member ?? e.path}|${minute}`;
+      const write = e.kind === 'patroni.nospace' ? writeOf(e) : null;
       const b = bursts.get(key);
       if (b) {
-        b.count++;
-        b.summary = burstSummary(e, b.count);
+        b.entry.count++;
+        b.write ??= write;
+        b.entry.summary = burstSummary(e.kind, b.entry.count, b.write);
         continue;
       }
-      const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: burstSummary(e, 1), source: `${e.path}:${e.line}`, count: 1 };
-      bursts.set(key, entry);
+      const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: burstSummary(e.kind, 1, write), source: `${e.path}:${e.line}`, count: 1 };
+      bursts.set(key, { entry, write });
       out.push(entry);
       continue;
     }
@@ -48,14 +52,18 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
   return out.sort((a, b) => a.at.localeCompare(b.at) || a.source.localeCompare(b.source));
 }
 
-function burstSummary(e: EventRow, n: number): string {
-  const what = e.kind === 'etcd.apply.failed' ? 'writes failed at apply'
-    : e.kind === 'patroni.nospace' ? 'Patroni writes failed: database space exceeded'
-    : e.kind === 'patroni.dcs-error' ? 'Patroni DCS errors'
-    : e.kind === 'patroni.leader-race-failed' ? 'Patroni leader race failed'
+function writeOf(e: EventRow): string | null {
+  const w = detailOf(e).write;
+  return typeof w === 'string' ? w : null;
+}
+
+function burstSummary(kind: string, n: number, write: string | null): string {
+  const what = kind === 'etcd.apply.failed' ? 'writes failed at apply'
+    : kind === 'patroni.nospace' ? 'Patroni writes failed: database space exceeded'
+    : kind === 'patroni.dcs-error' ? 'Patroni DCS errors'
+    : kind === 'patroni.leader-race-failed' ? 'Patroni leader race failed'
     : 'slow applies';
-  const write = e.kind === 'patroni.nospace' ? detailOf(e).write : null;
-  return `${n} × ${what} in this minute${typeof write === 'string' ? ` (first: ${write})` : ''}`;
+  return `${n} × ${what} in this minute${write ? ` (failed write: ${write})` : ''}`;
 }
 
 function summarize(e: EventRow): string {
