@@ -5,25 +5,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { runCli, tempDir, FIXTURES } from './helpers/cli.js';
+import { watchTruth } from './helpers/watch-truth.js';
 import type { AnalysisReport } from '../src/analyze/types.js';
 
 const E34 = join(FIXTURES, 'etcd-3.4');
-
-/** Puts per key with mod_revision <= maxRev, from the timestamped watch log. */
-function watchTruth(maxRev: number): Map<string, number> {
-  const truth = new Map<string, number>();
-  for (const line of readFileSync(join(E34, 'watch.jsonl'), 'utf8').split('\n')) {
-    const json = line.slice(line.indexOf(' ') + 1);
-    if (!json.startsWith('{')) continue;
-    const resp = JSON.parse(json) as { Events?: { type?: string; kv: { key: string; mod_revision: number } }[] };
-    for (const ev of resp.Events ?? []) {
-      if (ev.type === 'DELETE' || ev.kv.mod_revision > maxRev) continue;
-      const key = Buffer.from(ev.kv.key, 'base64').toString('utf8');
-      truth.set(key, (truth.get(key) ?? 0) + 1);
-    }
-  }
-  return truth;
-}
 
 test('churn from the real snapshot equals the watch truth, key by key, and ranks members/* first', () => {
   const { dir, cleanup } = tempDir();
@@ -34,7 +19,7 @@ test('churn from the real snapshot equals the watch truth, key by key, and ranks
     assert.match(ing.stdout, /snapshot-nospace\.db: etcd-snapshot, \d+ revisions of 7 keys/);
     const r = JSON.parse(runCli(['churn', '--db', db, '--json']).stdout) as Pick<AnalysisReport, 'churn'>;
     const snapRev = JSON.parse(readFileSync(join(E34, 'snapshot-status-nospace.json.txt'), 'utf8')).revision as number;
-    const truth = watchTruth(snapRev);
+    const truth = watchTruth(join(E34, 'watch.jsonl'), snapRev);
     assert.equal(r.churn.keys.length, truth.size);
     for (const k of r.churn.keys) assert.equal(k.revisions, truth.get(k.key), k.key);
     assert.equal(r.churn.evidence[0]!.source, 'snapshot');

@@ -16,6 +16,7 @@
 // user or root, it fails and says what is missing (npm test's pretest installs etcd and Patroni).
 // The whole test takes ~70–120 s; E2E_DEADLINE_MS (default 250000) bounds the capture itself.
 import { test } from 'node:test';
+import { watchTruth } from './helpers/watch-truth.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -138,22 +139,6 @@ function stopLeftoversNow(scriptPid: number, needles: string[]): void {
 
 // ---------------------------------------------------------------------------------------------
 // Truth read straight from the capture's files.
-
-/** Puts per key under PREFIX with mod_revision <= maxRev, from `etcdctl watch --prefix /service -w json` (`<local time> <json>` lines). */
-function watchTruth(file: string, maxRev: number): Map<string, number> {
-  const truth = new Map<string, number>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const json = line.slice(line.indexOf(' ') + 1);
-    if (!json.startsWith('{')) continue;
-    const resp = JSON.parse(json) as { Events?: { type?: string; kv: { key: string; mod_revision: number } }[] };
-    for (const ev of resp.Events ?? []) {
-      if (ev.type === 'DELETE' || ev.kv.mod_revision > maxRev) continue;
-      const key = Buffer.from(ev.kv.key, 'base64').toString('utf8');
-      if (key.startsWith(PREFIX)) truth.set(key, (truth.get(key) ?? 0) + 1);
-    }
-  }
-  return truth;
-}
 
 /** Patroni's key groups as an operator would name them: members/<name> collapsed, every other key alone. */
 const truthGroup = (key: string): string => (key.startsWith(`${PREFIX}members/`) ? `${PREFIX}members/*` : key);
@@ -288,7 +273,7 @@ test('e2e: a reduced real Patroni + etcd NOSPACE capture, ingested and analysed,
       const at = (e: TimelineEntry) => Date.parse(e.at);
 
       // (1) churn from the snapshot taken before the recovery equals the watch truth, key by key
-      const truth = watchTruth(join(out, 'watch-service.jsonl'), snapRev);
+      const truth = watchTruth(join(out, 'watch-service.jsonl'), snapRev, PREFIX);
       assert.equal(churn.evidence[0]?.source, 'snapshot');
       assert.equal(churn.evidence[0]?.completeness, 'exact');
       assert.ok(report.snapshots.some((s) => s.revision === snapRev && s.source.includes('snapshot.bin.gz')), 'the snapshot read at the revision etcdctl printed');
