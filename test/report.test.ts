@@ -185,3 +185,24 @@ test('html: without status samples the revisions chart shows revisions per hour 
     for (const g of r.churn.groups) assert.ok(html.includes(escapeHtml(g.group)));
   });
 });
+
+test('report: a snapshot read directly adds its page accounting (in use and free) to Markdown and HTML', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = join(dir, 's.db');
+    // The snapshot taken after recovery has free pages; the one at NOSPACE has almost none.
+    const ing = runCli(['ingest', '--db', db, '--tz', 'Asia/Shanghai', join(E34, 'snapshot-nospace.db'), join(E34, 'snapshot-recovered.db'),
+      join(E34, 'status-samples.log')]);
+    assert.equal(ing.code, 0, ing.stderr);
+    const snaps = (JSON.parse(runCli(['snapshot', '--db', db, '--json']).stdout) as { snapshots: { path: string; freePages: number; dbSizeInUseBytes: number }[] }).snapshots;
+    assert.equal(snaps.length, 2);
+    const md = runCli(['report', '--db', db, '--format', 'md']).stdout;
+    const rows = tableRows(section(md, 'Snapshot page accounting'), '| file | DB size | in use | free pages | key revisions | findings |');
+    assert.equal(rows.length, 2);
+    for (const s of snaps) assert.ok(rows.some((r) => r.includes(s.path.split('/').pop()!) && cells(r)[3]!.startsWith(`${s.freePages} (`)), s.path);
+    const html = runCli(['report', '--db', db, '--format', 'html']).stdout;
+    assert.match(html, /<svg data-chart="page-accounting" data-points="4"/);
+  } finally {
+    cleanup();
+  }
+});

@@ -12,6 +12,7 @@ import { replayMixinAlerts } from './hindsight.js';
 import { recommend } from './recommend.js';
 import { humanizeBytes } from '../ingest/sizes.js';
 import { readSnapshotStatus } from './snapshot-status.js';
+import { reportSnapshots } from './snapshot-report.js';
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 ** 3;
 
@@ -49,7 +50,8 @@ export function analyzeStore(db: Db, opts: AnalyzeOptions): AnalysisReport {
   return {
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
     until: iso(opts.untilMs),
-    incident, snapshots: readSnapshotStatus(d.snapshots), churn, growth: fits.growth, projection, timeline, hindsight, recommendations, assumptions,
+    incident, snapshots: readSnapshotStatus(d.snapshots),
+    snapshotFiles: reportSnapshots(db).filter((f) => opts.untilMs === null || f.at === null || Date.parse(f.at) <= opts.untilMs), churn, growth: fits.growth, projection, timeline, hindsight, recommendations, assumptions,
   };
 }
 

@@ -130,6 +130,8 @@ export interface AnalysisReport {
   until: string | null;
   incident: Incident;
   snapshots: import('./snapshot-status.js').SnapshotReading[];
+  /** Snapshot/backend files read directly: page accounting, what defrag and compaction would give back. */
+  snapshotFiles: import('./snapshot-report.js').SnapshotReport[];
   churn: Churn;
   growth: Growth;
   projection: Projection;

@@ -90,6 +90,19 @@ function snapshotChart(r: AnalysisReport): string {
   });
 }
 
+/** In-use and free pages of each snapshot/backend file read directly: what defragmentation gives back. */
+function pageAccountingChart(r: AnalysisReport): string {
+  if (r.snapshotFiles.length === 0) return '';
+  return renderBarChart({
+    id: 'page-accounting', title: 'Snapshot/backend files: pages in use and free pages', formatV: (v) => humanizeBytes(v),
+    refLine: { value: r.projection.quotaBytes, label: 'quota' },
+    bars: r.snapshotFiles.flatMap((f) => [
+      { label: `${f.path} in use`, value: f.dbSizeInUseBytes, note: `${f.highWaterPages - f.freePages} pages of ${f.pageSize} B` },
+      { label: `${f.path} free`, value: f.freePages * f.pageSize, note: `${f.freePages} free pages (${(f.freeShare * 100).toFixed(1)}%)` },
+    ]),
+  });
+}
+
 function body(r: AnalysisReport): string[] {
   const { incident: i, churn: c, growth: g, projection: p } = r;
   const out: string[] = [];
@@ -119,6 +132,12 @@ function body(r: AnalysisReport): string[] {
       c.keys.map((k) => [k.key, k.group, k.revisions, k.perHour, pct(k.share), `${k.evidence.source}, ${k.evidence.completeness}`])));
   }
   out.push(evidence([...c.evidence, ...c.groups.map((x) => x.evidence), ...c.keys.map((k) => k.evidence)]), '</section>');
+  if (r.snapshotFiles.length) {
+    out.push('<section id="page-accounting"><h2>Snapshot page accounting</h2>', pageAccountingChart(r),
+      table(['file', 'DB size', 'in use', 'free pages', 'key revisions', 'findings'], r.snapshotFiles.map((f) =>
+        [f.path, humanizeBytes(f.dbSizeBytes), humanizeBytes(f.dbSizeInUseBytes), `${f.freePages} (${(f.freeShare * 100).toFixed(1)}%)`,
+          `${f.keyRevisions} of ${f.distinctKeys} keys`, f.findings.join(' ')])), '</section>');
+  }
   if (r.snapshots.length) {
     out.push('<section id="snapshots"><h2>Snapshot readings</h2>', snapshotChart(r), table(['at', 'hash', 'revision', 'total keys', 'total size', 'bytes/entry', 'reading', 'source'],
       r.snapshots.map((s) => [s.at, s.hash, s.revision, s.totalKeys, bytes(s.totalSizeBytes, s.totalSizeApprox), s.bytesPerEntry, s.interpretation, s.source])), '</section>');

@@ -139,6 +139,11 @@ export function renderMarkdown(r: AnalysisReport): string {
   ]), evidenceList([p.quotaSource, ...p.evidence]));
   out.push('## Hindsight: would the etcd mixin alerts have fired?', mdTable(['rule', 'expr', 'first fired', 'warning before NOSPACE', 'note'],
     r.hindsight.map((a) => [a.rule, code(a.expr), a.firstFiredAt, a.warningBeforeNospace, a.note])));
+  if (r.snapshotFiles.length) {
+    out.push('## Snapshot page accounting', mdTable(['file', 'DB size', 'in use', 'free pages', 'key revisions', 'findings'],
+      r.snapshotFiles.map((f) => [code(f.path), bytes(f.dbSizeBytes), bytes(f.dbSizeInUseBytes), `${f.freePages} (${(f.freeShare * 100).toFixed(1)}%)`,
+        `${f.keyRevisions} of ${f.distinctKeys} keys`, f.findings.join(' ')])));
+  }
   if (r.snapshots.length) {
     out.push('## Snapshot readings', mdTable(['at', 'hash', 'revision', 'total keys', 'total size', 'bytes/entry', 'reading', 'source'],
       r.snapshots.map((s) => [s.at, s.hash, s.revision, s.totalKeys, bytes(s.totalSizeBytes, s.totalSizeApprox), s.bytesPerEntry, s.interpretation, code(s.source)])));
