@@ -45,7 +45,7 @@ test('our snapshot status figures equal what etcdctl printed for the same file',
       'SELECT format, hash, revision, total_keys, total_size_bytes FROM snapshot_status ORDER BY revision, format']).stdout) as
       { format: string; hash: string; revision: number; total_keys: number; total_size_bytes: number }[];
     assert.equal(rows.length, 4);
-    for (const [ours, etcdctl] of [[rows[0]!, rows[1]!], [rows[2]!, rows[3]!]]) {
+    for (const [ours, etcdctl] of [[rows[0]!, rows[1]!], [rows[2]!, rows[3]!]] as const) {
       assert.equal(ours.format, 'bbolt');
       assert.equal(etcdctl.format, 'json');
       assert.deepEqual({ ...ours, format: '' }, { ...etcdctl, format: '' });

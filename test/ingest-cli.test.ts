@@ -11,10 +11,12 @@ import { runCli, spawnCli, tempDir, FIXTURES } from './helpers/cli.js';
 const E34 = join(FIXTURES, 'etcd-3.4');
 const SEED = join(FIXTURES, 'seed', 'etcd-no-space-incident.txt');
 
-function counts(db: string): Record<string, number> {
+const TABLES = ['sources', 'events', 'etcd_requests', 'status_samples', 'health_samples', 'snapshot_status', 'alarms', 'members', 'issues'] as const;
+
+function counts(db: string): Record<(typeof TABLES)[number], number> {
   const d = new Database(db, { readonly: true });
-  const out: Record<string, number> = {};
-  for (const t of ['sources', 'events', 'etcd_requests', 'status_samples', 'health_samples', 'snapshot_status', 'alarms', 'members', 'issues']) {
+  const out = {} as Record<(typeof TABLES)[number], number>;
+  for (const t of TABLES) {
     out[t] = (d.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
   }
   d.close();
