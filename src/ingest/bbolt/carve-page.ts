@@ -10,6 +10,7 @@
 //     agrees with the key: mod_revision == main, 1 <= version, create_revision <= mod_revision.
 import { u32, u64, u64be, type Page } from './page.js';
 import { PAGE_HEADER_SIZE } from './meta.js';
+import type { KeyRevisionFields } from './key-bucket.js';
 
 const ELEMENT = 16;
 const REV_BYTES = 17;
@@ -17,17 +18,7 @@ const REV_BYTES = 17;
 const MAX_SUB = 1 << 20;
 
 /** A revision row read from a free page. */
-export interface CarvedRow {
-  main: number;
-  sub: number;
-  tombstone: boolean;
-  key: string;
-  createRevision: number;
-  modRevision: number;
-  version: number;
-  valueSize: number;
-  /** Decimal int64 lease id; null when none. */
-  lease: string | null;
+export interface CarvedRow extends KeyRevisionFields {
   pageId: number;
   /** CRC of the row's key + KeyValue bytes: two copies with the same CRC hold the same row. */
   fingerprint: number;

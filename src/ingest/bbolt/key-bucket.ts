@@ -10,8 +10,8 @@ const REV_BYTES = 17;
 const SEPARATOR = 0x5f; // '_'
 const TOMBSTONE = 0x74; // 't'
 
-/** One row of the `key` bucket, handed to onRevision. `value` is a view valid only during the call. */
-export interface EtcdRevision {
+/** A `key` bucket row: its revision key and the decoded mvccpb.KeyValue (value size only). */
+export interface KeyRevisionFields {
   main: number;
   sub: number;
   tombstone: boolean;
@@ -24,6 +24,10 @@ export interface EtcdRevision {
   /** Decimal int64 lease id; null when none. */
   lease: string | null;
   valueSize: number;
+}
+
+/** One row of the `key` bucket, handed to onRevision. `value` is a view valid only during the call. */
+export interface EtcdRevision extends KeyRevisionFields {
   /** A view into the page buffer (built on access): copy it to keep it. */
   readonly value: Buffer;
   /** bbolt row size: revision key bytes + KeyValue bytes. */
