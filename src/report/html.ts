@@ -4,6 +4,7 @@
 import type { AnalysisReport, Evidence, Recommendation } from '../analyze/types.js';
 import { humanizeBytes } from '../ingest/sizes.js';
 import { summarizeReport } from './markdown.js';
+import { uniqueEvidence } from './evidence.js';
 import { escapeHtml as e, renderBarChart, renderLineChart, type ChartPoint, type ChartSeries } from './svg-chart.js';
 
 type Cell = string | number | null;
@@ -20,14 +21,7 @@ function table(head: string[], rows: Cell[][]): string {
 }
 
 function evidence(list: Evidence[]): string {
-  const seen = new Set<string>();
-  const items: string[] = [];
-  for (const x of list) {
-    const k = `${x.source}\u0000${x.completeness}\u0000${x.detail}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    items.push(`<li><b>${e(x.source)}</b> <span class="tag">${e(x.completeness)}</span> ${e(x.detail)}</li>`);
-  }
+  const items = uniqueEvidence(list).map((x) => `<li><b>${e(x.source)}</b> <span class="tag">${e(x.completeness)}</span> ${e(x.detail)}</li>`);
   return `<details class="evidence" open><summary>Evidence</summary>${items.length ? `<ul>${items.join('')}</ul>` : '<p>none in the store</p>'}</details>`;
 }
 

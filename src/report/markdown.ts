@@ -3,6 +3,7 @@
 // document raw: table cells go through cell(), prose through text(), blocks through fenced().
 import type { AnalysisReport, Evidence, Incident, Recommendation } from '../analyze/types.js';
 import { humanizeBytes } from '../ingest/sizes.js';
+import { uniqueEvidence } from './evidence.js';
 
 /** Prose from the data: backslash-escape what Markdown or inline HTML would act on. */
 export function text(s: string | number | null | undefined): string {
@@ -47,14 +48,7 @@ const bytes = (n: number | null, approx = false): string =>
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 function evidenceList(list: Evidence[]): string {
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const e of list) {
-    const k = `${e.source}\u0000${e.completeness}\u0000${e.detail}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    lines.push(`- **${text(e.source)}** (${text(e.completeness)}): ${text(e.detail)}`);
-  }
+  const lines = uniqueEvidence(list).map((e) => `- **${text(e.source)}** (${text(e.completeness)}): ${text(e.detail)}`);
   return lines.length ? `**Evidence**\n\n${lines.join('\n')}` : '**Evidence**: none in the store.';
 }
 
