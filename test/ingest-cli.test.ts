@@ -207,3 +207,25 @@ test('query is read-only and prints tables or JSON', () => {
     cleanup();
   }
 });
+
+test('a damaged snapshot: one line naming the page or byte offset, exit 2, nothing stored', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = join(dir, 's.db');
+    const real = readFileSync(join(E34, 'snapshot-nospace.db'));
+    // Keep the meta pages (so it is recognised as bbolt) and cut the file in the middle of its tree.
+    const cut = join(dir, 'cut.db');
+    writeFileSync(cut, real.subarray(0, 40 * 4096 + 100));
+    const r = runCli(['ingest', '--db', db, cut, join(E34, 'alarm-list.simple.txt')]);
+    assert.equal(r.code, 2);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    const lines = r.stderr.split('\n').filter((l) => l.includes('cut.db'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /cut\.db: not a readable etcd backend: .*(page \d+|byte \d+)/);
+    const c = counts(db);
+    assert.equal(c.sources, 1, 'only the good input');
+    assert.equal(c.snapshot_status, 0);
+  } finally {
+    cleanup();
+  }
+});
