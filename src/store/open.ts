@@ -17,6 +17,10 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Db {
     if (v > latestVersion()) throw new StoreError(`store ${path} has schema ${v}, newer than this tool (${latestVersion()})`);
     return db;
   }
+  // Larger pages for a new store: rows are mostly whole log lines, appended in bulk; 32 KiB pages
+  // cut the CPU of a 100 MB ingest by about 15% against 4 KiB (bench/RESULTS-ingest.md).
+  // No effect on an existing store.
+  db.pragma('page_size = 32768');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
