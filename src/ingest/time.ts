@@ -8,6 +8,8 @@ const ISO_RE =
 
 /** Parses `2023-09-26T15:42:23.663+0800`, `…03.21381+0800`, `…Z`, `2023-09-24 04:30:23 +0800`, `…+08:00`. */
 export function parseTimestamp(text: string, ctx: Pick<ParseContext, 'tz'>): RecordTime | null {
+  const fast = parseIsoFast(text);
+  if (fast !== undefined) return fast;
   const m = ISO_RE.exec(text.trim());
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
@@ -19,6 +21,48 @@ export function parseTimestamp(text: string, ctx: Pick<ParseContext, 'tz'>): Rec
     return Number.isFinite(utc) ? { ms: utc, offsetMin, basis: 'explicit' } : null;
   }
   return localTime(+y!, +mo!, +d!, +h!, +mi!, +s!, ms, ctx.tz, 'assumed-zone');
+}
+
+const digit = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : -1);
+const num2 = (t: string, i: number): number => {
+  const a = digit(t.charCodeAt(i));
+  const b = digit(t.charCodeAt(i + 1));
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+};
+
+/**
+ * The common case without a regex (it runs once per log line): `YYYY-MM-DDTHH:MM:SS[.frac][ ]zone`
+ * with an explicit zone, as zap and Patroni's %z print it. Anything else returns undefined and takes
+ * the general path.
+ */
+function parseIsoFast(t: string): RecordTime | null | undefined {
+  if (t.length < 20 || t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return undefined;
+  const sep = t.charCodeAt(10);
+  if (sep !== 84 && sep !== 32) return undefined;
+  const y = num2(t, 0) * 100 + num2(t, 2);
+  const mo = num2(t, 5), d = num2(t, 8), h = num2(t, 11), mi = num2(t, 14), s = num2(t, 17);
+  if (y < 0 || mo < 1 || d < 1 || h < 0 || mi < 0 || s < 0 || num2(t, 0) < 0 || num2(t, 2) < 0) return undefined;
+  let i = 19;
+  let ms = 0;
+  const fc = t.charCodeAt(i);
+  if (fc === 46 || fc === 44) {
+    i++;
+    let scale = 100;
+    const start = i;
+    for (let c = digit(t.charCodeAt(i)); c >= 0; c = digit(t.charCodeAt(++i))) {
+      ms += c * scale;
+      scale /= 10;
+    }
+    if (i === start || i - start > 9) return undefined;
+    ms = Math.floor(ms + 1e-6);
+  }
+  if (t.charCodeAt(i) === 32) i++;
+  const zone = t.slice(i);
+  if (zone === '') return undefined; // zone-less: --tz applies, general path
+  const offsetMin = parseOffset(zone);
+  if (offsetMin === null) return undefined;
+  const utc = Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMin * 60_000;
+  return Number.isFinite(utc) ? { ms: utc, offsetMin, basis: 'explicit' } : null;
 }
 
 /** `Z` → 0, `+0800` / `+08:00` → 480. */
