@@ -94,7 +94,8 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   }
 
   const ctx: ParseContext = { tz: opts.tz, member: opts.member, referenceMs: opts.atMs ?? mtimeMs };
-  const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path);
+  // A file was hashed before parsing (to skip a duplicate cheaply); stdin is hashed as it streams.
+  const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path, { hash: isStdin });
   const batches = src.batches();
 
   // Sample the first lines for detection, then replay them. Whole batches are read; the lines past
@@ -164,8 +165,8 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   writer.flush();
   opts.onBytes?.(src.bytesRead());
 
-  const sha = src.digest();
   if (isStdin) {
+    const sha = src.digest();
     const dup = findSourceBySha(db, sha);
     if (dup) {
       db.exec('ROLLBACK');

@@ -30,15 +30,16 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 /** Lines longer than this many bytes are cut and reported by the parser as they stand (a binary file has no newlines). */
 export const MAX_LINE_CHARS = 1 << 20;
 
-export function openLineSource(input: string | Readable): LineSource {
+/** `hash: false` when the caller already knows the content's sha256 (a file hashed before parsing). */
+export function openLineSource(input: string | Readable, opts: { hash: boolean } = { hash: true }): LineSource {
   const raw: Readable = typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
-  const hash: Hash = createHash('sha256');
+  const hash: Hash | null = opts.hash ? createHash('sha256') : null;
   let bytes = 0;
   async function* rawChunks(): AsyncGenerator<Buffer> {
     for await (const chunk of raw) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       bytes += buf.length;
-      hash.update(buf);
+      hash?.update(buf);
       yield buf;
     }
   }
@@ -86,7 +87,10 @@ export function openLineSource(input: string | Readable): LineSource {
     if (carry !== null && carry.length > 0) yield { firstLineNo: lineNo + 1, lines: [decodeLine(carry, 0, carry.length)] };
   }
   return {
-    digest: () => hash.copy().digest('hex'),
+    digest: () => {
+      if (!hash) throw new Error('openLineSource: opened without hashing');
+      return hash.copy().digest('hex');
+    },
     bytesRead: () => bytes,
     async *lines() {
       for await (const b of batches()) {
