@@ -16,6 +16,7 @@
 // Env: CYCLE_MS (100), LEASE_TTL (30), KEEPALIVE_MS (5000).
 // Stops on SIGTERM/SIGINT, then appends a JSON summary (per-key attempted/ok/failed counts).
 import fs from 'node:fs';
+import { isoLocal } from './iso-local.mjs';
 
 const [logFile, epArg] = process.argv.slice(2);
 if (!logFile || !epArg) {
@@ -31,14 +32,6 @@ const SCOPE = 'pg_demo';
 const base = `${NS}/${SCOPE}`;
 const log = fs.openSync(logFile, 'a');
 
-function isoLocal(d = new Date()) {
-  const off = -d.getTimezoneOffset();
-  const p = (n, w = 2) => String(Math.trunc(Math.abs(n))).padStart(w, '0');
-  const sign = off >= 0 ? '+' : '-';
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(
-    d.getSeconds(),
-  )}.${p(d.getMilliseconds(), 3)}${sign}${p(off / 60)}:${p(off % 60)}`;
-}
 const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
 function write(line) {
   fs.writeSync(log, `${isoLocal()} ${line}\n`);

@@ -28,14 +28,15 @@ export function detectTextKind(lines: readonly string[]): Detection {
   }
   const evidence = `${nonEmpty} non-empty lines sampled: ${hits['etcd-log']} etcd log, ${hits['patroni-log']} Patroni log, ${hits.etcdctl} etcdctl`;
   const ranked = (Object.entries(hits) as [keyof typeof hits, number][]).sort((a, b) => b[1] - a[1]);
-  const [top, second] = ranked;
+  const [top] = ranked;
   if (!top || top[1] === 0) return { kind: null, evidence };
   // Logs carry continuation lines (tracebacks) and sampled status files carry `date` lines, so a
   // kind needs only a clear majority of the recognised lines and a fair share of all lines.
   const recognised = hits['etcd-log'] + hits['patroni-log'] + hits.etcdctl;
   const dominant = top[1] >= 0.9 * recognised && top[1] >= 0.3 * nonEmpty;
   if (dominant) return { kind: top[0], evidence };
-  return { kind: second && second[1] > 0 || top[1] > 0 ? 'transcript' : null, evidence };
+  // Recognised lines of several kinds, or among prose: a pasted transcript.
+  return { kind: 'transcript', evidence };
 }
 
 /** First bytes of a bbolt file: magic 0xED0CDAED at offset 16 of page 0, either byte order. */
