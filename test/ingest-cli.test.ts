@@ -167,16 +167,29 @@ test('a process killed mid-file leaves none of that file and nothing else lost',
     const out = createWriteStream(big);
     for (let i = 0; i < 1500; i++) out.write(`${lines.join('\n')}\n`);
     await new Promise<void>((res) => out.end(res));
+    const sizeBefore = statSync(db).size;
     const child = spawnCli(['ingest', '--db', db, big]);
-    // Kill once the transaction has visibly started writing (the WAL grows), well before the end.
-    const wal = `${db}-wal`;
+    // Kill once the transaction has visibly started writing, well before the end: ingest writes
+    // through a rollback journal, so the database file grows while the journal exists.
+    const journal = `${db}-journal`;
     const started = Date.now();
+    let midTransaction = false;
     while (Date.now() - started < 30_000) {
       await new Promise((r) => setTimeout(r, 50));
-      if (existsSync(wal) && statSync(wal).size > 2 * 1024 * 1024) break;
+      if (existsSync(journal) && statSync(db).size > sizeBefore + 2 * 1024 * 1024) {
+        midTransaction = true;
+        break;
+      }
     }
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
+    assert.ok(midTransaction, 'the ingest was killed with its transaction open (journal present, pages written)');
+    assert.ok(existsSync(journal), 'a hot journal is left for the next opener to roll back');
+    // A read-only command is the first to open it: it rolls the journal back and reads the store as before.
+    const listed = runCli(['sources', '--db', db, '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(JSON.parse(listed.stdout).sources.length, before.sources);
+    assert.ok(!existsSync(journal));
     assert.deepEqual(counts(db), before);
     // And the file can be ingested whole afterwards.
     const r = runCli(['ingest', '--db', db, big]);

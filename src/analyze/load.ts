@@ -63,6 +63,19 @@ export interface Loaded {
 const cut = (col: string, until: number | null): string => (until === null ? '1=1' : `(${col} IS NULL OR ${col} <= ${until})`);
 const cutStrict = (col: string, until: number | null): string => (until === null ? '1=1' : `${col} <= ${until}`);
 
+/**
+ * The events the analyses use: every kind but the routine lines. The three `<>` terms are those of the
+ * partial index events_notable_ts (migration 5); SQLite uses a partial index only when the query's
+ * WHERE repeats its terms (test/ingest-paths.test.ts checks the plan).
+ */
+export function notableEventsSql(cutSql: string): string {
+  return `
+    SELECT e.ts_ms, e.time_basis, e.member, e.level, e.kind, e.message, e.detail, src.path, e.line, src.kind AS source_kind
+    FROM events e JOIN sources src ON src.id = e.source_id
+    WHERE e.kind <> 'etcd.other' AND e.kind <> 'patroni.other' AND e.kind <> 'postgres.log' AND ${cutSql}
+    ORDER BY e.ts_ms, src.path, e.line`;
+}
+
 export function loadEvidence(db: Db, untilMs: number | null): Loaded {
   const status = db.prepare(`
     SELECT s.ts_ms, s.time_basis, s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
@@ -70,11 +83,7 @@ export function loadEvidence(db: Db, untilMs: number | null): Loaded {
     FROM status_samples s JOIN sources src ON src.id = s.source_id
     WHERE s.ts_ms IS NOT NULL AND ${cutStrict('s.ts_ms', untilMs)}
     ORDER BY s.ts_ms, src.path, s.line, s.seq`).all() as StatusRow[];
-  const events = db.prepare(`
-    SELECT e.ts_ms, e.time_basis, e.member, e.level, e.kind, e.message, e.detail, src.path, e.line, src.kind AS source_kind
-    FROM events e JOIN sources src ON src.id = e.source_id
-    WHERE e.kind NOT IN ('etcd.other', 'patroni.other', 'postgres.log') AND ${cut('e.ts_ms', untilMs)}
-    ORDER BY e.ts_ms, src.path, e.line`).all() as EventRow[];
+  const events = db.prepare(notableEventsSql(cut('e.ts_ms', untilMs))).all() as EventRow[];
   const requests = db.prepare(`
     SELECT r.ts_ms, r.member, r.op, r.key, r.outcome, src.path, r.line
     FROM etcd_requests r JOIN sources src ON src.id = r.source_id

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openStore } from '../store/open.js';
+import { bulkWriteMode, openStore } from '../store/open.js';
 import { ingestInput, type IngestResult } from '../ingest/ingest-file.js';
 import { isValidZone, parseTimestamp } from '../ingest/time.js';
 import { SOURCE_KINDS, type SourceKind } from '../model.js';
@@ -30,6 +30,7 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
     atMs = t.ms;
   }
   const db = openStore(opts.db);
+  const restoreWal = bulkWriteMode(db);
   let failed = false;
   try {
     for (const p of expandPaths(paths)) {
@@ -42,6 +43,7 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
       if (r.status === 'failed' || r.issueCount > 0) failed = true;
     }
   } finally {
+    restoreWal();
     db.close();
   }
   if (failed) process.exitCode = EXIT.input;

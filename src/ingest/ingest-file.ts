@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../store/open.js';
-import { SourceWriter, findSourceBySha, insertSource, finishSource } from '../store/write.js';
-import type { ParseContext, ParseIssue, ParseOutput, RecordTime, SourceKind } from '../model.js';
-import { openLineSource, type LineBatch } from './lines.js';
-import { detectTextKind, looksLikeBolt, DETECT_SAMPLE_LINES, type TextKind } from './detect.js';
-import { createParser } from './parsers.js';
+import { Worker } from 'node:worker_threads';
+import { RowSink, findSourceBySha, insertSource, finishSource, sameSizeSourceExists } from '../store/write.js';
+import type { RowBatch } from '../store/rows.js';
+import type { ParseIssue, RecordTime, SourceKind } from '../model.js';
+import { openLineSource } from './lines.js';
+import { looksLikeBolt, type TextKind } from './detect.js';
+import { produceRows, excerpt, type ProduceOptions, type Produced } from './produce.js';
+import type { ParseWorkerData } from './parse-worker.js';
 import { InputError } from '../errors.js';
 import { readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
 
@@ -72,14 +75,19 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     const head = readHead(path, 64 * 1024);
     const gzipped = head[0] === 0x1f && head[1] === 0x8b;
     const bolt = opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(gzipped ? gunzipHead(head) : head));
-    preSha = await sha256File(path);
-    const dup = findSourceBySha(db, preSha);
-    if (dup) return { ...base, kind: bolt ? 'etcd-snapshot' : null, status: 'duplicate', duplicateOf: dup.path };
+    // A file can only repeat a stored source of the same size: only then is it hashed before parsing.
+    // Otherwise its bytes are hashed as they stream (no second read of a large log).
+    if (bolt || sameSizeSourceExists(db, sizeBytes)) {
+      preSha = await sha256File(path);
+      const dup = findSourceBySha(db, preSha);
+      if (dup) return { ...base, kind: bolt ? 'etcd-snapshot' : null, status: 'duplicate', duplicateOf: dup.path };
+    }
     if (bolt) {
+      const sha = preSha!;
       const time: RecordTime = opts.atMs !== null ? { ms: opts.atMs, offsetMin: null, basis: 'at' } : { ms: mtimeMs, offsetMin: null, basis: 'mtime' };
       // A gzipped snapshot is unpacked to a temporary file first: bbolt is read by page offset.
       const summary = gzipped ? await withGunzipped(path, readSnapshotFile) : readSnapshotFile(path);
-      const r = storeSnapshot(db, { path, sha256: preSha, member: opts.member, sizeBytes }, summary, time);
+      const r = storeSnapshot(db, { path, sha256: sha, member: opts.member, sizeBytes }, summary, time);
       return {
         ...base, status: 'ingested', kind: 'etcd-snapshot', records: r.records, issueCount: r.issues.length,
         issues: r.issues.slice(0, SHOWN_ISSUES), firstMs: time.ms, lastMs: time.ms, timeBases: [time.basis],
@@ -93,88 +101,46 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     throw new InputError('-: a snapshot cannot be read from stdin (it is read by page offset); save it to a file');
   }
 
-  const ctx: ParseContext = { tz: opts.tz, member: opts.member, referenceMs: opts.atMs ?? mtimeMs };
-  // A file was hashed before parsing (to skip a duplicate cheaply); stdin is hashed as it streams.
-  const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path, { hash: isStdin });
-  const batches = src.batches();
-
-  // Sample the first lines for detection, then replay them. Whole batches are read; the lines past
-  // the sample are kept in `pending` and parsed after it.
-  const sample: { text: string; lineNo: number }[] = [];
-  const pending: LineBatch[] = [];
-  let sampledChars = 0;
-  while (sample.length < DETECT_SAMPLE_LINES && sampledChars < 512 * 1024) {
-    const n = await batches.next();
-    if (n.done) break;
-    pending.push(n.value);
-    const { lines, firstLineNo } = n.value;
-    for (let i = 0; i < lines.length && sample.length < DETECT_SAMPLE_LINES && sampledChars < 512 * 1024; i++) {
-      sample.push({ text: lines[i]!, lineNo: firstLineNo + i });
-      sampledChars += lines[i]!.length;
-    }
-  }
-  let kind: TextKind;
-  if (opts.kind !== null) {
-    kind = opts.kind as TextKind;
+  const produceOpts: ProduceOptions = {
+    path, kind: opts.kind as TextKind | null,
+    ctx: { tz: opts.tz, member: opts.member, referenceMs: opts.atMs ?? mtimeMs },
+    fallback: opts.atMs !== null ? { ms: opts.atMs, offsetMin: null, basis: 'at' } : { ms: mtimeMs, offsetMin: null, basis: 'mtime' },
+  };
+  let sourceId = 0;
+  let sink: RowSink | null = null;
+  const consumer = {
+    begin: (kind: TextKind): void => {
+      db.exec('BEGIN');
+      sourceId = insertSource(db, {
+        path: isStdin ? '<stdin>' : path, sha256: preSha ?? `pending-${process.pid}-${Date.now()}`, kind,
+        member: opts.member, sizeBytes,
+      });
+      sink = new RowSink(db, sourceId);
+    },
+    batch: (b: RowBatch): void => {
+      sink!.write(b);
+      opts.onBytes?.(b.bytesRead);
+    },
+  };
+  // Without the pre-pass, the bytes are hashed as they stream and the duplicate check comes at the end.
+  let run: { produced: Produced; digest: string | null; bytesRead: number };
+  if (!isStdin && useParseWorker(sizeBytes)) {
+    run = await runParseWorker({ path, hash: preSha === null, opts: produceOpts }, consumer);
   } else {
-    const nul = sample.findIndex((l) => l.text.includes('\u0000'));
-    if (nul !== -1) {
-      throw new InputError(`${path}:${sample[nul]!.lineNo}: binary data (NUL byte), not a log or etcdctl output`);
-    }
-    const d = detectTextKind(sample.map((l) => l.text));
-    if (!d.kind) {
-      const first = sample.find((l) => l.text.trim() !== '');
-      throw new InputError(first
-        ? `${path}:${first.lineNo}: cannot tell what this input holds (${d.evidence}); first line: ${excerpt(first.text)}; use --kind`
-        : `${path}: empty input`);
-    }
-    kind = d.kind;
+    const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path, { hash: preSha === null });
+    const produced = await produceRows(src, produceOpts, consumer);
+    run = { produced, digest: preSha === null ? src.digest() : null, bytesRead: src.bytesRead() };
   }
+  const { kind, totals: t, shown } = run.produced;
 
-  db.exec('BEGIN');
-  const sourceId = insertSource(db, {
-    path: isStdin ? '<stdin>' : path, sha256: preSha ?? `pending-${process.pid}-${Date.now()}`, kind,
-    member: opts.member, sizeBytes,
-  });
-  const writer = new SourceWriter(db, sourceId);
-  const parser = createParser(kind, ctx);
-  const shown: ParseIssue[] = [];
-  const fallback: RecordTime = opts.atMs !== null
-    ? { ms: opts.atMs, offsetMin: null, basis: 'at' }
-    : { ms: mtimeMs, offsetMin: null, basis: 'mtime' };
-  const store = (outs: ParseOutput[]): void => {
-    for (const o of outs) {
-      if (o.kind === 'issue') {
-        writer.writeIssue(o);
-        if (shown.length < SHOWN_ISSUES) shown.push(o);
-        continue;
-      }
-      // etcdctl output carries no time of its own: a marker line, else --at, else the file's mtime.
-      if (o.time === null && o.kind !== 'request' && (o.kind !== 'event' || o.event.startsWith('etcdctl.'))) o.time = fallback;
-      writer.write(o);
-    }
-  };
-  const storeBatch = (b: LineBatch): void => {
-    const { lines, firstLineNo } = b;
-    for (let i = 0; i < lines.length; i++) store(parser.push(lines[i]!, firstLineNo + i));
-    opts.onBytes?.(src.bytesRead());
-  };
-  for (const b of pending) storeBatch(b);
-  for (let n = await batches.next(); !n.done; n = await batches.next()) storeBatch(n.value);
-  store(parser.end());
-  writer.flush();
-  opts.onBytes?.(src.bytesRead());
-
-  if (isStdin) {
-    const sha = src.digest();
-    const dup = findSourceBySha(db, sha);
+  if (run.digest !== null) {
+    const dup = findSourceBySha(db, run.digest);
     if (dup) {
       db.exec('ROLLBACK');
       return { ...base, kind, status: 'duplicate', duplicateOf: dup.path };
     }
-    db.prepare('UPDATE sources SET sha256 = ?, size_bytes = ? WHERE id = ?').run(sha, src.bytesRead(), sourceId);
+    db.prepare('UPDATE sources SET sha256 = ?, size_bytes = ? WHERE id = ?').run(run.digest, run.bytesRead, sourceId);
   }
-  const t = writer.totals;
   if (opts.strict && t.issues > 0) {
     db.exec('ROLLBACK');
     const i = shown[0]!;
@@ -184,8 +150,69 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   db.exec('COMMIT');
   return {
     path, status: 'ingested', kind, records: t.records, issueCount: t.issues, issues: shown,
-    firstMs: t.firstMs, lastMs: t.lastMs, timeBases: [...t.bases].sort(),
+    firstMs: t.firstMs, lastMs: t.lastMs, timeBases: t.bases,
   };
+}
+
+/** The parse worker pays off once parsing a file takes far longer than starting a thread (~30 ms). */
+const PARSE_WORKER_MIN_BYTES = 8 << 20;
+
+/** ETCD_FORENSICS_PARSE_WORKER=always|never overrides the size rule (tests run both paths). */
+function useParseWorker(sizeBytes: number): boolean {
+  const v = process.env.ETCD_FORENSICS_PARSE_WORKER;
+  if (v === 'always') return true;
+  if (v === 'never') return false;
+  return sizeBytes >= PARSE_WORKER_MIN_BYTES;
+}
+
+type WorkerMessage =
+  | { t: 'kind'; kind: TextKind }
+  | { t: 'batch'; batch: RowBatch }
+  | { t: 'end'; produced: Produced; digest: string | null; bytesRead: number }
+  | { t: 'error'; input: boolean; message: string };
+
+/** Runs produceRows in the parse worker; the consumer (the database side) stays on this thread. */
+function runParseWorker(
+  data: ParseWorkerData,
+  consumer: { begin: (kind: TextKind) => void; batch: (b: RowBatch) => void },
+): Promise<{ produced: Produced; digest: string | null; bytesRead: number }> {
+  // Under tsx (tests that import src/) the worker is the .ts file next to this one.
+  const url = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
+  return new Promise((resolve, reject) => {
+    const w = new Worker(url, { workerData: data });
+    let settled = false;
+    const fail = (e: Error): void => {
+      if (settled) return;
+      settled = true;
+      void w.terminate();
+      reject(e);
+    };
+    w.on('message', (m: WorkerMessage) => {
+      if (settled) return;
+      try {
+        switch (m.t) {
+          case 'kind':
+            consumer.begin(m.kind);
+            return;
+          case 'batch':
+            consumer.batch(m.batch);
+            w.postMessage(0);
+            return;
+          case 'end':
+            settled = true;
+            resolve({ produced: m.produced, digest: m.digest, bytesRead: m.bytesRead });
+            return;
+          case 'error':
+            fail(new InputError(m.input ? m.message : `${data.path}: ${m.message}`));
+            return;
+        }
+      } catch (e) {
+        fail(e as Error);
+      }
+    });
+    w.on('error', (e) => fail(new Error(`parse worker: ${e.message}`)));
+    w.on('exit', (code) => fail(new Error(`parse worker stopped (exit code ${code}) before the end of ${data.path}`)));
+  });
 }
 
 function statOrThrow(path: string): import('node:fs').Stats {
@@ -243,9 +270,3 @@ async function sha256File(path: string): Promise<string> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
-
-export function excerpt(s: string, n = 80): string {
-  const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > n ? `${t.slice(0, n)}…` : t;
-}
-

@@ -16,7 +16,7 @@ export interface LineSource {
   /** Lines without their terminator ('\n' or '\r\n'), numbered from 1. */
   lines(): AsyncGenerator<{ text: string; lineNo: number }>;
   /**
-   * The same lines, one batch per chunk read (about 1 MiB). The hot path: one await per chunk instead
+   * The same lines, one batch per chunk read (128 KiB from a file). The hot path: one await per chunk instead
    * of one per line (a 1 GB log has ~3.5 million lines), and no wrapper object per line.
    */
   batches(): AsyncGenerator<LineBatch>;
@@ -30,9 +30,16 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 /** Lines longer than this many bytes are cut and reported by the parser as they stand (a binary file has no newlines). */
 export const MAX_LINE_CHARS = 1 << 20;
 
+/**
+ * Bytes per read. 128 KiB rather than 1 MiB: with the parse worker, a batch of lines (and its rows)
+ * is alive in both threads at once; smaller batches kept peak RSS on a 100 MB NOSPACE log at 144 MB
+ * instead of 217 MB, at the same speed (bench/RESULTS-ingest.md).
+ */
+const READ_CHUNK_BYTES = 128 * 1024;
+
 /** `hash: false` when the caller already knows the content's sha256 (a file hashed before parsing). */
 export function openLineSource(input: string | Readable, opts: { hash: boolean } = { hash: true }): LineSource {
-  const raw: Readable = typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : input;
+  const raw: Readable = typeof input === 'string' ? createReadStream(input, { highWaterMark: READ_CHUNK_BYTES }) : input;
   const hash: Hash | null = opts.hash ? createHash('sha256') : null;
   let bytes = 0;
   async function* rawChunks(): AsyncGenerator<Buffer> {
@@ -43,7 +50,7 @@ export function openLineSource(input: string | Readable, opts: { hash: boolean }
       yield buf;
     }
   }
-  // Lines are found in the raw bytes and each is decoded on its own. Decoding a whole 1 MiB chunk
+  // Lines are found in the raw bytes and each is decoded on its own. Decoding a whole chunk
   // (StringDecoder) was 12% of ingest CPU: one non-ASCII byte (zap's `"took":"668.176µs"`) makes
   // the whole chunk a two-byte string, and then every line, JSON.parse and SQLite's binding work on
   // UTF-16. Per line, ASCII lines stay one-byte strings. A line cut by a chunk boundary is carried as bytes.

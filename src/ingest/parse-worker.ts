@@ -1,0 +1,49 @@
+// The parse worker: reads, splits and parses one large file on the second core while the main thread
+// writes the rows it posts (ingest-file.ts). Messages to the main thread, in order:
+//   {t:'kind', kind}  {t:'batch', batch}…  {t:'end', produced, digest, bytesRead}   or   {t:'error', …}
+// The main thread answers each batch with 'ack'; at most MAX_IN_FLIGHT batches wait unwritten, so the
+// memory held between the threads stays a few MiB whichever side is faster.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openLineSource } from './lines.js';
+import { produceRows, type ProduceOptions } from './produce.js';
+import { ForensicsError } from '../errors.js';
+import type { RowBatch } from '../store/rows.js';
+
+export interface ParseWorkerData {
+  path: string;
+  /** Hash the bytes as they stream (when the file was not hashed before). */
+  hash: boolean;
+  opts: ProduceOptions;
+}
+
+const MAX_IN_FLIGHT = 4;
+
+async function run(port: NonNullable<typeof parentPort>, data: ParseWorkerData): Promise<void> {
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  port.on('message', () => {
+    inFlight--;
+    const w = wake;
+    wake = null;
+    w?.();
+  });
+  const send = async (batch: RowBatch): Promise<void> => {
+    while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => { wake = r; });
+    inFlight++;
+    port.postMessage({ t: 'batch', batch });
+  };
+  const src = openLineSource(data.path, { hash: data.hash });
+  try {
+    const produced = await produceRows(src, data.opts, {
+      begin: (kind) => port.postMessage({ t: 'kind', kind }),
+      batch: send,
+    });
+    port.postMessage({ t: 'end', produced, digest: data.hash ? src.digest() : null, bytesRead: src.bytesRead() });
+  } catch (e) {
+    const input = e instanceof ForensicsError && e.code === 'input';
+    port.postMessage({ t: 'error', input, message: (e as Error).message });
+  }
+  port.close();
+}
+
+if (parentPort) void run(parentPort, workerData as ParseWorkerData);

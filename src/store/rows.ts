@@ -1,0 +1,164 @@
+// Parsed records → the parameters of the store's INSERTs, without touching the database.
+// The encoder runs where the parsing runs (the main thread, or the parse worker for a large file);
+// RowSink (write.ts) runs the INSERTs on the main thread. A RowBatch holds only arrays of numbers,
+// strings and nulls, so it crosses a worker boundary by structured clone without any conversion.
+// events and etcd_requests (one or two rows per log line, millions per file) are grouped
+// ROWS_PER_INSERT rows per parameter array: one multi-row INSERT prepared once costs far less per row
+// than a statement run per row (fewer native calls, one VDBE program start per 64 rows).
+import type { ParsedRecord, ParseIssue, RecordTime } from '../model.js';
+
+/** Rows per multi-row INSERT: 64 × 13 columns = 832 parameters, well under SQLite's 32766. */
+export const ROWS_PER_INSERT = 64;
+
+/** Columns after source_id (which RowSink puts into the statement itself), in parameter order. */
+export const EVENT_COLS = ['line', 'ts_ms', 'utc_offset_min', 'time_basis', 'member', 'level', 'kind', 'message', 'raw', 'detail'] as const;
+export const REQUEST_COLS = ['line', 'seq', 'ts_ms', 'member', 'op', 'key', 'range_end', 'value_size', 'lease', 'in_txn', 'outcome', 'error', 'took_ms'] as const;
+
+/** The rarer record kinds: one statement per row. Columns after source_id, in parameter order. */
+export const SINGLE_ROW_TABLES = {
+  status_samples: ['line', 'seq', 'ts_ms', 'time_basis', 'format', 'endpoint', 'member_id', 'cluster_id', 'version',
+    'db_size_bytes', 'db_size_approx', 'db_size_in_use_bytes', 'revision', 'raft_term', 'raft_index',
+    'raft_applied_index', 'is_leader', 'leader_id', 'is_learner', 'errors', 'alarms'],
+  health_samples: ['line', 'seq', 'ts_ms', 'time_basis', 'format', 'endpoint', 'healthy', 'took_ms', 'error'],
+  snapshot_status: ['line', 'seq', 'ts_ms', 'time_basis', 'format', 'hash', 'revision', 'total_keys',
+    'total_size_bytes', 'total_size_approx'],
+  alarms: ['line', 'seq', 'ts_ms', 'time_basis', 'member_id', 'alarm'],
+  members: ['line', 'seq', 'ts_ms', 'time_basis', 'member_id', 'status', 'name', 'peer_urls', 'client_urls', 'is_learner'],
+  issues: ['line', 'reason', 'excerpt'],
+} as const;
+export type SingleRowTable = keyof typeof SINGLE_ROW_TABLES;
+
+export type Param = string | number | null;
+
+/** What the encoder has for the writer: full 64-row groups, single rows, and (at the end) the rest. */
+export interface RowBatch {
+  events: Param[][];
+  requests: Param[][];
+  singles: { table: SingleRowTable; params: Param[] }[];
+  /** Input bytes read so far (for progress). */
+  bytesRead: number;
+}
+
+export interface SourceTotals {
+  records: number;
+  issues: number;
+  firstMs: number | null;
+  lastMs: number | null;
+  bases: string[];
+}
+
+const EVENT_W = EVENT_COLS.length;
+const REQUEST_W = REQUEST_COLS.length;
+const b = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
+const ts = (t: RecordTime | null): number | null => t?.ms ?? null;
+
+export class RowEncoder {
+  private events: Param[] = [];
+  private requests: Param[] = [];
+  private out: RowBatch = emptyBatch();
+  private seqLine = -1;
+  private seq = 0;
+  private records = 0;
+  private issues = 0;
+  private firstMs: number | null = null;
+  private lastMs: number | null = null;
+  private readonly bases = new Set<string>();
+
+  /** Takes what the encoder has gathered since the last take; with `final`, also the partial groups. */
+  take(bytesRead: number, final = false): RowBatch {
+    const out = this.out;
+    out.bytesRead = bytesRead;
+    if (final) {
+      if (this.events.length > 0) out.events.push(this.events);
+      if (this.requests.length > 0) out.requests.push(this.requests);
+      this.events = [];
+      this.requests = [];
+    }
+    this.out = emptyBatch();
+    return out;
+  }
+
+  totals(): SourceTotals {
+    return { records: this.records, issues: this.issues, firstMs: this.firstMs, lastMs: this.lastMs, bases: [...this.bases].sort() };
+  }
+
+  issue(i: ParseIssue): void {
+    this.issues++;
+    this.out.singles.push({ table: 'issues', params: [i.line, i.reason, i.excerpt.slice(0, 200)] });
+  }
+
+  record(r: ParsedRecord): void {
+    this.records++;
+    const t = r.time;
+    if (t) {
+      this.bases.add(t.basis);
+      if (this.firstMs === null || t.ms < this.firstMs) this.firstMs = t.ms;
+      if (this.lastMs === null || t.ms > this.lastMs) this.lastMs = t.ms;
+    }
+    switch (r.kind) {
+      case 'event': {
+        const a = this.events;
+        a.push(r.line, ts(t), t?.offsetMin ?? null, t?.basis ?? null, r.member, r.level, r.event, r.message, r.raw,
+          hasKeys(r.detail) ? JSON.stringify(r.detail) : null);
+        if (a.length === EVENT_W * ROWS_PER_INSERT) {
+          this.out.events.push(a);
+          this.events = [];
+        }
+        return;
+      }
+      case 'request': {
+        const a = this.requests;
+        a.push(r.line, this.nextSeq(r.line), ts(t), r.member, r.op, r.key, r.rangeEnd, r.valueSize, r.lease,
+          r.inTxn ? 1 : 0, r.outcome, r.error, r.tookMs);
+        if (a.length === REQUEST_W * ROWS_PER_INSERT) {
+          this.out.requests.push(a);
+          this.requests = [];
+        }
+        return;
+      }
+      case 'status':
+        this.single('status_samples', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.format, r.endpoint,
+          r.memberId, r.clusterId, r.version, r.dbSizeBytes, r.dbSizeApprox ? 1 : 0, r.dbSizeInUseBytes, r.revision,
+          r.raftTerm, r.raftIndex, r.raftAppliedIndex, b(r.isLeader), r.leaderId, b(r.isLearner),
+          JSON.stringify(r.errors), JSON.stringify(r.alarms)]);
+        return;
+      case 'health':
+        this.single('health_samples', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.format, r.endpoint,
+          r.healthy ? 1 : 0, r.tookMs, r.error]);
+        return;
+      case 'snapshot-status':
+        this.single('snapshot_status', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.format, r.hash,
+          r.revision, r.totalKeys, r.totalSizeBytes, r.totalSizeApprox ? 1 : 0]);
+        return;
+      case 'alarm':
+        this.single('alarms', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.memberId, r.alarm]);
+        return;
+      case 'member':
+        this.single('members', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.memberId, r.status, r.name,
+          JSON.stringify(r.peerUrls), JSON.stringify(r.clientUrls), b(r.isLearner)]);
+        return;
+    }
+  }
+
+  private single(table: SingleRowTable, params: Param[]): void {
+    this.out.singles.push({ table, params });
+  }
+
+  /** Several records may come from one line (a txn's puts, a status table's rows): seq numbers them. */
+  private nextSeq(line: number): number {
+    if (line !== this.seqLine) {
+      this.seqLine = line;
+      this.seq = 0;
+    }
+    return this.seq++;
+  }
+}
+
+function emptyBatch(): RowBatch {
+  return { events: [], requests: [], singles: [], bytesRead: 0 };
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}

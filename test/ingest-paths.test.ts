@@ -1,0 +1,108 @@
+// The two ways a text input reaches the store (parsed on the main thread, or in the parse worker for a
+// large file) must store the same rows; ingest must leave the store in WAL mode; and the analyses'
+// events query must use the partial index that migration 5 made cheap to maintain.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { FIXTURES, ROOT, runCli, tempDir } from './helpers/cli.js';
+import { notableEventsSql } from '../src/analyze/load.js';
+
+const INPUTS = [join(FIXTURES), join(ROOT, 'samples', 'patroni-nospace')];
+
+/** Every row of every record table, with the source's path instead of its id, in a stable order. */
+function dump(db: string): Record<string, unknown[]> {
+  const d = new Database(db, { readonly: true });
+  try {
+    const tables = (d.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%source_id%'`).all() as { name: string }[])
+      .map((t) => t.name);
+    const out: Record<string, unknown[]> = {};
+    for (const t of tables) {
+      const cols = (d.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[])
+        .map((c) => c.name).filter((c) => c !== 'id' && c !== 'source_id');
+      out[t] = d.prepare(`SELECT s.path, ${cols.map((c) => `t.${c}`).join(', ')} FROM ${t} t JOIN sources s ON s.id = t.source_id
+        ORDER BY s.path, ${cols.map((c) => `t.${c}`).join(', ')}`).raw().all();
+    }
+    out.sources = d.prepare(`SELECT path, sha256, kind, member, size_bytes, records, issues, first_ts_ms, last_ts_ms, time_bases
+      FROM sources ORDER BY path`).raw().all();
+    return out;
+  } finally {
+    d.close();
+  }
+}
+
+test('the parse worker and the main thread store the same rows for every fixture and sample', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const stores: Record<string, Record<string, unknown[]>> = {};
+    for (const mode of ['always', 'never']) {
+      const db = join(dir, `${mode}.db`);
+      const r = runCli(['ingest', '--db', db, ...INPUTS], { env: { ETCD_FORENSICS_PARSE_WORKER: mode } });
+      // Some fixtures are real error output (a panicking `alarm list -w fields`): exit 2, the rest stored.
+      assert.ok(r.code === 0 || r.code === 2, r.stderr);
+      stores[mode] = dump(db);
+    }
+    const [w, m] = [stores.always!, stores.never!];
+    assert.deepEqual(Object.keys(w).sort(), Object.keys(m).sort());
+    for (const t of Object.keys(m)) assert.deepEqual(w[t], m[t], `table ${t}`);
+    // Not vacuous: every text kind and record table is represented.
+    const kinds = new Set(m.sources!.map((s) => (s as unknown[])[2]));
+    for (const k of ['etcd-log', 'patroni-log', 'etcdctl', 'transcript', 'etcd-snapshot']) assert.ok(kinds.has(k), k);
+    assert.ok(m.events!.length > 3000, `events ${m.events!.length}`);
+    for (const t of ['etcd_requests', 'status_samples', 'health_samples', 'snapshot_status', 'alarms', 'members', 'issues']) {
+      assert.ok(m[t]!.length > 0, `${t} has rows`);
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test('ingest leaves the store in WAL mode, and runs beside an open reader', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = join(dir, 's.db');
+    const zap = join(FIXTURES, 'etcd-3.4', 'etcd-zap.log');
+    assert.equal(runCli(['ingest', '--db', db, join(FIXTURES, 'etcd-3.4', 'etcd-capnslog.log')]).code, 0);
+    const d = new Database(db, { readonly: true });
+    try {
+      assert.equal(d.pragma('journal_mode', { simple: true }), 'wal');
+      assert.ok(!existsSync(`${db}-journal`));
+      // With another connection open the switch to a rollback journal is refused: the ingest runs in WAL
+      // mode and the reader keeps reading.
+      const before = (d.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+      const r = runCli(['ingest', '--db', db, zap]);
+      assert.equal(r.code, 0, r.stderr);
+      const after = (d.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+      assert.ok(after > before, `${after} > ${before}`);
+      assert.equal(d.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      d.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test("the analyses' events query uses the partial index events_notable_ts", () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = join(dir, 's.db');
+    assert.equal(runCli(['ingest', '--db', db, join(FIXTURES, 'etcd-3.4', 'etcd-zap.log')]).code, 0);
+    const d = new Database(db, { readonly: true });
+    try {
+      assert.equal(d.pragma('user_version', { simple: true }), 5);
+      const idx = d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'events_notable_ts'`).get() as { sql: string };
+      assert.doesNotMatch(idx.sql, /NOT IN/);
+      for (const cut of ['1=1', '(e.ts_ms IS NULL OR e.ts_ms <= 1795476409328)']) {
+        const plan = (d.prepare(`EXPLAIN QUERY PLAN ${notableEventsSql(cut)}`).all() as { detail: string }[])
+          .map((p) => p.detail).join('\n');
+        assert.match(plan, /USING INDEX events_notable_ts/, plan);
+      }
+    } finally {
+      d.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
