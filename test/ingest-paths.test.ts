@@ -3,7 +3,9 @@
 // events query must use the partial index that migration 5 made cheap to maintain.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { FIXTURES, ROOT, runCli, tempDir } from './helpers/cli.js';
@@ -102,6 +104,47 @@ test("the analyses' events query uses the partial index events_notable_ts", () =
     } finally {
       d.close();
     }
+  } finally {
+    cleanup();
+  }
+});
+
+test('bad inputs give the same one-line messages and exit code on both paths, and store nothing of the bad file', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const zap = readFileSync(join(FIXTURES, 'etcd-3.4', 'etcd-zap.log'));
+    const garbage = join(dir, 'garbage.bin');
+    writeFileSync(garbage, Buffer.concat([randomBytes(4000), Buffer.from([0]), randomBytes(4000)]));
+    const prose = join(dir, 'notes.txt');
+    writeFileSync(prose, 'We restarted the primary at noon.\nNothing else happened.\n');
+    // A rotated log whose gzip stream is damaged after its first part: the read fails mid-file.
+    const broken = join(dir, 'etcd.log.1.gz');
+    const gz = gzipSync(Buffer.concat(Array.from({ length: 40 }, () => zap)));
+    writeFileSync(broken, Buffer.concat([gz.subarray(0, gz.length >> 1), randomBytes(2000)]));
+    const strictCut = join(dir, 'cut.log');
+    writeFileSync(strictCut, `${zap.toString('utf8').trimEnd()}\n{"level":"warn","ts":"2026-11-24T07:29:18.0\n`);
+    const good = join(FIXTURES, 'etcd-3.4', 'etcd-capnslog.log');
+    const runs = ['always', 'never'].map((mode) => {
+      const db = join(dir, `${mode}.db`);
+      const r = runCli(['ingest', '--db', db, garbage, prose, broken, good], { env: { ETCD_FORENSICS_PARSE_WORKER: mode } });
+      const strict = runCli(['ingest', '--db', db, '--strict', strictCut], { env: { ETCD_FORENSICS_PARSE_WORKER: mode } });
+      const d = new Database(db, { readonly: true });
+      const paths = (d.prepare('SELECT path FROM sources ORDER BY path').all() as { path: string }[]).map((p) => p.path);
+      d.close();
+      return { code: r.code, stderr: r.stderr.split(dir).join('<dir>'), strict, paths };
+    });
+    const [w, m] = runs as [typeof runs[0], typeof runs[0]];
+    for (const r of runs) {
+      assert.equal(r.code, 2);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.match(r.stderr, /garbage\.bin:\d+: binary data/);
+      assert.match(r.stderr, /notes\.txt:1: cannot tell what this input holds/);
+      assert.match(r.stderr, /etcd\.log\.1\.gz: read failed after line [1-9]\d* \(\d+ bytes read\): /);
+      assert.deepEqual(r.paths, [good], 'only the good file is stored');
+      assert.equal(r.strict.code, 2);
+      assert.match(r.strict.stderr, /cut\.log:\d+: .*--strict: nothing stored/);
+    }
+    assert.equal(w.stderr, m.stderr);
   } finally {
     cleanup();
   }

@@ -179,7 +179,9 @@ function runParseWorker(
   // Under tsx (tests that import src/) the worker is the .ts file next to this one.
   const url = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
   return new Promise((resolve, reject) => {
-    const w = new Worker(url, { workerData: data });
+    // A smaller young generation than V8's default: each batch is garbage once posted, and on the 100 MB
+    // NOSPACE log this kept peak RSS at 120 MB instead of 142 MB at the same speed (6 MB was slower).
+    const w = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 12 } });
     let settled = false;
     const fail = (e: Error): void => {
       if (settled) return;

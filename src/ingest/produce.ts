@@ -35,7 +35,19 @@ const SHOWN_ISSUES = 5;
 const SAMPLE_CHARS = 512 * 1024;
 
 export async function produceRows(src: LineSource, opts: ProduceOptions, out: RowConsumer): Promise<Produced> {
-  const batches = src.batches();
+  // A read that fails mid-file (a damaged gzip stream, an I/O error) is named by how far it got.
+  const lines = src.batches();
+  let linesRead = 0;
+  const batches = (async function* () {
+    try {
+      for await (const b of lines) {
+        linesRead = b.firstLineNo + b.lines.length - 1;
+        yield b;
+      }
+    } catch (e) {
+      throw new InputError(`${opts.path}: read failed after line ${linesRead} (${src.bytesRead()} bytes read): ${(e as Error).message}`);
+    }
+  })();
   // Sample the first lines for detection, then replay them. Whole batches are read; the lines past
   // the sample are kept in `pending` and parsed after it.
   const sample: { text: string; lineNo: number }[] = [];
