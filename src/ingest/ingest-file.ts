@@ -8,14 +8,13 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../store/open.js';
-import { Worker } from 'node:worker_threads';
 import { RowSink, findSourceBySha, insertSource, finishSource, sameSizeSourceExists } from '../store/write.js';
 import type { RowBatch } from '../store/rows.js';
 import type { ParseIssue, RecordTime, SourceKind } from '../model.js';
 import { openLineSource } from './lines.js';
 import { looksLikeBolt, type TextKind } from './detect.js';
 import { produceRows, excerpt, type ProduceOptions, type Produced } from './produce.js';
-import type { ParseWorkerData } from './parse-worker.js';
+import { runParseWorker, useParseWorker } from './parse-thread.js';
 import { InputError } from '../errors.js';
 import { readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
 
@@ -152,69 +151,6 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     path, status: 'ingested', kind, records: t.records, issueCount: t.issues, issues: shown,
     firstMs: t.firstMs, lastMs: t.lastMs, timeBases: t.bases,
   };
-}
-
-/** The parse worker pays off once parsing a file takes far longer than starting a thread (~30 ms). */
-const PARSE_WORKER_MIN_BYTES = 8 << 20;
-
-/** ETCD_FORENSICS_PARSE_WORKER=always|never overrides the size rule (tests run both paths). */
-function useParseWorker(sizeBytes: number): boolean {
-  const v = process.env.ETCD_FORENSICS_PARSE_WORKER;
-  if (v === 'always') return true;
-  if (v === 'never') return false;
-  return sizeBytes >= PARSE_WORKER_MIN_BYTES;
-}
-
-type WorkerMessage =
-  | { t: 'kind'; kind: TextKind }
-  | { t: 'batch'; batch: RowBatch }
-  | { t: 'end'; produced: Produced; digest: string | null; bytesRead: number }
-  | { t: 'error'; input: boolean; message: string };
-
-/** Runs produceRows in the parse worker; the consumer (the database side) stays on this thread. */
-function runParseWorker(
-  data: ParseWorkerData,
-  consumer: { begin: (kind: TextKind) => void; batch: (b: RowBatch) => void },
-): Promise<{ produced: Produced; digest: string | null; bytesRead: number }> {
-  // Under tsx (tests that import src/) the worker is the .ts file next to this one.
-  const url = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
-  return new Promise((resolve, reject) => {
-    // A smaller young generation than V8's default: each batch is garbage once posted, and on the 100 MB
-    // NOSPACE log this kept peak RSS at 120 MB instead of 142 MB at the same speed (6 MB was slower).
-    const w = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 12 } });
-    let settled = false;
-    const fail = (e: Error): void => {
-      if (settled) return;
-      settled = true;
-      void w.terminate();
-      reject(e);
-    };
-    w.on('message', (m: WorkerMessage) => {
-      if (settled) return;
-      try {
-        switch (m.t) {
-          case 'kind':
-            consumer.begin(m.kind);
-            return;
-          case 'batch':
-            consumer.batch(m.batch);
-            w.postMessage(0);
-            return;
-          case 'end':
-            settled = true;
-            resolve({ produced: m.produced, digest: m.digest, bytesRead: m.bytesRead });
-            return;
-          case 'error':
-            fail(new InputError(m.input ? m.message : `${data.path}: ${m.message}`));
-            return;
-        }
-      } catch (e) {
-        fail(e as Error);
-      }
-    });
-    w.on('error', (e) => fail(new Error(`parse worker: ${e.message}`)));
-    w.on('exit', (code) => fail(new Error(`parse worker stopped (exit code ${code}) before the end of ${data.path}`)));
-  });
 }
 
 function statOrThrow(path: string): import('node:fs').Stats {
