@@ -1,0 +1,76 @@
+// What an etcd log message means, shared by the zap and the text classifiers (etcd-log-zap.ts,
+// etcd-log-text.ts): the Classified result, value helpers, and raft leadership lines, which read the
+// same in zap `msg`, capnslog and raft's std-logger.
+import type { EventKind, LogEvent } from '../model.js';
+import { parseGoDurationMs } from './time.js';
+
+export type Detail = LogEvent['detail'];
+export type DetailValue = Detail[string];
+
+export interface Classified {
+  event: EventKind;
+  detail: Detail;
+  request?: { text: string; outcome: 'failed' | 'slow'; error: string | null; tookMs: number | null };
+}
+
+export type ZapFields = Record<string, unknown>;
+type ZapRule = (f: ZapFields, body: string, msg: string) => Classified;
+type TextRule = (msg: string) => Classified;
+
+export function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+export function dur(v: unknown): number | null {
+  return typeof v === 'string' ? durationMs(v) : null;
+}
+
+/** Go duration text → ms, rounded to the nanosecond (`1.602181876s` → 1602.181876, not …75999). */
+export function durationMs(text: string): number | null {
+  const v = parseGoDurationMs(text);
+  return v === null ? null : Math.round(v * 1e6) / 1e6;
+}
+
+/** A numeric zap field; a uint64 beyond 2^53 is re-read from the raw text as decimal text. */
+export function num(f: ZapFields, key: string, body: string): DetailValue {
+  const v = f[key];
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number.isSafeInteger(Number(v)) ? Number(v) : v;
+  if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+  if (Number.isSafeInteger(v) || !Number.isInteger(v)) return v;
+  const m = new RegExp(`"${key}":(-?\\d+)`).exec(body);
+  return m ? m[1]! : String(v);
+}
+
+export function ev(event: EventKind, detail: Detail = {}): Classified {
+  return { event, detail };
+}
+
+export function healthReason(rest: string): string | null {
+  const r = rest.replace(/^[;:,]?\s*/, '').replace(/^due to\s*/, '');
+  return r === '' ? null : r;
+}
+
+const ALARM_NAME_RE = /alarm:(\w+)/;
+
+export function alarmName(text: string | null): string | null {
+  return text === null ? null : (ALARM_NAME_RE.exec(text)?.[1] ?? null);
+}
+
+// raft leadership as etcd's raft logs it (`raft/raft.go`, `raft/node.go`), in zap `msg`, capnslog and std-logger:
+// `8e9e05c52164694d became leader at term 2`, `raft.node: 8e9e05c52164694d elected leader 8e9e05c52164694d at term 2`.
+const LEADER_RE =
+  /^(?:raft\.node: )?([0-9a-f]+) (?:elected leader ([0-9a-f]+)|changed leader from ([0-9a-f]+) to ([0-9a-f]+)|lost leader ([0-9a-f]+)|became (leader|follower|candidate|pre-candidate)|is starting a new election) at term (\d+)/;
+
+export function classifyLeader(msg: string): Classified | null {
+  if (!msg.includes(' at term ')) return null;
+  const m = LEADER_RE.exec(msg);
+  if (!m) return null;
+  const [, node, elected, from, to, lost, became, term] = m;
+  const d: Detail = { change: '', term: Number(term), node: node! };
+  if (elected) Object.assign(d, { change: 'elected', leader: elected });
+  else if (to) Object.assign(d, { change: 'changed', leader: to, previousLeader: from! });
+  else if (lost) Object.assign(d, { change: 'lost', previousLeader: lost });
+  else if (became) Object.assign(d, { change: `became-${became}`, ...(became === 'leader' ? { leader: node! } : {}) });
+  else d.change = 'new-election';
+  return ev('etcd.leader.changed', d);
+}

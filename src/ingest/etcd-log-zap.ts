@@ -1,0 +1,116 @@
+// zap (JSON) etcd log lines by their exact `msg` (one Map lookup per line); only the rule that matched
+// reads further fields. Rules quote the messages of etcd 3.4/3.5 (server/etcdserver, mvcc, embed).
+import {
+  alarmName, classifyLeader, dur, ev, healthReason, num, str, type Classified, type Detail, type ZapFields,
+} from './etcd-log-rules.js';
+
+type ZapRule = (f: ZapFields, body: string, msg: string) => Classified;
+
+function zapApplyFailed(f: ZapFields): Classified {
+  const error = str(f.error);
+  const tookMs = dur(f.took);
+  const c = ev('etcd.apply.failed', { error, tookMs, response: str(f.response) });
+  if (typeof f.request === 'string') c.request = { text: f.request, outcome: 'failed', error, tookMs };
+  return c;
+}
+
+function zapApplySlow(f: ZapFields): Classified {
+  const error = str(f.error);
+  const tookMs = dur(f.took);
+  const c = ev('etcd.apply.slow', { error, tookMs, expectedMs: dur(f['expected-duration']), prefix: str(f.prefix) });
+  if (typeof f.request === 'string') c.request = { text: f.request, outcome: 'slow', error, tookMs };
+  return c;
+}
+
+function zapQuotaConfig(f: ZapFields, body: string, msg: string): Classified {
+  const setting = msg === 'enabled backend quota with default value' ? 'default'
+    : msg === 'quota exceeds the maximum value' ? 'exceeds-maximum'
+      : msg === 'disabled backend quota' ? 'disabled' : 'enabled';
+  return ev('etcd.quota.config', {
+    setting, quotaName: str(f['quota-name']), quotaBytes: num(f, 'quota-size-bytes', body),
+    quotaMaximumBytes: num(f, 'quota-maximum-size-bytes', body),
+  });
+}
+
+function zapAutoCompaction(f: ZapFields, body: string, msg: string): Classified {
+  const phase = msg.startsWith('starting') ? 'started' : msg.startsWith('completed') ? 'completed' : 'failed';
+  return ev('etcd.compaction.auto', {
+    phase, mode: msg.includes('periodic') ? 'periodic' : 'revision', revision: num(f, 'revision', body),
+    tookMs: dur(f.took), error: str(f.error),
+  });
+}
+
+/** Backend sizes as `defragmenting`, `defragmented` / `finished defragmenting directory` and 3.4.31+/3.5.12+ compaction log them. */
+function sizes(f: ZapFields, body: string): Detail {
+  const d: Detail = {
+    dbSizeBytes: num(f, 'current-db-size-bytes', body), dbSizeInUseBytes: num(f, 'current-db-size-in-use-bytes', body),
+  };
+  if (f['current-db-size-bytes-diff'] !== undefined) d.dbSizeDiffBytes = num(f, 'current-db-size-bytes-diff', body);
+  if (f['current-db-size-in-use-bytes-diff'] !== undefined) {
+    d.dbSizeInUseDiffBytes = num(f, 'current-db-size-in-use-bytes-diff', body);
+  }
+  return d;
+}
+
+function zapDefragBackend(f: ZapFields, body: string, msg: string): Classified {
+  const finished = msg !== 'defragmenting';
+  return ev(finished ? 'etcd.defrag.finished' : 'etcd.defrag.started', {
+    source: 'backend', path: str(f.path), ...sizes(f, body), ...(finished ? { tookMs: dur(f.took) } : {}),
+  });
+}
+
+function zapAlarm(f: ZapFields, _b: string, msg: string): Classified {
+  return ev(msg === 'alarm raised' ? 'etcd.alarm.raised' : 'etcd.alarm.disarmed', { alarm: str(f.alarm), from: str(f.from) });
+}
+
+const ZAP_RULES = new Map<string, ZapRule>([
+  ['failed to apply request', zapApplyFailed],
+  ['apply request took too long', zapApplySlow],
+  ['alarm raised', zapAlarm],
+  ['alarm disarmed', zapAlarm],
+  ['message exceeded backend quota; raising alarm', (f, b) =>
+    ev('etcd.quota.exceeded', { quotaBytes: num(f, 'quota-size-bytes', b), error: str(f.error) })],
+  ['enabled backend quota with default value', zapQuotaConfig],
+  ['enabled backend quota', zapQuotaConfig],
+  ['quota exceeds the maximum value', zapQuotaConfig],
+  ['disabled backend quota', zapQuotaConfig],
+  ['compact tree index', (f, b) => ev('etcd.compaction.started', { revision: num(f, 'revision', b) })],
+  ['resume scheduled compaction', (f, b) =>
+    ev('etcd.compaction.started', { revision: num(f, 'scheduled-compact-revision', b), resumed: true })],
+  ['finished scheduled compaction', (f, b) => ev('etcd.compaction.finished', {
+    revision: num(f, 'compact-revision', b), tookMs: dur(f.took), hash: num(f, 'hash', b), ...sizes(f, b),
+  })],
+  ['starting auto periodic compaction', zapAutoCompaction],
+  ['completed auto periodic compaction', zapAutoCompaction],
+  ['failed auto periodic compaction', zapAutoCompaction],
+  ['starting auto revision compaction', zapAutoCompaction],
+  ['completed auto revision compaction', zapAutoCompaction],
+  ['failed auto revision compaction', zapAutoCompaction],
+  ['starting defragment', () => ev('etcd.defrag.started', { source: 'rpc' })],
+  ['finished defragment', () => ev('etcd.defrag.finished', { source: 'rpc' })],
+  ['failed to defragment', (f) => ev('etcd.defrag.failed', { error: str(f.error) })],
+  ['defragmenting', zapDefragBackend],
+  ['defragmented', zapDefragBackend], //                       3.4
+  ['finished defragmenting directory', zapDefragBackend], //   3.5
+  ['slow fdatasync', (f) => ev('etcd.fdatasync.slow', { tookMs: dur(f.took), expectedMs: dur(f['expected-duration']) })],
+  ['leader failed to send out heartbeat on time; took too long, leader is overloaded likely from slow disk', (f) =>
+    ev('etcd.heartbeat.slow', {
+      to: str(f.to), heartbeatIntervalMs: dur(f['heartbeat-interval']),
+      expectedMs: dur(f['expected-duration']), exceededMs: dur(f['exceeded-duration']),
+    })],
+  ['sending database snapshot to client', (f, b) =>
+    ev('etcd.snapshot.sent', { phase: 'started', totalBytes: num(f, 'total-bytes', b) })],
+  ['successfully sent database snapshot to client', (f, b) =>
+    ev('etcd.snapshot.sent', { phase: 'finished', totalBytes: num(f, 'total-bytes', b), tookMs: dur(f.took) })],
+  ['starting an etcd server', (f) => ev('etcd.start', { version: str(f['etcd-version']) })],
+]);
+
+export function classifyZap(f: ZapFields, body: string): Classified {
+  const msg = f.msg as string;
+  const rule = ZAP_RULES.get(msg);
+  if (rule) return rule(f, body, msg);
+  if (msg.startsWith('serving /health false')) {
+    return ev('etcd.health.false', { reason: healthReason(msg.slice(21)), alarm: alarmName(str(f.alarm)) });
+  }
+  return classifyLeader(msg) ?? ev('etcd.other');
+}
