@@ -10,7 +10,8 @@
 //
 // A record is complete only when the next head line arrives: a traceback follows its `ERROR: `
 // head line as untimestamped lines, so the parser holds the pending record and joins its raw lines.
-import type { EventKind, Level, LogEvent, ParseContext, ParseOutput, RecordTime, StreamParser } from '../model.js';
+import type { Level, LogEvent, ParseContext, ParseOutput, RecordTime, StreamParser } from '../model.js';
+import { classifyPatroniRecord } from './patroni-classify.js';
 import { localTime, parseOffset, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix } from './time.js';
 
 const HEAD_RE =
@@ -208,91 +209,6 @@ function zonedTime(text: string, zone: string, ctx: Pick<ParseContext, 'tz'>): R
 }
 const pad = (n: number): string => String(Math.floor(n)).padStart(2, '0');
 const pgTime = zonedTime;
-
-// ---------------------------------------------------------------------------------------------
-// Classification
-
-interface Classified {
-  event: EventKind;
-  detail: LogEvent['detail'];
-  /** The node's own name when the message states it (`I am (x)`). */
-  self: string | null;
-}
-
-const DCS_ERROR_RE =
-  /Error communicating with DCS|DCS is not accessible|^refresh_lease\b|waiting on etcd|^get_cluster\b|fail(?:ed|ing) to update leader lock|Request to server .* failed|watchprefix failed|KVCache\.run|Etcd is not responding properly|Failed to (?:keepalive|grant) lease|Our lease disappeared|Reconnection allowed, looking for another server|Failed to get list of machines/;
-// Results of the HA cycle (`logger.info(self.ha.run_cycle())`) and the leader race's reasoning.
-const HA_RESULT_RE =
-  /^(?:no action\.|bootstrap|clone from|doing crash recovery|reinitializing|running pg_rewind|Cluster has no leader|Demoting self because watchdog|Error communicating with PostgreSQL|I am the leader, can not|Not promoting self|PostgreSQL is still starting up|Postponing promotion|Promotion cancelled|Running as a leader|Unexpected exception raised|continue |data directory is not accessible|failed to acquire initialize lock|failed to start postgres|initialized a new cluster|lost leader|not allowed to promote|not promoting because|not reachable|not watchdog capable|postgres is not running|primary start has timed out|released leader key|removed leader|running with empty data directory|started as |starting as |stopped PostgreSQL|terminated crash recovery|updated leader lock|waiting for|waiting to become primary|not healthy enough for leader race|following a different leader|trying to bootstrap|Could not take out TTL lock|.+ (?:already )?in progress$)/;
-
-export function classifyPatroniRecord(message: string, text: string, level: Level | null): Classified {
-  const all = `${message}\n${text}`;
-  if (all.includes('database space exceeded')) return { event: 'patroni.nospace', detail: nospaceDetail(message, text), self: null };
-  const paused = message.startsWith('PAUSE: ');
-  const m = paused ? message.slice(7) : message;
-  const extra: LogEvent['detail'] = paused ? { paused: true } : {};
-  let r: RegExpExecArray | null;
-  if ((r = /^no action\.\s+I am \(([^)]*)\), the (standby )?leader with the lock/.exec(m))) {
-    return { event: 'patroni.ha.leader', detail: { ...extra, member: r[1]!, standby: Boolean(r[2]) }, self: r[1]! };
-  }
-  if ((r = /^no action\.\s+I am \(([^)]*)\), a secondary, and following a (standby )?leader \(([^)]*)\)/.exec(m))) {
-    return { event: 'patroni.ha.secondary', detail: { ...extra, member: r[1]!, leader: r[3]!, standby: Boolean(r[2]) }, self: r[1]! };
-  }
-  if ((r = /^Lock owner: (.*?); I am (.*)$/.exec(m))) {
-    return { event: 'patroni.ha.lock-owner', detail: { owner: r[1]!, me: r[2]! }, self: r[2]! };
-  }
-  if (/^(?:promoted self to (?:a standby )?leader|acquired session lock as a (?:standby )?leader)/.test(m)) {
-    return { event: 'patroni.promoted', detail: extra, self: null };
-  }
-  if ((r = /^(?:demoted self|demoting self|Demoting self)\b(?: because | after | \()?(.*?)\)?$/.exec(m))) {
-    return { event: 'patroni.demoted', detail: { ...extra, reason: r[1] || null }, self: null };
-  }
-  if (/after trying and failing to obtain lock/.test(m)) return { event: 'patroni.leader-race-failed', detail: extra, self: null };
-  if (DCS_ERROR_RE.test(m)) return { event: 'patroni.dcs-error', detail: { ...extra, ...failedWrite(message, text), ...errorDetail(all) }, self: null };
-  if (HA_RESULT_RE.test(m)) return { event: 'patroni.ha.other', detail: extra, self: null };
-  if (level === 'error' || level === 'critical' || level === 'fatal') {
-    // A traceback cut before its exception line (the seed's write-up) still names the write.
-    return { event: 'patroni.error', detail: { ...failedWrite(message, text), ...errorDetail(all) }, self: null };
-  }
-  return { event: 'patroni.other', detail: extra, self: null };
-}
-
-// The write that failed, named by the first frame we know (outermost first), e.g.
-//   File "/usr/lib/python3/dist-packages/patroni/dcs/etcd3.py", line 807, in _write_status
-const WRITE_FRAMES: Record<string, string> = {
-  _write_status: '_write_status', touch_member: 'touch_member', _do_attempt_to_acquire_leader: '_do_attempt_to_acquire_leader',
-  attempt_to_acquire_leader: '_do_attempt_to_acquire_leader', refresh_lease: 'refresh_lease', _do_refresh_lease: 'refresh_lease',
-  create_lease: 'refresh_lease', set_config_value: 'set_config_value', _write_failsafe: '_write_failsafe',
-  _update_leader: '_update_leader', set_history_value: 'set_history_value', initialize: 'initialize',
-  take_leader: 'take_leader', _delete_leader: '_delete_leader', set_failover_value: 'set_failover_value',
-  set_sync_state_value: 'set_sync_state_value', write_leader_optime: 'write_leader_optime', cancel_initialization: 'cancel_initialization',
-};
-const RPC_FRAMES = new Set(['put', 'txn', 'lease_grant', 'deleterange', 'lease_keepalive', 'range']);
-
-function nospaceDetail(message: string, text: string): LogEvent['detail'] {
-  return { write: null, rpc: null, traceback: false, ...failedWrite(message, text), context: message.trim() || null, ...errorDetail(`${message}\n${text}`) };
-}
-
-/** write/rpc/traceback from a traceback's frames; {} when the record has no frames. */
-function failedWrite(message: string, text: string): LogEvent['detail'] {
-  const funcs = [...text.matchAll(/File "[^"]*", line \d+, in (\S+)/g)].map((f) => f[1]!);
-  if (funcs.length === 0) return {};
-  const known = funcs.find((f) => WRITE_FRAMES[f] !== undefined);
-  const fromHead = WRITE_FRAMES[message.trim()] ?? null; // `ERROR: refresh_lease` + traceback
-  const rpc = [...funcs].reverse().find((f) => RPC_FRAMES.has(f)) ?? null;
-  return { write: known ? WRITE_FRAMES[known]! : fromHead, rpc, traceback: true };
-}
-
-// `<Unknown error: 'etcdserver: mvcc: database space exceeded', code: 2>` (Patroni ≤ 4.1.0) and
-// `<ResourceExhausted error: '…', code: 8>` (4.1.1+), with the exception type from the last line.
-function errorDetail(text: string): LogEvent['detail'] {
-  const e = /<(\w+) error: '((?:[^'\\]|\\.)*)', code: (\d+)>/.exec(text);
-  const t = /^\s*([a-z_][\w]*(?:\.[\w]+)+): /m.exec(text);
-  const out: LogEvent['detail'] = {};
-  if (e) Object.assign(out, { errorClass: e[1]!, error: e[2]!, code: Number(e[3]) });
-  if (t) out['exception'] = t[1]!;
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // `systemctl status patroni`: `Active: active (running) since 日 2022-11-20 16:17:52 CST; 10 months 5 days ago`
