@@ -70,6 +70,8 @@ export function storeSnapshot(db: Db, meta: { path: string; sha256: string; memb
   } catch (e) {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw e;
+  } finally {
+    s.carve?.close();
   }
 }
 
@@ -78,11 +80,11 @@ function storeCarve(db: Db, id: number, c: CarveResult): void {
   const r = c.compacted;
   db.prepare(`INSERT INTO snapshot_carve VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`).run(
     id, c.freePages, c.leafPages, c.pagesCarved, c.pagesRejected, JSON.stringify(c.rejectReasons), c.rowsCarved, c.liveCopies,
-    c.duplicates, c.conflicts, c.inconsistent, c.revisions.length, r?.firstRevision ?? null, r?.lastRevision ?? null,
+    c.duplicates, c.conflicts, c.inconsistent, c.revisionsRecovered, r?.firstRevision ?? null, r?.lastRevision ?? null,
     r?.lostRevisions ?? null, r?.recoveredRevisions ?? null, r === null ? null : Math.round(r.share * 10_000) / 10_000,
   );
   const row = db.prepare(`INSERT INTO snapshot_recovered_revisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
-  for (const v of c.revisions) {
+  for (const v of c.recovered()) {
     row.run(id, v.main, v.sub, v.tombstone ? 1 : 0, v.key, v.createRevision, v.modRevision, v.version, v.valueSize, v.lease, v.pageId, v.copies);
   }
 }

@@ -44,6 +44,8 @@ export interface StartEtcdOptions {
   parentDir?: string;
   /** How long to wait for /health before giving up (ms). */
   startTimeoutMs?: number;
+  /** A snapshot file to start from: `etcdctl snapshot restore` into the data dir first (same name and peer URL). */
+  restoreFrom?: string;
 }
 
 export interface EtcdServer {
@@ -112,6 +114,11 @@ async function startOnce(options: StartEtcdOptions): Promise<EtcdServer> {
     ...(options.quotaBytes !== undefined ? ['--quota-backend-bytes', String(options.quotaBytes)] : []),
     ...(options.extraArgs ?? []),
   ];
+  if (options.restoreFrom !== undefined) {
+    const r = spawnSync(ETCDCTL_BIN, ['snapshot', 'restore', options.restoreFrom, '--data-dir', dataDir, '--name', 'test',
+      '--initial-cluster', `test=${peerUrl}`, '--initial-advertise-peer-urls', peerUrl], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`etcdctl snapshot restore ${options.restoreFrom}: ${r.stderr}`);
+  }
   const logFd = openSync(logFile, 'a');
   const child = spawn(ETCD_BIN, args, { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);

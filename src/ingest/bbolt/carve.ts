@@ -4,16 +4,17 @@
 // revisions in leaf pages the live tree no longer reaches. This scans the pages in [2, pgid) the walk
 // did not reach, keeps those that validate strictly as key-bucket leaf pages (carve-page.ts), keeps
 // one copy of each revision (pages are copy-on-write: a revision often survives in several stale
-// copies of its page) and drops rows that disagree with the live tree or each other (carve-check.ts).
+// copies of its page) and drops rows that disagree with the live tree or each other (carve-store.ts).
 // Carved rows are evidence marked `recovered`: best effort, never invented. Never throws on bytes.
 import type { BoltFile } from './file.js';
 import { updateCrc32c } from './crc32c.js';
 import { LEAF_PAGE, makePage } from './page.js';
 import { carveLeafPage, headerId, type CarvedRow } from './carve-page.js';
-import { checkCarvedRows, type LiveRevisions } from './carve-check.js';
+import type { LiveRevisions } from './live-revisions.js';
+import { CarveStore, type CarveCounts } from './carve-store.js';
 
 export type { CarvedRow } from './carve-page.js';
-export { LiveRevisions } from './carve-check.js';
+export { LiveRevisions } from './live-revisions.js';
 
 export interface CarveResult {
   /** Free pages looked at (every page in [2, pgid) the live tree does not reach). */
@@ -35,8 +36,12 @@ export interface CarveResult {
   conflicts: number;
   /** Distinct revisions dropped because they contradict the live tree or other recovered rows. */
   inconsistent: number;
-  /** Recovered revisions, in revision order: not in the live tree. */
-  revisions: RecoveredRevision[];
+  /** Revisions recovered: not in the live tree. */
+  revisionsRecovered: number;
+  /** The recovered revisions in revision order, read from the carver's scratch store (carve-store.ts). */
+  recovered(): IterableIterator<RecoveredRevision>;
+  /** Releases the scratch store; recovered() cannot be called after. */
+  close(): void;
   /** The compacted range [2, finishedCompactRev] and how much of it was recovered; null when never compacted. */
   compacted: CompactedRange | null;
 }
@@ -75,29 +80,35 @@ const FIRST_WRITE_REVISION = 2;
 const CHUNK_PAGES = 64;
 
 export function carveFreePages(input: CarveInput): CarveResult {
-  const result: CarveResult = {
-    freePages: 0, leafPages: 0, pagesCarved: 0, pagesRejected: 0, rejectReasons: {}, rowsCarved: 0, liveCopies: 0,
-    duplicates: 0, conflicts: 0, inconsistent: 0, revisions: [], compacted: null,
-  };
-  const variants = new Map<number, Variant[]>();
-  scanFreePages(input, result, (rows) => {
-    for (const row of rows) {
-      result.rowsCarved++;
-      if (input.live.has(row.main, row.sub)) {
-        result.liveCopies++;
-        continue;
+  const store = new CarveStore();
+  try {
+    const result: CarveResult = {
+      freePages: 0, leafPages: 0, pagesCarved: 0, pagesRejected: 0, rejectReasons: {}, rowsCarved: 0, liveCopies: 0,
+      duplicates: 0, conflicts: 0, inconsistent: 0, revisionsRecovered: 0, compacted: null,
+      recovered: () => store.recovered(),
+      close: () => store.close(),
+    };
+    scanFreePages(input, result, (rows) => {
+      for (const row of rows) {
+        result.rowsCarved++;
+        if (input.live.has(row.main, row.sub)) {
+          result.liveCopies++;
+          continue;
+        }
+        store.stage(row);
       }
-      addVariant(variants, row);
-    }
-  });
-  const chosen = chooseVariants(variants, result);
-  const bound = maxOrNull(input.finishedCompactRev, input.scheduledCompactRev);
-  const { kept, inconsistent } = checkCarvedRows(chosen, input.live, bound);
-  result.inconsistent = inconsistent;
-  result.revisions = (kept as RecoveredRevision[]).sort((a, b) => a.main - b.main || a.sub - b.sub);
-  result.duplicates = result.revisions.reduce((n, r) => n + r.copies - 1, 0);
-  result.compacted = compactedRange(input, result.revisions);
-  return result;
+    });
+    const counts = store.resolve(input.live, maxOrNull(input.finishedCompactRev, input.scheduledCompactRev));
+    result.conflicts = counts.conflicts;
+    result.inconsistent = counts.inconsistent;
+    result.revisionsRecovered = counts.recovered;
+    result.duplicates = counts.duplicates;
+    result.compacted = compactedRange(input, counts);
+    return result;
+  } catch (e) {
+    store.close();
+    throw e;
+  }
 }
 
 /** Reads free pages in runs, page by page, handing over the rows of each page that validates. */
@@ -150,46 +161,12 @@ function carveCandidate(input: CarveInput, page: ReturnType<typeof makePage>, cr
   return carveLeafPage(makePage(whole, page.id, page.byteOffset, input.littleEndian, null), crc);
 }
 
-interface Variant { row: CarvedRow; copies: number }
-
-/** main and sub as one exact number (main < 2^33 holds for any etcd that ever ran). */
-const revId = (row: CarvedRow): number => row.main * 0x100000 + row.sub;
-
-function addVariant(variants: Map<number, Variant[]>, row: CarvedRow): void {
-  const id = revId(row);
-  const list = variants.get(id);
-  if (list === undefined) {
-    variants.set(id, [{ row, copies: 1 }]);
-    return;
-  }
-  const same = list.find((v) => v.row.fingerprint === row.fingerprint);
-  if (same) same.copies++;
-  else list.push({ row, copies: 1 });
-}
-
-/** One row per revision: the copy most copies agree with; a tie between different bytes drops it. */
-function chooseVariants(variants: Map<number, Variant[]>, result: CarveResult): RecoveredRevision[] {
-  const out: RecoveredRevision[] = [];
-  for (const list of variants.values()) {
-    list.sort((a, b) => b.copies - a.copies);
-    const best = list[0]!;
-    if (list.length > 1 && list[1]!.copies === best.copies) {
-      result.conflicts++;
-      continue;
-    }
-    out.push({ ...best.row, copies: best.copies });
-  }
-  return out;
-}
-
-function compactedRange(input: CarveInput, revisions: readonly RecoveredRevision[]): CompactedRange | null {
+function compactedRange(input: CarveInput, counts: CarveCounts): CompactedRange | null {
   const last = input.finishedCompactRev;
   if (last === null || last < FIRST_WRITE_REVISION) return null;
   const first = FIRST_WRITE_REVISION;
   const lost = last - first + 1 - input.live.mainsIn(first, last);
-  const mains = new Set<number>();
-  for (const r of revisions) if (r.main >= first && r.main <= last && !input.live.hasMain(r.main)) mains.add(r.main);
-  const recovered = mains.size;
+  const recovered = counts.recoveredMainsIn(first, last);
   return { firstRevision: first, lastRevision: last, lostRevisions: lost, recoveredRevisions: recovered, share: lost > 0 ? recovered / lost : 0 };
 }
 
