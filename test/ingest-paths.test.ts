@@ -93,7 +93,7 @@ test("the analyses' events query uses the partial index events_notable_ts", () =
     assert.equal(runCli(['ingest', '--db', db, join(FIXTURES, 'etcd-3.4', 'etcd-zap.log')]).code, 0);
     const d = new Database(db, { readonly: true });
     try {
-      assert.equal(d.pragma('user_version', { simple: true }), 5);
+      assert.equal(d.pragma('user_version', { simple: true }), 6);
       const idx = d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'events_notable_ts'`).get() as { sql: string };
       assert.doesNotMatch(idx.sql, /NOT IN/);
       for (const cut of ['1=1', '(e.ts_ms IS NULL OR e.ts_ms <= 1795476409328)']) {

@@ -83,8 +83,19 @@ function storeCarve(db: Db, id: number, c: CarveResult): void {
     c.duplicates, c.conflicts, c.inconsistent, c.revisionsRecovered, r?.firstRevision ?? null, r?.lastRevision ?? null,
     r?.lostRevisions ?? null, r?.recoveredRevisions ?? null, r === null ? null : Math.round(r.share * 10_000) / 10_000,
   );
-  const row = db.prepare(`INSERT INTO snapshot_recovered_revisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+  // Millions of rows for a big compacted file: 64 per statement (as for log lines, store/write.ts).
+  const one = `(${id},?,?,?,?,?,?,?,?,?,?,?)`;
+  const sql = (n: number): string => `INSERT INTO snapshot_recovered_revisions VALUES ${Array.from({ length: n }, () => one).join(',')}`;
+  const full = db.prepare(sql(RECOVERED_PER_INSERT));
+  let params: (string | number | null)[] = [];
   for (const v of c.recovered()) {
-    row.run(id, v.main, v.sub, v.tombstone ? 1 : 0, v.key, v.createRevision, v.modRevision, v.version, v.valueSize, v.lease, v.pageId, v.copies);
+    params.push(v.main, v.sub, v.tombstone ? 1 : 0, v.key, v.createRevision, v.modRevision, v.version, v.valueSize, v.lease, v.pageId, v.copies);
+    if (params.length === 11 * RECOVERED_PER_INSERT) {
+      full.run(params);
+      params = [];
+    }
   }
+  if (params.length > 0) db.prepare(sql(params.length / 11)).run(params);
 }
+
+const RECOVERED_PER_INSERT = 64;

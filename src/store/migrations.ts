@@ -290,4 +290,17 @@ CREATE INDEX events_notable_ts ON events(ts_ms)
   WHERE kind <> 'etcd.other' AND kind <> 'patroni.other' AND kind <> 'postgres.log';
 `,
   },
+  {
+    // The snapshot reports join snapshot_keys to per-key aggregates of the recovered revisions. With
+    // only (source_id) indexed, each join step scanned every key of the file: on a 2.1 GB compacted
+    // snapshot (12,000 keys, 4.8 million recovered revisions) `snapshot` ran for minutes and `churn`
+    // and `analyze` did not finish in 5 minutes. (source_id, key) serves those lookups and everything
+    // the old index did.
+    version: 6,
+    name: 'snapshot_keys by (source_id, key)',
+    sql: `
+CREATE INDEX snapshot_keys_key ON snapshot_keys(source_id, key);
+DROP INDEX IF EXISTS snapshot_keys_source;
+`,
+  },
 ];

@@ -144,7 +144,7 @@ CREATE TABLE ok AS
     WHEN NOT f.tombstone AND c.create_rev = f.create_rev THEN c.version < f.version AND f.version - c.version <= f.main - c.main
     ELSE f.tombstone OR c.create_rev < f.create_rev END));
 CREATE INDEX ok_main ON ok(main, sub);
-CREATE INDEX ok_key ON ok(key, tombstone, main);
+CREATE INDEX ok_main_key ON ok(main, key);
 `;
 }
 
