@@ -46,8 +46,7 @@ export class CarveStore {
     this.db.pragma('synchronous = OFF');
     this.db.pragma('cache_size = -16384');
     this.db.exec(`CREATE TABLE staged (${STAGE_COLS.join(', ')})`);
-    const one = `(${STAGE_COLS.map(() => '?').join(',')})`;
-    this.insert = this.db.prepare(`INSERT INTO staged VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => one).join(',')}`);
+    this.insert = this.db.prepare(insertStagedSql(ROWS_PER_INSERT));
     this.db.exec('BEGIN');
   }
 
@@ -68,9 +67,7 @@ export class CarveStore {
   resolve(live: LiveRevisions, bound: number | null): CarveCounts {
     const db = this.db;
     if (this.pending.length > 0) {
-      const n = this.pending.length / STAGE_COLS.length;
-      const one = `(${STAGE_COLS.map(() => '?').join(',')})`;
-      db.prepare(`INSERT INTO staged VALUES ${Array.from({ length: n }, () => one).join(',')}`).run(this.pending);
+      db.prepare(insertStagedSql(this.pending.length / STAGE_COLS.length)).run(this.pending);
       this.pending = [];
     }
     db.function('live_has', { deterministic: true }, (main, sub) => (live.has(Number(main), Number(sub)) ? 1 : 0));
@@ -113,6 +110,11 @@ export class CarveStore {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.db.close();
   }
+}
+
+function insertStagedSql(rows: number): string {
+  const one = `(${STAGE_COLS.map(() => '?').join(',')})`;
+  return `INSERT INTO staged VALUES ${Array.from({ length: rows }, () => one).join(',')}`;
 }
 
 // One row per (main, sub): the copy most copies agree with; a tie between different bytes is a conflict
