@@ -83,7 +83,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     }
     if (bolt) {
       const sha = preSha!;
-      const time: RecordTime = opts.atMs !== null ? { ms: opts.atMs, offsetMin: null, basis: 'at' } : { ms: mtimeMs, offsetMin: null, basis: 'mtime' };
+      const time = fallbackTime(opts.atMs, mtimeMs);
       // A gzipped snapshot is unpacked to a temporary file first: bbolt is read by page offset.
       const summary = gzipped ? await withGunzipped(path, readSnapshotFile) : readSnapshotFile(path);
       const r = storeSnapshot(db, { path, sha256: sha, member: opts.member, sizeBytes }, summary, time);
@@ -103,7 +103,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   const produceOpts: ProduceOptions = {
     path, kind: opts.kind as TextKind | null,
     ctx: { tz: opts.tz, member: opts.member, referenceMs: opts.atMs ?? mtimeMs },
-    fallback: opts.atMs !== null ? { ms: opts.atMs, offsetMin: null, basis: 'at' } : { ms: mtimeMs, offsetMin: null, basis: 'mtime' },
+    fallback: fallbackTime(opts.atMs, mtimeMs),
   };
   let sourceId = 0;
   let sink: RowSink | null = null;
@@ -151,6 +151,11 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     path, status: 'ingested', kind, records: t.records, issueCount: t.issues, issues: shown,
     firstMs: t.firstMs, lastMs: t.lastMs, timeBases: t.bases,
   };
+}
+
+/** The time of a record whose input carries none: --at, else the file's modification time. */
+function fallbackTime(atMs: number | null, mtimeMs: number): RecordTime {
+  return atMs !== null ? { ms: atMs, offsetMin: null, basis: 'at' } : { ms: mtimeMs, offsetMin: null, basis: 'mtime' };
 }
 
 function statOrThrow(path: string): import('node:fs').Stats {

@@ -1,7 +1,8 @@
 // Ingest an etcd snapshot or backend file (bbolt), read directly and read-only. The whole file is
 // read first; only then is anything written, in one transaction, so a damaged file stores nothing.
 import type { Db } from '../store/open.js';
-import { insertSource } from '../store/write.js';
+import { GroupWriter, insertSource } from '../store/write.js';
+import { ROWS_PER_INSERT, type Param } from '../store/rows.js';
 import { readEtcdBackend, BoltFormatError, type EtcdBackendSummary } from './bbolt/index.js';
 import type { ParseIssue, RecordTime } from '../model.js';
 import type { CarveResult } from './bbolt/index.js';
@@ -83,19 +84,18 @@ function storeCarve(db: Db, id: number, c: CarveResult): void {
     c.duplicates, c.conflicts, c.inconsistent, c.revisionsRecovered, r?.firstRevision ?? null, r?.lastRevision ?? null,
     r?.lostRevisions ?? null, r?.recoveredRevisions ?? null, r === null ? null : Math.round(r.share * 10_000) / 10_000,
   );
-  // Millions of rows for a big compacted file: 64 per statement (as for log lines, store/write.ts).
-  const one = `(${id},?,?,?,?,?,?,?,?,?,?,?)`;
-  const sql = (n: number): string => `INSERT INTO snapshot_recovered_revisions VALUES ${Array.from({ length: n }, () => one).join(',')}`;
-  const full = db.prepare(sql(RECOVERED_PER_INSERT));
-  let params: (string | number | null)[] = [];
+  // Millions of rows for a big compacted file: written ROWS_PER_INSERT per statement, as log lines are.
+  const writer = new GroupWriter(db, 'snapshot_recovered_revisions', id, RECOVERED_COLS);
+  let group: Param[] = [];
   for (const v of c.recovered()) {
-    params.push(v.main, v.sub, v.tombstone ? 1 : 0, v.key, v.createRevision, v.modRevision, v.version, v.valueSize, v.lease, v.pageId, v.copies);
-    if (params.length === 11 * RECOVERED_PER_INSERT) {
-      full.run(params);
-      params = [];
+    group.push(v.main, v.sub, v.tombstone ? 1 : 0, v.key, v.createRevision, v.modRevision, v.version, v.valueSize, v.lease, v.pageId, v.copies);
+    if (group.length === RECOVERED_COLS.length * ROWS_PER_INSERT) {
+      writer.write(group);
+      group = [];
     }
   }
-  if (params.length > 0) db.prepare(sql(params.length / 11)).run(params);
+  writer.write(group);
 }
 
-const RECOVERED_PER_INSERT = 64;
+const RECOVERED_COLS = ['main', 'sub', 'tombstone', 'key', 'create_revision', 'mod_revision', 'version', 'value_size', 'lease',
+  'page_id', 'copies'] as const;

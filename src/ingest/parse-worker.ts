@@ -1,5 +1,5 @@
 // The parse worker: reads, splits and parses one large file on the second core while the main thread
-// writes the rows it posts (ingest-file.ts). Messages to the main thread, in order:
+// writes the rows it posts (parse-thread.ts, ingest-file.ts). Messages to the main thread, in order:
 //   {t:'kind', kind}  {t:'batch', batch}…  {t:'end', produced, digest, bytesRead}   or   {t:'error', …}
 // The main thread answers each batch with 'ack'; at most MAX_IN_FLIGHT batches wait unwritten, so the
 // memory held between the threads stays a few MiB whichever side is faster.

@@ -24,7 +24,8 @@ function insertSql(table: string, sourceId: number, cols: readonly string[], row
   return `INSERT INTO ${table} (source_id,${cols.join(',')}) VALUES ${Array.from({ length: rows }, () => one).join(',')}`;
 }
 
-class GroupWriter {
+/** Rows of one table for one source, given ROWS_PER_INSERT rows per parameter array (the last may hold fewer). */
+export class GroupWriter {
   private readonly full: Statement;
   constructor(private readonly db: Db, private readonly table: string, private readonly sourceId: number,
     private readonly cols: readonly string[]) {
