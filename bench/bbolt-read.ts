@@ -6,7 +6,7 @@
 // The onRevision callback touches every field a consumer would (key, mod revision, value size), so
 // the figure includes building the per-revision object; per-key aggregates are on by default.
 import { loadavg } from 'node:os';
-import { readEtcdBackend } from '../src/ingest/bbolt/index.js';
+import { readEtcdBackend } from '../src/sources/bbolt/index.js';
 
 const args = process.argv.slice(2);
 const path = args.find((a) => !a.startsWith('--')) ?? '/tmp/bbolt-bench/big.db';

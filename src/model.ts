@@ -19,6 +19,16 @@ export interface RecordTime {
   basis: TimeBasis;
 }
 
+/** What a wrapper around the line (CRI, docker json-file, journald, syslog, a shipper) knew about it. */
+export interface OuterContext {
+  time: RecordTime | null;
+  /** journald _HOSTNAME, the syslog host: the member when nothing else names it. */
+  host: string | null;
+  /** syslog identifier / journald SYSLOG_IDENTIFIER, or the CRI/docker stream. */
+  tag: string | null;
+  pid: number | null;
+}
+
 /** What the parser knows about the input beyond its lines. */
 export interface ParseContext {
   /** IANA zone (or ±hh:mm) for timestamps that carry no offset; null means UTC, recorded as assumed. */
@@ -202,6 +212,7 @@ export type ParseOutput = ParsedRecord | ParseIssue;
  * and must hand everything over in end(). It never throws on bad input.
  */
 export interface StreamParser {
-  push(line: string, lineNo: number): ParseOutput[];
+  /** `outer`: what a wrapper taken off this line knew (its time, host, tag); null for a bare line. */
+  push(line: string, lineNo: number, outer?: OuterContext | null): ParseOutput[];
   end(): ParseOutput[];
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEtcdBackend } from '../src/ingest/bbolt/index.js';
+import { readEtcdBackend } from '../src/sources/bbolt/index.js';
 import { etcdctl, putViaGateway, startEtcd, type EtcdServer } from './helpers/etcd-server.js';
 
 describe('NOSPACE alarm in a real snapshot', { timeout: 120_000 }, () => {

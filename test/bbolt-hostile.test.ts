@@ -7,9 +7,9 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { BoltFormatError, readEtcdBackend, type EtcdBackendSummary } from '../src/ingest/bbolt/index.js';
-import { fnv1a64 } from '../src/ingest/bbolt/meta.js';
-import { sha256OfRange, startSha256 } from '../src/ingest/bbolt/trailer.js';
+import { BoltFormatError, readEtcdBackend, type EtcdBackendSummary } from '../src/sources/bbolt/index.js';
+import { fnv1a64 } from '../src/sources/bbolt/meta.js';
+import { sha256OfRange, startSha256 } from '../src/sources/bbolt/trailer.js';
 import { etcdctl, grantLease, putTxnViaGateway, putViaGateway, startEtcd } from './helpers/etcd-server.js';
 
 let dir: string;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEtcdBackend, type EtcdBackendSummary, type EtcdRevision } from '../src/ingest/bbolt/index.js';
+import { readEtcdBackend, type EtcdBackendSummary, type EtcdRevision } from '../src/sources/bbolt/index.js';
 import {
   ETCDCTL_BIN, etcdctl, grantLease, putTxnViaGateway, putViaGateway, startEtcd, type EtcdServer, type GatewayPut,
 } from './helpers/etcd-server.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { readEtcdBackend, type EtcdBackendSummary, type RecoveredRevision } from '../src/ingest/bbolt/index.js';
+import { readEtcdBackend, type EtcdBackendSummary, type RecoveredRevision } from '../src/sources/bbolt/index.js';
 import { etcdctl, gateway, grantLease, startEtcd } from './helpers/etcd-server.js';
 import { runCli } from './helpers/cli.js';
 import type { SnapshotReport } from '../src/analyze/snapshot-report.js';

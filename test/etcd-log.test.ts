@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { createEtcdLogParser, looksLikeEtcdLogLine, parseEtcdLogLine } from '../src/ingest/etcd-log.js';
+import { createEtcdLogParser, looksLikeEtcdLogLine, parseEtcdLogLine } from '../src/sources/etcd-log/parser.js';
 import type { EtcdRequest, LogEvent, ParseContext, ParseIssue, ParseOutput } from '../src/model.js';
-import { localTime } from '../src/ingest/time.js';
+import { localTime } from '../src/units/time.js';
 
 const FIX = new URL('./fixtures/', import.meta.url);
 const SHANGHAI: ParseContext = { tz: 'Asia/Shanghai', member: null, referenceMs: Date.parse('2026-11-25T00:00:00Z') };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeRequestText, hexToDecimal, readGoQuoted, readProtoString } from '../src/ingest/etcd-request.js';
+import { decodeRequestText, hexToDecimal, readGoQuoted, readProtoString } from '../src/sources/etcd-log/request.js';
 
 test('put from the seed incident (etcd 3.5.1)', () => {
   const d = decodeRequestText(

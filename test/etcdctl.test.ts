@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parse, stringify } from 'lossless-json';
-import { createEtcdctlParser, looksLikeEtcdctlOutput } from '../src/ingest/etcdctl.js';
+import { createEtcdctlParser, looksLikeEtcdctlOutput } from '../src/sources/etcdctl/parser.js';
 import type {
   AlarmRecord, HealthSample, LogEvent, MemberRecord, ParseOutput, SnapshotStatusRecord, StatusSample,
 } from '../src/model.js';

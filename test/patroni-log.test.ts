@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import {
   createPatroniLogParser, looksLikePatroniLogLine, parseSystemctlActiveLine,
-} from '../src/ingest/patroni-log.js';
+} from '../src/sources/patroni-log/parser.js';
 import type { LogEvent, ParseContext, ParseIssue, ParseOutput } from '../src/model.js';
 
 const FIX = new URL('./fixtures/', import.meta.url);

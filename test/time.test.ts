@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseTimestamp } from '../src/ingest/time.js';
+import { parseTimestamp } from '../src/units/time.js';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 

@@ -10,7 +10,7 @@ import { projectQuotaExhaustion } from './projection.js';
 import { buildTimeline } from './timeline.js';
 import { replayMixinAlerts } from './hindsight.js';
 import { recommend } from './recommend.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 import { readSnapshotStatus } from './snapshot-status.js';
 import { reportSnapshots } from './snapshot-report.js';
 

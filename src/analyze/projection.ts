@@ -4,7 +4,7 @@
 import type { Evidence, Growth, Projection } from './types.js';
 import type { GrowthFits } from './growth.js';
 import { iso } from './load.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 
 export function projectQuotaExhaustion(fits: GrowthFits, growth: Growth, quotaBytes: number, quotaSource: Evidence,
   incidentSize: number | null): Projection {

@@ -2,7 +2,7 @@
 // recovery runbook for this cluster.
 import type { Churn, Growth, Incident, Projection, Recommendation } from './types.js';
 import type { Loaded } from './load.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 import { formatDuration } from './hindsight.js';
 
 /** Retained history should stay under this fraction of the quota. */

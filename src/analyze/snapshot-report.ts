@@ -1,7 +1,7 @@
 // What an ingested snapshot/backend file says: page accounting, what defragmentation and compaction
 // would each give back, and the keys that hold the revisions and the bytes.
 import type { Db } from '../store/open.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 import { loadRecovery, type SnapshotRecovery } from './snapshot-recovery.js';
 
 export interface SnapshotKeyRow {

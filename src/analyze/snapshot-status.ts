@@ -3,7 +3,7 @@
 // pages included. A big file with few entries therefore held compacted history as free pages:
 // defragmentation gives that space back, compaction cannot.
 import type { SnapshotStatusRow } from './load.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 import { iso } from './load.js';
 
 export interface SnapshotReading {

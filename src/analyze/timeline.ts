@@ -2,7 +2,7 @@
 // listed one by one; the first clean Patroni HA loop after the alarm is disarmed closes the incident.
 import type { TimelineEntry } from './types.js';
 import { detailOf, iso, type EventRow, type Loaded } from './load.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 
 const BURSTY = new Set(['etcd.apply.failed', 'patroni.nospace', 'patroni.dcs-error', 'etcd.apply.slow', 'patroni.leader-race-failed']);
 const SHOWN = new Set([

@@ -2,8 +2,8 @@
 import { openStore } from '../store/open.js';
 import { analyzeStore } from '../analyze/analyze.js';
 import { renderTables, type Section } from '../report/table.js';
-import { parseTimestamp } from '../ingest/time.js';
-import { parseHumanSize } from '../ingest/sizes.js';
+import { parseTimestamp } from '../units/time.js';
+import { parseHumanSize } from '../units/sizes.js';
 import { UsageError } from '../errors.js';
 import type { AnalysisReport } from '../analyze/types.js';
 import { loadExactKeyCounts } from '../analyze/snapshot-keys.js';

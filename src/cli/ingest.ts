@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { bulkWriteMode, openStore } from '../store/open.js';
 import { ingestInput, type IngestResult } from '../ingest/ingest-file.js';
-import { isValidZone, parseTimestamp } from '../ingest/time.js';
+import { isValidZone, parseTimestamp } from '../units/time.js';
 import { SOURCE_KINDS, type SourceKind } from '../model.js';
 import { UsageError } from '../errors.js';
 import { isoOrDash } from './format.js';

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { openStore } from '../store/open.js';
 import { reportSnapshots, type SnapshotReport } from '../analyze/snapshot-report.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 import type { RecoveredKeyRow } from '../analyze/snapshot-recovery.js';
 
 export async function runSnapshot(opts: { db: string; json?: boolean; top?: string }): Promise<void> {

@@ -2,9 +2,9 @@
 // A file whose recognised lines are mostly of one kind is that kind; a mix of kinds, or recognised
 // lines among prose (a pasted incident write-up such as the seed), is a transcript.
 import type { SourceKind } from '../model.js';
-import { looksLikeEtcdLogLine } from './etcd-log.js';
-import { looksLikePatroniLogLine } from './patroni-log.js';
-import { looksLikeEtcdctlOutput } from './etcdctl.js';
+import { looksLikeEtcdLogLine } from '../sources/etcd-log/index.js';
+import { looksLikePatroniLogLine } from '../sources/patroni-log/index.js';
+import { looksLikeEtcdctlOutput } from '../sources/etcdctl/index.js';
 
 export type TextKind = Exclude<SourceKind, 'etcd-snapshot'>;
 

@@ -3,9 +3,9 @@
 import type { Db } from '../store/open.js';
 import { GroupWriter, insertSource } from '../store/write.js';
 import { ROWS_PER_INSERT, type Param } from '../store/rows.js';
-import { readEtcdBackend, BoltFormatError, type EtcdBackendSummary } from './bbolt/index.js';
+import { readEtcdBackend, BoltFormatError, type EtcdBackendSummary } from '../sources/bbolt/index.js';
 import type { ParseIssue, RecordTime } from '../model.js';
-import type { CarveResult } from './bbolt/index.js';
+import type { CarveResult } from '../sources/bbolt/index.js';
 import { InputError } from '../errors.js';
 
 export interface SnapshotIngest {

@@ -1,10 +1,10 @@
 // The registry of text parsers by source kind.
 import type { ParseContext, StreamParser } from '../model.js';
 import type { TextKind } from './detect.js';
-import { createEtcdLogParser } from './etcd-log.js';
-import { createPatroniLogParser } from './patroni-log.js';
-import { createEtcdctlParser } from './etcdctl.js';
-import { createTranscriptParser } from './transcript.js';
+import { createEtcdLogParser } from '../sources/etcd-log/index.js';
+import { createPatroniLogParser } from '../sources/patroni-log/index.js';
+import { createEtcdctlParser } from '../sources/etcdctl/index.js';
+import { createTranscriptParser } from '../sources/etcdctl/index.js';
 
 export function createParser(kind: TextKind, ctx: ParseContext): StreamParser {
   switch (kind) {

@@ -5,6 +5,7 @@ import type { ParseContext, ParseIssue, ParseOutput, RecordTime } from '../model
 import type { LineBatch, LineSource } from './lines.js';
 import { detectTextKind, DETECT_SAMPLE_LINES, type TextKind } from './detect.js';
 import { createParser } from './parsers.js';
+import { applyOuter, createUnwrapper, detectEnvelope, type InnerLine, type Unwrapper } from '../sources/envelope/index.js';
 import { InputError } from '../errors.js';
 import { RowEncoder, type RowBatch, type SourceTotals } from '../store/rows.js';
 
@@ -26,6 +27,8 @@ export interface RowConsumer {
 
 export interface Produced {
   kind: TextKind;
+  /** The wrapper taken off every line (`cri`, `journald-json`, …), or null. */
+  envelope: string | null;
   totals: SourceTotals;
   /** The first few skipped lines, for the summary. */
   shown: ParseIssue[];
@@ -63,12 +66,22 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
       sampledChars += lines[i]!.length;
     }
   }
-  const kind = opts.kind ?? detect(opts.path, sample);
+  // A wrapper (CRI, journald JSON, syslog, a shipper's prefix) is learnt from the raw sample; kind
+  // detection and the parsers then see the inner lines. Without one, lines go straight to the parser
+  // (the hot path: no object per line).
+  const envelope = detectEnvelope(sample.map((l) => l.text));
+  const unwrap: Unwrapper | null = envelope.format ? createUnwrapper(envelope.format, opts.ctx, sample.map((l) => l.text)) : null;
+  const innerPending: InnerLine[][] = unwrap ? pending.map((b) => unwrapBatch(unwrap, b)) : [];
+  const detectSample = unwrap
+    ? innerPending.flat().slice(0, DETECT_SAMPLE_LINES).map((l) => ({ text: l.text, lineNo: l.lineNo }))
+    : sample;
+  const kind = opts.kind ?? detect(opts.path, detectSample, envelope.format?.name ?? null);
   await out.begin(kind);
 
   const parser = createParser(kind, opts.ctx);
   const enc = new RowEncoder();
   const shown: ParseIssue[] = [];
+  const tzGiven = opts.ctx.tz !== null;
   const store = (outs: ParseOutput[]): void => {
     for (const o of outs) {
       if (o.kind === 'issue') {
@@ -81,20 +94,34 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
       enc.record(o);
     }
   };
+  const parseInner = async (inner: InnerLine[]): Promise<void> => {
+    for (const l of inner) store(applyOuter(parser.push(l.text, l.lineNo, l.outer), l.outer, tzGiven));
+    await out.batch(enc.take(src.bytesRead()));
+  };
   const parseBatch = async (b: LineBatch): Promise<void> => {
+    if (unwrap) return parseInner(unwrapBatch(unwrap, b));
     const { lines, firstLineNo } = b;
     for (let i = 0; i < lines.length; i++) store(parser.push(lines[i]!, firstLineNo + i));
     await out.batch(enc.take(src.bytesRead()));
   };
-  for (const b of pending) await parseBatch(b);
+  if (unwrap) for (const inner of innerPending) await parseInner(inner);
+  else for (const b of pending) await parseBatch(b);
   pending.length = 0;
+  innerPending.length = 0;
   for (let n = await batches.next(); !n.done; n = await batches.next()) await parseBatch(n.value);
+  if (unwrap) for (const l of unwrap.end()) store(applyOuter(parser.push(l.text, l.lineNo, l.outer), l.outer, tzGiven));
   store(parser.end());
   await out.batch(enc.take(src.bytesRead(), true));
-  return { kind, totals: enc.totals(), shown };
+  return { kind, envelope: envelope.format?.name ?? null, totals: enc.totals(), shown };
 }
 
-function detect(path: string, sample: { text: string; lineNo: number }[]): TextKind {
+function unwrapBatch(unwrap: Unwrapper, b: LineBatch): InnerLine[] {
+  const out: InnerLine[] = [];
+  for (let i = 0; i < b.lines.length; i++) for (const l of unwrap.push(b.lines[i]!, b.firstLineNo + i)) out.push(l);
+  return out;
+}
+
+function detect(path: string, sample: { text: string; lineNo: number }[], envelope: string | null): TextKind {
   const nul = sample.findIndex((l) => l.text.includes('\u0000'));
   if (nul !== -1) {
     throw new InputError(`${path}:${sample[nul]!.lineNo}: binary data (NUL byte), not a log or etcdctl output`);
@@ -103,7 +130,7 @@ function detect(path: string, sample: { text: string; lineNo: number }[]): TextK
   if (d.kind) return d.kind;
   const first = sample.find((l) => l.text.trim() !== '');
   throw new InputError(first
-    ? `${path}:${first.lineNo}: cannot tell what this input holds (${d.evidence}); first line: ${excerpt(first.text)}; use --kind`
+    ? `${path}:${first.lineNo}: cannot tell what this input holds (${envelope ? `inside a ${envelope} wrapper: ` : ''}${d.evidence}); first line: ${excerpt(first.text)}; use --kind`
     : `${path}: empty input`);
 }
 

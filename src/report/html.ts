@@ -2,7 +2,7 @@
 // fetched from the network. Every value from the data goes through escapeHtml() (the one escape
 // function, in svg-chart.ts), in text and in attributes alike: etcd keys may contain `<`, `&` and quotes.
 import type { AnalysisReport, Evidence, Recommendation } from '../analyze/types.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 import { summarizeReport } from './markdown.js';
 import { uniqueEvidence } from './evidence.js';
 import { escapeHtml as e, renderBarChart, renderLineChart, type ChartPoint, type ChartSeries } from './svg-chart.js';

@@ -2,7 +2,7 @@
 // flags/YAML/commands in fenced blocks, and the evidence behind every figure. Data never reaches the
 // document raw: table cells go through cell(), prose through text(), blocks through fenced().
 import type { AnalysisReport, Evidence, Incident, Recommendation } from '../analyze/types.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 import { uniqueEvidence } from './evidence.js';
 
 /** Prose from the data: backslash-escape what Markdown or inline HTML would act on. */

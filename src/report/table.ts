@@ -1,7 +1,7 @@
 // Terminal rendering of the analysis: one section per analysis, each figure with its evidence.
 import Table from 'cli-table3';
 import type { AnalysisReport, Evidence } from '../analyze/types.js';
-import { humanizeBytes } from '../ingest/sizes.js';
+import { humanizeBytes } from '../units/sizes.js';
 
 export type Section = 'incident' | 'snapshots' | 'churn' | 'growth' | 'projection' | 'timeline' | 'hindsight' | 'recommendations' | 'assumptions';
 export const ALL_SECTIONS: readonly Section[] = ['incident', 'snapshots', 'churn', 'growth', 'projection', 'hindsight', 'timeline', 'recommendations', 'assumptions'];

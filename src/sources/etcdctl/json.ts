@@ -1,9 +1,9 @@
 // etcdctl `-w json` output: Go encoding/json of the gogo-protobuf structs, so uint64 ids are bare
 // numbers above 2^53 (`"member_id":10276657743932975437`); lossless-json keeps them exact.
 import { isLosslessNumber, parse } from 'lossless-json';
-import type { AlarmRecord, HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample } from '../model.js';
-import { parseGoDurationMs } from './time.js';
-import { alarmsIn, hexFromDecimal, padHash, splitErrors } from './etcdctl-table.js';
+import type { AlarmRecord, HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample } from '../../model.js';
+import { parseGoDurationMs } from '../../units/time.js';
+import { alarmsIn, hexFromDecimal, padHash, splitErrors } from './table.js';
 
 export type JsonRecord = StatusSample | HealthSample | SnapshotStatusRecord | AlarmRecord | MemberRecord;
 

@@ -1,6 +1,6 @@
 // What a Patroni log record means: HA-loop outcomes, promotion and demotion, DCS errors, and
 // `database space exceeded` with the write that failed, named from the traceback's frames.
-import type { EventKind, Level, LogEvent } from '../model.js';
+import type { EventKind, Level, LogEvent } from '../../model.js';
 
 export interface Classified {
   event: EventKind;

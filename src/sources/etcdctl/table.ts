@@ -2,9 +2,9 @@
 // simple format shares: `-w simple` prints the very same rows joined with ", ".
 import type {
   HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample,
-} from '../model.js';
-import { parseHumanSize } from './sizes.js';
-import { parseGoDurationMs } from './time.js';
+} from '../../model.js';
+import { parseHumanSize } from '../../units/sizes.js';
+import { parseGoDurationMs } from '../../units/time.js';
 
 export type TableKind = 'status' | 'health' | 'snapshot' | 'member';
 export type RowFormat = 'table' | 'simple';

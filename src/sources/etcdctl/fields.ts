@@ -1,8 +1,8 @@
 // etcdctl `-w fields` output: `"Name" : value` lines (fmt.Println), one block per endpoint/member/alarm
 // ended by a blank line; `snapshot status` prints its four lines with no blank line after them.
-import type { AlarmRecord, HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample } from '../model.js';
-import { parseGoDurationMs } from './time.js';
-import { alarmsIn, hexFromDecimal, padHash, parseBoolText, parseIntText, splitErrors } from './etcdctl-table.js';
+import type { AlarmRecord, HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample } from '../../model.js';
+import { parseGoDurationMs } from '../../units/time.js';
+import { alarmsIn, hexFromDecimal, padHash, parseBoolText, parseIntText, splitErrors } from './table.js';
 
 export type FieldsRecord = StatusSample | HealthSample | SnapshotStatusRecord | AlarmRecord | MemberRecord;
 

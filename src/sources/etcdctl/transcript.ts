@@ -1,10 +1,10 @@
 // A pasted transcript: prose mixed with command output and log lines, as in an incident write-up
 // (the seed). Each line goes to the parser it looks like; lines that look like nothing are prose
 // and are dropped without an issue. Python traceback lines follow the Patroni record before them.
-import type { ParseContext, ParseOutput, StreamParser } from '../model.js';
-import { createEtcdLogParser, looksLikeEtcdLogLine } from './etcd-log.js';
-import { createPatroniLogParser, looksLikePatroniLogLine, parseSystemctlActiveLine } from './patroni-log.js';
-import { createEtcdctlParser } from './etcdctl.js';
+import type { ParseContext, ParseOutput, StreamParser } from '../../model.js';
+import { createEtcdLogParser, looksLikeEtcdLogLine } from '../etcd-log/parser.js';
+import { createPatroniLogParser, looksLikePatroniLogLine, parseSystemctlActiveLine } from '../patroni-log/parser.js';
+import { createEtcdctlParser } from './parser.js';
 
 // Traceback shapes, also after a write-up collapsed their indentation:
 //   Traceback (most recent call last):

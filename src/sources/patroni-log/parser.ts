@@ -10,9 +10,9 @@
 //
 // A record is complete only when the next head line arrives: a traceback follows its `ERROR: `
 // head line as untimestamped lines, so the parser holds the pending record and joins its raw lines.
-import type { Level, LogEvent, ParseContext, ParseOutput, RecordTime, StreamParser } from '../model.js';
-import { classifyPatroniRecord } from './patroni-classify.js';
-import { localTime, parseOffset, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix } from './time.js';
+import type { Level, LogEvent, ParseContext, ParseOutput, RecordTime, StreamParser } from '../../model.js';
+import { classifyPatroniRecord } from './classify.js';
+import { localTime, parseOffset, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix } from '../../units/time.js';
 
 const HEAD_RE =
   /^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?: ?(?:Z|[+-]\d\d:?\d\d))?) (DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL): ?(.*)$/s;

@@ -1,8 +1,8 @@
 // What an etcd log message means, shared by the zap and the text classifiers (etcd-log-zap.ts,
 // etcd-log-text.ts): the Classified result, value helpers, and raft leadership lines, which read the
 // same in zap `msg`, capnslog and raft's std-logger.
-import type { EventKind, LogEvent } from '../model.js';
-import { parseGoDurationMs } from './time.js';
+import type { EventKind, LogEvent } from '../../model.js';
+import { parseGoDurationMs } from '../../units/time.js';
 
 export type Detail = LogEvent['detail'];
 export type DetailValue = Detail[string];

@@ -1,7 +1,7 @@
 // etcdctl `-w simple` (the default) output: one line per row, plus the one-liners of other commands.
-import type { AlarmRecord, HealthSample, LogEvent, ParseContext, ParseIssue, RecordTime } from '../model.js';
-import { localTime, parseGoDurationMs, parseOffset, parseTimestamp } from './time.js';
-import { recordFromRow, type RowRecord, type TableKind } from './etcdctl-table.js';
+import type { AlarmRecord, HealthSample, LogEvent, ParseContext, ParseIssue, RecordTime } from '../../model.js';
+import { localTime, parseGoDurationMs, parseOffset, parseTimestamp } from '../../units/time.js';
+import { recordFromRow, type RowRecord, type TableKind } from './table.js';
 
 const SIZE = String.raw`\d+(?:\.\d+)? ?[kKMGTPE]?B`;
 const HEX = '[0-9a-f]{1,16}';

@@ -7,14 +7,14 @@
 // startsWith (etcd-log-text.ts).
 import type {
   EtcdRequest, Level, LogEvent, ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser,
-} from '../model.js';
-import { decodeRequestText } from './etcd-request.js';
-import { ev, type Classified } from './etcd-log-rules.js';
-import { classifyZap } from './etcd-log-zap.js';
-import { classifyText } from './etcd-log-text.js';
+} from '../../model.js';
+import { decodeRequestText } from './request.js';
+import { ev, type Classified } from './rules.js';
+import { classifyZap } from './zap.js';
+import { classifyText } from './text.js';
 import {
   localTime, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix,
-} from './time.js';
+} from '../../units/time.js';
 
 export function createEtcdLogParser(ctx: ParseContext): StreamParser {
   // Without --member (or a journald host), the member's name is learnt from its start-up lines:

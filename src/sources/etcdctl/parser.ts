@@ -1,11 +1,11 @@
 // etcdctl output as users paste or sample it: `endpoint status`, `endpoint health`, `snapshot status`,
 // `alarm list` and `member list`, in any -w format (table, json, simple, fields), with optional
 // timestamp marker lines (`date -Is`, `date`, epoch seconds) that date the samples after them.
-import type { ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser } from '../model.js';
-import { TableReader, type TableSink } from './etcdctl-table.js';
-import { JsonScanner, recordsFromJsonText } from './etcdctl-json.js';
-import { isFieldsBlockComplete, parseFieldLine, recordsFromFields, type FieldEntry } from './etcdctl-fields.js';
-import { isSimpleOutput, parseMarkerLine, parseSimpleLine, MAINTENANCE_LINES } from './etcdctl-simple.js';
+import type { ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser } from '../../model.js';
+import { TableReader, type TableSink } from './table.js';
+import { JsonScanner, recordsFromJsonText } from './json.js';
+import { isFieldsBlockComplete, parseFieldLine, recordsFromFields, type FieldEntry } from './fields.js';
+import { isSimpleOutput, parseMarkerLine, parseSimpleLine, MAINTENANCE_LINES } from './simple.js';
 
 export interface EtcdctlParserOptions {
   /** Pasted transcripts mix prose and output: ignore lines that belong to no output. */

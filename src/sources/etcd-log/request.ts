@@ -5,7 +5,7 @@
 //   header:<ID:… > lease_grant:<ttl:15-second id:694d7ff3fe0bce0b>      (hex id, no space before `>`)
 //   key:"/cs/leader" range_end:"/cs/leades" sort_order:ASCEND             (read-only range: bare RangeRequest)
 // The text given here must already be unquoted once when it came from a capnslog `%q` (see unquoteGo).
-import type { RequestOp } from '../model.js';
+import type { RequestOp } from '../../model.js';
 
 export interface DecodedPut {
   key: string;

@@ -1,9 +1,9 @@
 // Text etcd log messages (capnslog after `pkg: `, journald-formatter bare messages, raft's std-logger)
 // by prefix; only the rule that matched runs a regex.
-import { readGoQuoted } from './etcd-request.js';
+import { readGoQuoted } from './request.js';
 import {
   alarmName, classifyLeader, durationMs, ev, healthReason, type Classified, type Detail,
-} from './etcd-log-rules.js';
+} from './rules.js';
 
 type TextRule = (msg: string) => Classified;
 

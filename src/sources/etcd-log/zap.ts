@@ -2,7 +2,7 @@
 // reads further fields. Rules quote the messages of etcd 3.4/3.5 (server/etcdserver, mvcc, embed).
 import {
   alarmName, classifyLeader, dur, ev, healthReason, num, str, type Classified, type Detail, type ZapFields,
-} from './etcd-log-rules.js';
+} from './rules.js';
 
 type ZapRule = (f: ZapFields, body: string, msg: string) => Classified;
 
