@@ -3,40 +3,11 @@
 // and, when nothing came back, why. A live row's `version` counts every put since the key's creation
 // even where nothing could be carved; recovered rows say in which revision ranges those puts happened.
 import type { Db } from '../store/open.js';
-import type { Evidence } from './types.js';
+import type { Evidence, RecoveredKeyRow, SnapshotRecovery } from './types.js';
 
-export interface RecoveredKeyRow {
-  key: string;
-  /** Puts since creation, from the live row (compacted ones included); null for a key not live. */
-  version: number | null;
-  liveRevisions: number;
-  recoveredRevisions: number;
-  /** version − live puts − recovered puts of the live chain: writes neither held nor recovered; null when not computable. */
-  unaccounted: number | null;
-  /** Revision ranges of the recovered rows in which the recovered history has no gap: [from, to, rows]. */
-  ranges: [number, number, number][];
-  moreRanges: number;
-}
+export type { RecoveredKeyRow, SnapshotRecovery } from './types.js';
 
-export interface SnapshotRecovery {
-  evidence: Evidence;
-  liveEntries: number;
-  freePagesScanned: number;
-  leafPages: number;
-  pagesCarved: number;
-  pagesRejected: number;
-  rejectReasons: Record<string, number>;
-  liveCopies: number;
-  duplicates: number;
-  conflicts: number;
-  inconsistent: number;
-  revisionsRecovered: number;
-  compactedRange: { first: number; last: number; lostRevisions: number; recoveredRevisions: number; share: number } | null;
-  /** Set when nothing was recovered: the reason. */
-  nothingRecoveredBecause: string | null;
-  topByRecovered: RecoveredKeyRow[];
-  topByVersion: RecoveredKeyRow[];
-}
+
 
 interface CarveRow {
   free_pages_scanned: number; leaf_pages: number; pages_carved: number; pages_rejected: number; reject_reasons: string;

@@ -2,43 +2,12 @@
 // would each give back, and the keys that hold the revisions and the bytes.
 import type { Db } from '../store/open.js';
 import { humanizeBytes } from '../units/sizes.js';
-import { loadRecovery, type SnapshotRecovery } from './snapshot-recovery.js';
+import { loadRecovery } from './snapshot-recovery.js';
+import type { SnapshotKeyRow, SnapshotRecovery, SnapshotReport } from './types.js';
 
-export interface SnapshotKeyRow {
-  key: string;
-  revisions: number;
-  version: number | null;
-  bytesHeld: number;
-  valueSizeAvg: number | null;
-  lease: string | null;
-}
+export type { SnapshotKeyRow, SnapshotReport } from './types.js';
 
-export interface SnapshotReport {
-  path: string;
-  at: string | null;
-  timeBasis: string | null;
-  trailer: string;
-  pageSize: number;
-  highWaterPages: number;
-  freePages: number;
-  dbSizeBytes: number;
-  dbSizeInUseBytes: number;
-  freeShare: number;
-  hash: string;
-  revision: number;
-  totalKeys: number;
-  keyRevisions: number;
-  distinctKeys: number;
-  finishedCompactRevision: number | null;
-  /** Bytes of revision rows that a compaction to the newest revision would delete (all but each key's latest). */
-  compactionFreesBytes: number;
-  findings: string[];
-  topByRevisions: SnapshotKeyRow[];
-  topByBytes: SnapshotKeyRow[];
-  buckets: unknown;
-  /** Compacted history recovered from the free pages; null when ingested before the store had it. */
-  recovery: SnapshotRecovery | null;
-}
+
 
 interface FileRow {
   source_id: number; path: string; ts_ms: number | null; time_basis: string | null; trailer: string; page_size: number;

@@ -5,20 +5,10 @@
 import type { SnapshotStatusRow } from './load.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { iso } from './load.js';
+import type { SnapshotReading } from './types.js';
 
-export interface SnapshotReading {
-  at: string | null;
-  source: string;
-  hash: string;
-  revision: number;
-  totalKeys: number;
-  totalSizeBytes: number;
-  totalSizeApprox: boolean;
-  /** Bytes per stored entry: a few hundred when history is live, far more when the file is mostly free pages. */
-  bytesPerEntry: number;
-  historyCompacted: boolean;
-  interpretation: string;
-}
+export type { SnapshotReading } from './types.js';
+
 
 /** Entries below this share of the revision mean the history was compacted away. */
 const COMPACTED_SHARE = 0.01;

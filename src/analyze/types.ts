@@ -129,9 +129,9 @@ export interface AnalysisReport {
   schemaVersion: number;
   until: string | null;
   incident: Incident;
-  snapshots: import('./snapshot-status.js').SnapshotReading[];
+  snapshots: SnapshotReading[];
   /** Snapshot/backend files read directly: page accounting, what defrag and compaction would give back. */
-  snapshotFiles: import('./snapshot-report.js').SnapshotReport[];
+  snapshotFiles: SnapshotReport[];
   churn: Churn;
   growth: Growth;
   projection: Projection;
@@ -139,4 +139,88 @@ export interface AnalysisReport {
   hindsight: HindsightAlert[];
   recommendations: Recommendation[];
   assumptions: string[];
+}
+
+// Snapshot readings (snapshot-status.ts, snapshot-report.ts, snapshot-recovery.ts fill these).
+export interface SnapshotReading {
+  at: string | null;
+  source: string;
+  hash: string;
+  revision: number;
+  totalKeys: number;
+  totalSizeBytes: number;
+  totalSizeApprox: boolean;
+  /** Bytes per stored entry: a few hundred when history is live, far more when the file is mostly free pages. */
+  bytesPerEntry: number;
+  historyCompacted: boolean;
+  interpretation: string;
+}
+
+export interface SnapshotKeyRow {
+  key: string;
+  revisions: number;
+  version: number | null;
+  bytesHeld: number;
+  valueSizeAvg: number | null;
+  lease: string | null;
+}
+
+export interface SnapshotReport {
+  path: string;
+  at: string | null;
+  timeBasis: string | null;
+  trailer: string;
+  pageSize: number;
+  highWaterPages: number;
+  freePages: number;
+  dbSizeBytes: number;
+  dbSizeInUseBytes: number;
+  freeShare: number;
+  hash: string;
+  revision: number;
+  totalKeys: number;
+  keyRevisions: number;
+  distinctKeys: number;
+  finishedCompactRevision: number | null;
+  /** Bytes of revision rows that a compaction to the newest revision would delete (all but each key's latest). */
+  compactionFreesBytes: number;
+  findings: string[];
+  topByRevisions: SnapshotKeyRow[];
+  topByBytes: SnapshotKeyRow[];
+  buckets: unknown;
+  /** Compacted history recovered from the free pages; null when ingested before the store had it. */
+  recovery: SnapshotRecovery | null;
+}
+
+export interface RecoveredKeyRow {
+  key: string;
+  /** Puts since creation, from the live row (compacted ones included); null for a key not live. */
+  version: number | null;
+  liveRevisions: number;
+  recoveredRevisions: number;
+  /** version − live puts − recovered puts of the live chain: writes neither held nor recovered; null when not computable. */
+  unaccounted: number | null;
+  /** Revision ranges of the recovered rows in which the recovered history has no gap: [from, to, rows]. */
+  ranges: [number, number, number][];
+  moreRanges: number;
+}
+
+export interface SnapshotRecovery {
+  evidence: Evidence;
+  liveEntries: number;
+  freePagesScanned: number;
+  leafPages: number;
+  pagesCarved: number;
+  pagesRejected: number;
+  rejectReasons: Record<string, number>;
+  liveCopies: number;
+  duplicates: number;
+  conflicts: number;
+  inconsistent: number;
+  revisionsRecovered: number;
+  compactedRange: { first: number; last: number; lostRevisions: number; recoveredRevisions: number; share: number } | null;
+  /** Set when nothing was recovered: the reason. */
+  nothingRecoveredBecause: string | null;
+  topByRecovered: RecoveredKeyRow[];
+  topByVersion: RecoveredKeyRow[];
 }

@@ -5,6 +5,17 @@ import type { SourceKind } from '../model.js';
 import { looksLikeEtcdLogLine } from '../sources/etcd-log/index.js';
 import { looksLikePatroniLogLine } from '../sources/patroni-log/index.js';
 import { looksLikeEtcdctlOutput } from '../sources/etcdctl/index.js';
+import { InputError } from '../errors.js';
+
+/**
+ * An input that holds nothing we read (empty, binary, prose without one recognised line). Named on the
+ * command line it is an error; met while walking a directory it is set aside as "not read".
+ */
+export class NotAnInputError extends InputError {
+  constructor(message: string, readonly why: string) {
+    super(message);
+  }
+}
 
 export type TextKind = Exclude<SourceKind, 'etcd-snapshot'>;
 

@@ -175,3 +175,9 @@ function readLease(buf: Uint8Array, c: { pos: number }, end: number): string | n
 export function headerId(page: Page): number {
   return u64(page, 0);
 }
+
+/** A carved revision kept once (carve-store.ts), with how many identical copies the free pages held. */
+export interface RecoveredRevision extends CarvedRow {
+  /** Identical copies found. */
+  copies: number;
+}

@@ -5,9 +5,8 @@
 // on disk, one copy per revision is chosen with a window query, and the cross-checks below run as
 // SQL over indexed tables. Never touches the user's store; the caller copies the kept rows.
 import Database from 'better-sqlite3';
-import type { CarvedRow } from './carve-page.js';
 import type { LiveRevisions } from './live-revisions.js';
-import type { RecoveredRevision } from './carve.js';
+import type { CarvedRow, RecoveredRevision } from './carve-page.js';
 
 // The cross-checks: a row that passed the page checks could still come from a stale page with a
 // flipped bit in its key. etcd's history has redundancy the rows must agree with:

@@ -9,11 +9,11 @@
 import type { BoltFile } from './file.js';
 import { updateCrc32c } from './crc32c.js';
 import { LEAF_PAGE, makePage } from './page.js';
-import { carveLeafPage, headerId, type CarvedRow } from './carve-page.js';
+import { carveLeafPage, headerId, type CarvedRow, type RecoveredRevision } from './carve-page.js';
 import type { LiveRevisions } from './live-revisions.js';
 import { CarveStore, type CarveCounts } from './carve-store.js';
 
-export type { CarvedRow } from './carve-page.js';
+export type { CarvedRow, RecoveredRevision } from './carve-page.js';
 export { LiveRevisions } from './live-revisions.js';
 
 export interface CarveResult {
@@ -44,11 +44,6 @@ export interface CarveResult {
   close(): void;
   /** The compacted range [2, finishedCompactRev] and how much of it was recovered; null when never compacted. */
   compacted: CompactedRange | null;
-}
-
-export interface RecoveredRevision extends CarvedRow {
-  /** Identical copies found. */
-  copies: number;
 }
 
 export interface CompactedRange {
