@@ -12,13 +12,16 @@
 // head line as untimestamped lines, so the parser holds the pending record and joins its raw lines.
 import type { Level, LogEvent, ParseContext, ParseOutput, RecordTime, StreamParser } from '../../model.js';
 import { classifyPatroniRecord } from './classify.js';
+import { parsePythonHead, type PythonHead } from './python-head.js';
 import { localTime, parseOffset, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix } from '../../units/time.js';
 
-const HEAD_RE =
-  /^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?: ?(?:Z|[+-]\d\d:?\d\d))?) (DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL): ?(.*)$/s;
-// PostgreSQL's default log_line_prefix '%m [%p] ': `.525` milliseconds, a zone abbreviation, the pid.
+// PostgreSQL's log_line_prefix: the default '%m [%p] ' (`.525` milliseconds, a zone abbreviation, the
+// pid), also '%t [%p]' and longer ones ('%m [%p] %q%u@%d ', '%t [%p]: [%l-1] user=%u,db=%d '); then the
+// severity and TWO spaces (elog.c: `"%s:  "`), which is what tells `… UTC [123] INFO:  x` (PostgreSQL)
+// from a Python format that prints `… UTC [123] INFO: x`.
 const PG_RE =
-  /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?) ([A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?) \[(\d+)\] ([A-Z]+[1-5]?):\s+(.*)$/s;
+  /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?) ([A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?) \[(\d+)\](?:-\d+)?:? (?:(.{0,200}?) )??(LOG|ERROR|WARNING|FATAL|PANIC|INFO|NOTICE|DEBUG[1-5]?|DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION):( +)(.*)$/s;
+const PY_LEVELS = new Set(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']);
 const PG_FOLLOW_UP = new Set(['DETAIL', 'HINT', 'CONTEXT', 'STATEMENT', 'QUERY', 'LOCATION']);
 
 const LEVELS: Record<string, Level> = {
@@ -130,21 +133,35 @@ interface Head {
 }
 
 function parseHead(body: string, lineNo: number, raw: string, member: string | null, ctx: ParseContext): Head | ParseIssueOut | null {
-  const m = HEAD_RE.exec(body);
-  if (m) {
-    const ev = makeEvent(lineNo, parseTimestamp(m[1]!, ctx), member, LEVELS[m[2]!] ?? null, m[3]!, raw);
-    return { kind: 'head', ev, extra: [m[3]!], pg: null };
-  }
   const pg = PG_RE.exec(body);
-  if (pg) {
-    const level = pg[4]!;
-    const ev = makeEvent(lineNo, pgTime(pg[1]!, pg[2]!, ctx), member, LEVELS[level] ?? (level.startsWith('DEBUG') ? 'debug' : 'info'), pg[5]!, raw);
+  if (pg && (pg[6]!.length >= 2 || !PY_LEVELS.has(pg[5]!))) {
+    const level = pg[5]!;
+    const ev = makeEvent(lineNo, pgTime(pg[1]!, pg[2]!, ctx), member, LEVELS[level] ?? (level.startsWith('DEBUG') ? 'debug' : 'info'), pg[7]!, raw);
     ev.event = 'postgres.log';
     ev.detail = { pid: Number(pg[3]), pgLevel: level };
     return { kind: 'head', ev, extra: [], pg: { pid: Number(pg[3]), level } };
   }
+  const h = parsePythonHead(body);
+  if (h) {
+    const ev = makeEvent(lineNo, pythonTime(h, ctx), member, LEVELS[h.level] ?? null, h.message, raw);
+    for (const f of h.fields) {
+      if (/^\d+$/.test(f)) ev.detail['pid'] ??= Number(f);
+      else ev.detail['logger'] ??= f;
+    }
+    return { kind: 'head', ev, extra: [h.message], pg: null };
+  }
   if (body.startsWith('{')) return parseJsonHead(body, lineNo, raw, member, ctx);
   return null;
+}
+
+/** `,123`/`.123`, `T` or ` `, and a zone that is `%z`, `Z`, an abbreviation (UTC, CST) or none. */
+function pythonTime(h: PythonHead, ctx: ParseContext): RecordTime | null {
+  if (h.time === null) return null;
+  const z = h.zone;
+  if (z === null) return parseTimestamp(h.time, ctx);
+  if (/^[+-]\d\d$/.test(z)) return parseTimestamp(`${h.time} ${z}00`, ctx);
+  if (z === 'Z' || z.startsWith('+') || z.startsWith('-')) return parseTimestamp(`${h.time} ${z}`, ctx);
+  return zonedTime(h.time, z, ctx);
 }
 
 type ParseIssueOut = Extract<ParseOutput, { kind: 'issue' }>;
@@ -192,7 +209,7 @@ function makeEvent(line: number, time: RecordTime | null, member: string | null,
 const ZONE_ABBREVIATIONS: Record<string, number> = { UTC: 0, GMT: 0, Z: 0, CST: 480, HKT: 480, SGT: 480, JST: 540, KST: 540 };
 
 function zonedTime(text: string, zone: string, ctx: Pick<ParseContext, 'tz'>): RecordTime | null {
-  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/.exec(text);
+  const m = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?$/.exec(text);
   if (!m) return null;
   const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
   const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000 + 1e-6) : 0;
@@ -233,11 +250,19 @@ export function parseSystemctlActiveLine(line: string, a: number | ParseContext,
   return ev;
 }
 
+/** A Python logging head with a time (basicConfig's timeless form only for a `patroni…` logger), not PostgreSQL's. */
+function isPatroniHead(line: string): boolean {
+  const h = parsePythonHead(line);
+  if (!h || (h.time === null && !h.fields.some((f) => f.startsWith('patroni')))) return false;
+  const pg = PG_RE.exec(line);
+  return !(pg && (pg[6]!.length >= 2 || !PY_LEVELS.has(pg[5]!)));
+}
+
 /** A line that only Patroni writes: a head line in either date format, the journald form, or Patroni's JSON. */
 export function looksLikePatroniLogLine(line: string): boolean {
-  if (HEAD_RE.test(line)) return true;
+  if (isPatroniHead(line)) return true;
   const j = parseSyslogPrefix(line);
-  if (j) return /^patroni/.test(j.tag) && (HEAD_RE.test(j.rest) || j.rest.startsWith('{'));
+  if (j) return /^patroni/.test(j.tag) && (isPatroniHead(j.rest) || j.rest.startsWith('{'));
   if (!line.startsWith('{') || !line.includes('"message"')) return false;
   try {
     const o = JSON.parse(line) as Record<string, unknown>;
