@@ -10,10 +10,14 @@ export interface Classified {
 }
 
 const DCS_ERROR_RE =
-  /Error communicating with DCS|DCS is not accessible|^refresh_lease\b|waiting on etcd|^get_cluster\b|fail(?:ed|ing) to update leader lock|Request to server .* failed|watchprefix failed|KVCache\.run|Etcd is not responding properly|Failed to (?:keepalive|grant) lease|Our lease disappeared|Reconnection allowed, looking for another server|Failed to get list of machines/;
+  /Error communicating with DCS|DCS is not accessible|^refresh_lease\b|waiting on etcd|^get_cluster\b|fail(?:ed|ing) to update leader lock|Request to server .* failed|watchprefix failed|KVCache\.run|Etcd is not responding properly|Failed to (?:keepalive|grant) lease|Our lease disappeared|Reconnection allowed, looking for another server|Failed to get list of machines|^Failed to update \S|^Updating member state failed|^Etcd Cluster ID changed|^Connected to Etcd node with term|^failed to resolve host|^Can not resolve SRV|^Invalid auth token|^Auth token is for old revision|^Failed to load .* coordinator cluster/;
 // Results of the HA cycle (`logger.info(self.ha.run_cycle())`) and the leader race's reasoning.
 const HA_RESULT_RE =
-  /^(?:no action\.|bootstrap|clone from|doing crash recovery|reinitializing|running pg_rewind|Cluster has no leader|Demoting self because watchdog|Error communicating with PostgreSQL|I am the leader, can not|Not promoting self|PostgreSQL is still starting up|Postponing promotion|Promotion cancelled|Running as a leader|Unexpected exception raised|continue |data directory is not accessible|failed to acquire initialize lock|failed to start postgres|initialized a new cluster|lost leader|not allowed to promote|not promoting because|not reachable|not watchdog capable|postgres is not running|primary start has timed out|released leader key|removed leader|running with empty data directory|started as |starting as |stopped PostgreSQL|terminated crash recovery|updated leader lock|waiting for|waiting to become primary|not healthy enough for leader race|following a different leader|trying to bootstrap|Could not take out TTL lock|.+ (?:already )?in progress$)/;
+  /^(?:no action\.|bootstrap|clone from|doing crash recovery|reinitializing|running pg_rewind|Cluster has no leader|Demoting self because watchdog|Error communicating with PostgreSQL|I am the leader, can not|Not promoting self|PostgreSQL is still starting up|Postponing promotion|Promotion cancelled|Running as a leader|Unexpected exception raised|continue |data directory is not accessible|failed to acquire initialize lock|failed to start postgres|initialized a new cluster|lost leader|not allowed to promote|not promoting because|not reachable|not watchdog capable|postgres is not running|primary start has timed out|released leader key|removed leader|running with empty data directory|started as |starting as |stopped PostgreSQL|terminated crash recovery|updated leader lock|waiting for|waiting to become primary|not healthy enough for leader race|following a different leader|trying to bootstrap|Could not take out TTL lock|cannot be a real primary|Copying logical slots|Leader key released|stopped PostgreSQL|.+ (?:already )?in progress$)/;
+// Exceptions raised by the DCS layer: etcd3 (`patroni.dcs.etcd3.Unknown`), python-etcd for the v2
+// `etcd:` DCS (`etcd.EtcdKeyNotFound`, `etcd.EtcdConnectionFailed`, `etcd.EtcdException`, Patroni's
+// `patroni.dcs.etcd.EtcdRaftInternal`), and Python 2's undotted `EtcdKeyNotFound`.
+const DCS_EXCEPTION_RE = /^(?:patroni\.dcs\.|etcd\.|Etcd)/;
 
 export function classifyPatroniRecord(message: string, text: string, level: Level | null): Classified {
   const all = `${message}\n${text}`;
@@ -34,7 +38,7 @@ export function classifyPatroniRecord(message: string, text: string, level: Leve
   if (/^(?:promoted self to (?:a standby )?leader|acquired session lock as a (?:standby )?leader)/.test(m)) {
     return { event: 'patroni.promoted', detail: extra, self: null };
   }
-  if ((r = /^(?:demoted self|demoting self|Demoting self)\b(?: because | after | \()?(.*?)\)?$/.exec(m))) {
+  if ((r = /^(?:demoted self|demoting self|Demoting self|Demoting primary|Lost lock while starting up\. Demoting self)\b(?: because | after | during | \()?(.*?)\)?\.?$/.exec(m))) {
     return { event: 'patroni.demoted', detail: { ...extra, reason: r[1] || null }, self: null };
   }
   if (/after trying and failing to obtain lock/.test(m)) return { event: 'patroni.leader-race-failed', detail: extra, self: null };
@@ -42,7 +46,10 @@ export function classifyPatroniRecord(message: string, text: string, level: Leve
   if (HA_RESULT_RE.test(m)) return { event: 'patroni.ha.other', detail: extra, self: null };
   if (level === 'error' || level === 'critical' || level === 'fatal') {
     // A traceback cut before its exception line (the seed's write-up) still names the write.
-    return { event: 'patroni.error', detail: { ...failedWrite(message, text), ...errorDetail(all) }, self: null };
+    const detail = { ...failedWrite(message, text), ...errorDetail(all) };
+    const exc = detail['exception'];
+    const dcs = (typeof exc === 'string' && DCS_EXCEPTION_RE.test(exc)) || /Raft Internal Error|No more machines in the cluster/.test(all);
+    return { event: dcs ? 'patroni.dcs-error' : 'patroni.error', detail, self: null };
   }
   return { event: 'patroni.other', detail: extra, self: null };
 }
@@ -56,8 +63,19 @@ const WRITE_FRAMES: Record<string, string> = {
   _update_leader: '_update_leader', set_history_value: 'set_history_value', initialize: 'initialize',
   take_leader: 'take_leader', _delete_leader: '_delete_leader', set_failover_value: 'set_failover_value',
   set_sync_state_value: 'set_sync_state_value', write_leader_optime: 'write_leader_optime', cancel_initialization: 'cancel_initialization',
+  _write_leader_optime: 'write_leader_optime', _do_update_leader: '_update_leader', delete_sync_state: 'delete_sync_state',
+  delete_cluster: 'delete_cluster',
+};
+// The key each write names, under /<namespace>/<scope>/ (`members/` takes the member's name).
+const WRITE_KEYS: Record<string, string | null> = {
+  _write_status: 'status', touch_member: 'members/', _do_attempt_to_acquire_leader: 'leader', _update_leader: 'leader',
+  take_leader: 'leader', _delete_leader: 'leader', refresh_lease: null, set_config_value: 'config', _write_failsafe: 'failsafe',
+  set_history_value: 'history', initialize: 'initialize', cancel_initialization: 'initialize', set_failover_value: 'failover',
+  set_sync_state_value: 'sync', delete_sync_state: 'sync', write_leader_optime: 'optime/leader', delete_cluster: '',
 };
 const RPC_FRAMES = new Set(['put', 'txn', 'lease_grant', 'deleterange', 'lease_keepalive', 'range']);
+// python-etcd's client calls (etcd/client.py) for the v2 DCS: the outermost one is the operation.
+const V2_RPC_FRAMES = new Set(['test_and_set', 'write', 'set', 'delete', 'read', 'get', 'update']);
 
 function nospaceDetail(message: string, text: string): LogEvent['detail'] {
   return { write: null, rpc: null, traceback: false, ...failedWrite(message, text), context: message.trim() || null, ...errorDetail(`${message}\n${text}`) };
@@ -65,21 +83,31 @@ function nospaceDetail(message: string, text: string): LogEvent['detail'] {
 
 /** write/rpc/traceback from a traceback's frames; {} when the record has no frames. */
 function failedWrite(message: string, text: string): LogEvent['detail'] {
-  const funcs = [...text.matchAll(/File "[^"]*", line \d+, in (\S+)/g)].map((f) => f[1]!);
-  if (funcs.length === 0) return {};
-  const known = funcs.find((f) => WRITE_FRAMES[f] !== undefined);
+  const frames = [...text.matchAll(/File "([^"]*)", line \d+, in (\S+)/g)].map((f) => ({ file: f[1]!, func: f[2]! }));
+  if (frames.length === 0) return {};
+  const known = frames.find((f) => WRITE_FRAMES[f.func] !== undefined);
   const fromHead = WRITE_FRAMES[message.trim()] ?? null; // `ERROR: refresh_lease` + traceback
-  const rpc = [...funcs].reverse().find((f) => RPC_FRAMES.has(f)) ?? null;
-  return { write: known ? WRITE_FRAMES[known]! : fromHead, rpc, traceback: true };
+  const write = known ? WRITE_FRAMES[known.func]! : fromHead;
+  const rpc = [...frames].reverse().find((f) => RPC_FRAMES.has(f.func))?.func ??
+    frames.find((f) => f.file.endsWith('etcd/client.py') && V2_RPC_FRAMES.has(f.func))?.func ?? null;
+  const key = write === null ? undefined : WRITE_KEYS[write];
+  return { write, rpc, traceback: true, ...(key ? { key } : {}) };
 }
 
 // `<Unknown error: 'etcdserver: mvcc: database space exceeded', code: 2>` (Patroni ≤ 4.1.0) and
 // `<ResourceExhausted error: '…', code: 8>` (4.1.1+), with the exception type from the last line.
+// python-etcd (v2 DCS) says what failed in the exception text: `Key not found : /service/x/leader`,
+// `PUT /v2/keys/service/x/members/pg-db1 request failed`, `Compare failed : [pg1 != pg2]`.
 function errorDetail(text: string): LogEvent['detail'] {
   const e = /<(\w+) error: '((?:[^'\\]|\\.)*)', code: (\d+)>/.exec(text);
-  const t = /^\s*([a-z_][\w]*(?:\.[\w]+)+): /m.exec(text);
+  const t = /^\s*([a-z_][\w]*(?:\.[\w]+)+|Etcd\w+): ?(.*)$/m.exec(text);
   const out: LogEvent['detail'] = {};
   if (e) Object.assign(out, { errorClass: e[1]!, error: e[2]!, code: Number(e[3]) });
-  if (t) out['exception'] = t[1]!;
+  if (t) {
+    out['exception'] = t[1]!;
+    if (!e && t[2]) out['error'] = t[2].slice(0, 300);
+  }
+  const k = /Key not found : (\/\S+)|(?:PUT|POST|DELETE|GET) \/v2\/keys(\/\S+) request failed/.exec(text);
+  if (k) out['keyPath'] = k[1] ?? k[2]!;
   return out;
 }

@@ -38,6 +38,8 @@ interface Pending {
   pid: number | null; // PostgreSQL backend pid, for DETAIL/HINT follow-ups
   journal: SyslogPrefix | null;
   traceback: boolean;
+  /** The last line was a frame's `File "…", line N, in f`: the next is its source line, whatever it looks like. */
+  afterFrame: boolean;
 }
 
 export function createPatroniLogParser(ctx: ParseContext): StreamParser {
@@ -61,6 +63,7 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
       const me = c.self;
       if (me) selfName = me;
       ev.member ??= me ?? selfName;
+      if (ev.detail['key'] === 'members/' && ev.member) ev.detail['key'] = `members/${ev.member}`;
     }
     return ev;
   };
@@ -79,7 +82,7 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
         return [];
       }
       const out = flush();
-      pending = { ev: head.ev, lines: [line], extra: head.extra, pid: head.pg?.pid ?? null, journal, traceback: false };
+      pending = { ev: head.ev, lines: [line], extra: head.extra, pid: head.pg?.pid ?? null, journal, traceback: false, afterFrame: false };
       if (journal) pending.ev.detail['host'] = journal.host;
       return out;
     }
@@ -88,7 +91,7 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
       const out = flush();
       const ev = makeEvent(lineNo, syslogTime(journal, ctx), member, null, body.trim(), line);
       ev.detail = { host: journal.host, tag: journal.tag };
-      pending = { ev, lines: [line], extra: [], pid: null, journal, traceback: false };
+      pending = { ev, lines: [line], extra: [], pid: null, journal, traceback: false, afterFrame: false };
       return out;
     }
     if (!pending) {
@@ -104,7 +107,11 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
     if (pending.lines.length >= MAX_LINES) {
       return [{ kind: 'issue', line: lineNo, reason: `record longer than ${MAX_LINES} lines; line dropped`, excerpt: line.slice(0, 200) }];
     }
-    if (/^\s*Traceback \(most recent call last\):/.test(body)) pending.traceback = true;
+    // A write-up or journald may strip the indentation and even the `Traceback` header: a bare
+    // `File "…", line N, in f` line starts the traceback as well.
+    const frame = FRAME_RE.test(body);
+    if (frame || /^\s*Traceback \(most recent call last\):/.test(body)) pending.traceback = true;
+    pending.afterFrame = frame;
     pending.lines.push(line);
     pending.extra.push(body);
     return [];
@@ -117,8 +124,11 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
 const TRACEBACK_LINE_RE =
   /^(?:\s|Traceback \(most recent call last\):|File "|During handling of the above exception|The above exception was the direct cause|[\w.]+(?:Error|Exception|Unknown|Exhausted|Timeout)\b|\^+$)/;
 
+const FRAME_RE = /^\s*File "[^"]*", line \d+, in /;
+
 function continuesJournal(p: Pending | null, j: SyslogPrefix): boolean {
   if (!p || !p.journal || p.journal.host !== j.host || p.journal.pid !== j.pid) return false;
+  if (p.afterFrame) return true; // `raise exc`, `return self._handle_server_response(response)` without indentation
   // Blank entries are the empty lines of a multi-line message or of a chained traceback; inside a
   // traceback a bare name is its exception line: `SystemExit`, `patroni.dcs.etcd3.Unknown: <…>`.
   if (j.rest.trim() === '' || TRACEBACK_LINE_RE.test(j.rest)) return true;
