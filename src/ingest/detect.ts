@@ -27,24 +27,43 @@ export interface Detection {
 
 export const DETECT_SAMPLE_LINES = 400;
 
+// A Python traceback pasted on its own (a write-up often keeps only the frames):
+//   File "/home/postgres/.local/lib/python3.6/site-packages/patroni/dcs/etcd3.py", line 339, in put
+const TRACEBACK_RE = /^\s*(?:Traceback \(most recent call last\):|File "[^"]+", line \d+, in )/;
+// Prose that is about an etcd or Patroni incident: read as a transcript (its commands, errors and
+// quoted lines), not refused, even when no line has a log or etcdctl shape.
+const TOPIC_RE = /etcd|patroni|mvcc|NOSPACE|database space exceeded|alarm disarm|defrag|compact/i;
+// A sentence (three words, not a table row, JSON or a fields line) or a run of CJK text.
+const PROSE_RE = /^\s*[^\s|+{}[\]"#]\S*\s+\S+\s+\S+/;
+const CJK_RE = /[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]{3}/;
+// Markdown code fences and quote markers in pasted posts carry no content.
+const FENCE_RE = /^\s*(?:```|~~~)/;
+
 export function detectTextKind(lines: readonly string[]): Detection {
   let nonEmpty = 0;
+  let other = 0;
+  let onTopic = false;
   const hits = { 'etcd-log': 0, 'patroni-log': 0, etcdctl: 0 };
   for (const line of lines) {
-    if (line.trim() === '') continue;
+    if (line.trim() === '' || FENCE_RE.test(line)) continue;
     nonEmpty++;
+    if (!onTopic && TOPIC_RE.test(line)) onTopic = true;
     if (looksLikeEtcdLogLine(line)) hits['etcd-log']++;
-    else if (looksLikePatroniLogLine(line)) hits['patroni-log']++;
+    else if (looksLikePatroniLogLine(line) || TRACEBACK_RE.test(line)) hits['patroni-log']++;
     else if (looksLikeEtcdctlOutput(line)) hits.etcdctl++;
+    else if (PROSE_RE.test(line) || CJK_RE.test(line)) other++;
   }
   const evidence = `${nonEmpty} non-empty lines sampled: ${hits['etcd-log']} etcd log, ${hits['patroni-log']} Patroni log, ${hits.etcdctl} etcdctl`;
   const ranked = (Object.entries(hits) as [keyof typeof hits, number][]).sort((a, b) => b[1] - a[1]);
   const [top] = ranked;
-  if (!top || top[1] === 0) return { kind: null, evidence };
+  if (!top || top[1] === 0) return { kind: onTopic ? 'transcript' : null, evidence };
   // Logs carry continuation lines (tracebacks) and sampled status files carry `date` lines, so a
   // kind needs only a clear majority of the recognised lines and a fair share of all lines.
   const recognised = hits['etcd-log'] + hits['patroni-log'] + hits.etcdctl;
-  const dominant = top[1] >= 0.9 * recognised && top[1] >= 0.3 * nonEmpty;
+  // etcdctl output has no continuation lines: words around it (a post's prose, a command line) make
+  // it a pasted transcript, read tolerantly, rather than output with skipped lines.
+  const prose = top[0] === 'etcdctl' && other > 0.1 * nonEmpty;
+  const dominant = top[1] >= 0.9 * recognised && top[1] >= 0.3 * nonEmpty && !prose;
   if (dominant) return { kind: top[0], evidence };
   // Recognised lines of several kinds, or among prose: a pasted transcript.
   return { kind: 'transcript', evidence };

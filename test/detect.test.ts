@@ -1,0 +1,29 @@
+// Detection of what a text input holds, on pastes built from REAL captured lines: a post's prose
+// around a real `endpoint status` table, a traceback kept without its header (frames from the real
+// Patroni 3.0.2 log, indentation collapsed as write-ups do), prose that only quotes the error.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { detectTextKind } from '../src/ingest/detect.js';
+
+const FIX = new URL('./fixtures/', import.meta.url);
+const read = (p: string): string[] => readFileSync(new URL(p, FIX), 'utf8').split('\n');
+
+test('a real etcdctl table inside a post (prose, fences, the command) is a transcript, not etcdctl with skipped lines', () => {
+  const table = read('etcd-3.4/endpoint-status.table.txt');
+  assert.equal(detectTextKind(table).kind, 'etcdctl');
+  const post = ["I've got error from patroni and the cluster will not take writes anymore", '```',
+    'etcdctl endpoint status -w table', ...table, '```', 'etcdctl compact and etcdctl defrag did not help at all.'];
+  assert.equal(detectTextKind(post).kind, 'transcript');
+});
+
+test('a bare traceback (frames only, indentation collapsed) is read as Patroni, not refused', () => {
+  const frames = read('patroni-3.0.2/pg1/patroni.log').filter((l) => l.startsWith('  File "') || l.startsWith('    ')).slice(0, 8).map((l) => l.trim());
+  assert.ok(frames.some((l) => l.startsWith('File "')), 'the real log has frames');
+  assert.equal(detectTextKind(frames).kind, 'patroni-log');
+});
+
+test('prose about the incident with no log or etcdctl line is a transcript; unrelated prose is refused', () => {
+  assert.equal(detectTextKind(['Patroni says etcdserver: mvcc: database space exceeded since this morning', 'what should we do?']).kind, 'transcript');
+  assert.equal(detectTextKind(['Dear all,', 'the meeting moves to Tuesday.']).kind, null);
+});
