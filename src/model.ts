@@ -83,7 +83,19 @@ export type EventKind =
   // etcdctl maintenance output an operator kept (timed by a marker line, --at or mtime)
   | 'etcdctl.compact' //               compacted revision N (detail.revision)
   | 'etcdctl.defrag' //                Finished defragmenting etcd member[ep] (detail.endpoint)
-  | 'etcdctl.defrag.failed'; //        Failed to defragment etcd member[ep] (…)
+  | 'etcdctl.defrag.failed' //         Failed to defragment etcd member[ep] (…)
+  | 'etcdctl.alarm.cleared' //         an alarm printed by `alarm disarm` (detail.memberId decimal, detail.alarm): cleared, not active
+  | 'etcdctl.alarm.none' //            `alarm list` printed nothing before the next prompt: no alarm at that time
+  | 'etcdctl.client.error' //          an error etcdctl itself printed (Error: …, the client's retry warning);
+  //                                   detail.error, detail.code (gRPC), detail.alarm NOSPACE when the server said so
+  // Commands an operator ran, read from a pasted transcript (prompt or bare `etcdctl …` line); timed
+  // only by the paste itself (a timestamped prompt, a `date` line, etcdctl's own timed warning).
+  | 'operator.compact' //              detail.revision, detail.physical
+  | 'operator.defrag' //               detail.endpoints | detail.cluster | detail.dataDir (etcdutl), detail.tool
+  | 'operator.alarm.disarm'
+  | 'operator.snapshot.save' //        detail.file
+  | 'operator.check' //                endpoint status/health, alarm list, member list, snapshot status (detail.command)
+  | 'operator.command'; //             any other etcdctl/etcdutl command (detail.command)
 
 export interface LogEvent {
   kind: 'event';
@@ -135,6 +147,10 @@ export interface StatusSample {
   /** true when dbSizeBytes was parsed back from a humanized size (2.1 GB). */
   dbSizeApprox: boolean;
   dbSizeInUseBytes: number | null;
+  /** 3.6+: the member's backend quota (`"dbSizeQuota"`, QUOTA); 0 up to 3.6.5 when left at the default (fixed in 3.6.6: server/etcdserver/api/v3rpc/maintenance.go, 4973fd42f). */
+  dbSizeQuotaBytes?: number | null;
+  /** 3.6+: the storage version (STORAGE VERSION); '' when the server has none. */
+  storageVersion?: string | null;
   revision: number | null;
   raftTerm: number | null;
   raftIndex: number | null;
@@ -170,6 +186,15 @@ export interface SnapshotStatusRecord {
   totalKeys: number;
   totalSizeBytes: number;
   totalSizeApprox: boolean;
+  /** etcdutl 3.6+: the snapshot's storage version (VERSION column, `"version"`); '' when it has none. */
+  version?: string | null;
+  /**
+   * What TOTAL KEYS counts. 'bucket-entries' (etcdctl/etcdutl up to 3.5): every key of every bbolt bucket,
+   * i.e. every revision kept plus meta/members/lease entries. 'live-keys' (etcdutl 3.6+, which prints the
+   * VERSION column / `"version"` field): distinct user keys not deleted. Set only for the 3.6 forms;
+   * undefined means a form without VERSION, printed by 3.5 or earlier: 'bucket-entries'.
+   */
+  totalKeysMeaning?: 'bucket-entries' | 'live-keys';
 }
 
 export interface AlarmRecord {

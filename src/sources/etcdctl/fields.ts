@@ -19,10 +19,19 @@ export function parseFieldLine(text: string, line: number): FieldEntry | null {
   return m ? { key: m[1]!, value: (m[2] ?? '').trim(), line } : null;
 }
 
-/** The block is complete without a blank line (snapshot status prints none). */
-export function isFieldsBlockComplete(entries: readonly FieldEntry[]): boolean {
+/** A `snapshot status` block: Hash, Revision, Keys, Size (and `"Version"` from etcdutl 3.6). */
+export function isSnapshotFields(entries: readonly FieldEntry[]): boolean {
   const keys = new Set(entries.map((e) => e.key));
   return keys.has('Hash') && keys.has('Keys') && keys.has('Size');
+}
+
+/**
+ * The block is complete without a blank line: snapshot status prints none, and etcdutl 3.6 ends it with
+ * `"Version" : 3.6.0` (etcdutl/etcdutl/printer_fields.go DBStatus, release-3.6), so a 3.5 block is
+ * complete only when a line other than `"Version"` follows (the parser checks that).
+ */
+export function isFieldsBlockComplete(entries: readonly FieldEntry[]): boolean {
+  return isSnapshotFields(entries) && entries.some((e) => e.key === 'Version');
 }
 
 /** A block → records; null when it is no block we know (a `get`, `lease` … response). */
@@ -33,7 +42,7 @@ export function recordsFromFields(entries: readonly FieldEntry[]): FieldsRecord[
   const line = entries[0]!.line;
   if (map.has('Health') && map.has('Endpoint')) return healthFromFields(map, line);
   if (map.has('DBSize') && map.has('Endpoint')) return statusFromFields(map, line);
-  if (isFieldsBlockComplete(entries)) return snapshotFromFields(map, line);
+  if (isSnapshotFields(entries)) return snapshotFromFields(map, line);
   if (map.has('AlarmType')) return alarmsFromFields(entries);
   if (map.has('ID') && (map.has('Name') || map.has('IsLearner'))) return membersFromFields(entries);
   // `alarm list` with no alarm prints the response header alone.
@@ -53,10 +62,19 @@ function unquote(v: string): string {
   }
 }
 
+/**
+ * An id as fields prints it: decimal (`fmt.Println(h.MemberId)`), or hex with `--hex` in 3.6
+ * (`types.ID(h.MemberId)`, printer_fields.go hdr on release-3.6). A hex id of digits only cannot be told
+ * from a decimal one; it is read as decimal (1 id in about 1,900).
+ */
+function idHex(v: string): string | null {
+  return hexFromDecimal(v) ?? (/^[0-9a-f]{1,16}$/.test(v) ? v : null);
+}
+
 function statusFromFields(map: Map<string, FieldEntry>, line: number): StatusSample[] {
   const get = (k: string) => map.get(k)?.value;
   const int = (k: string) => parseIntText(get(k) ?? '');
-  const hex = (k: string) => hexFromDecimal(get(k) ?? '');
+  const hex = (k: string) => idHex(get(k) ?? '');
   // `"Errors" : [memberID:10276657743932975437 alarm:NOSPACE ]`: a Go slice, elements space-separated.
   const list = /^\[(.*)\]$/.exec(get('Errors') ?? '')?.[1] ?? '';
   const errors = splitErrors(list, /\s+(?=memberID:|etcdserver:)/);
@@ -71,6 +89,9 @@ function statusFromFields(map: Map<string, FieldEntry>, line: number): StatusSam
     isLeader: leaderId !== null && memberId !== null ? leaderId === memberId : null,
     leaderId: leaderId === '0' ? null : leaderId,
     isLearner: parseBoolText(get('IsLearner') ?? ''), errors, alarms: alarmsIn(errors),
+    // 3.6 (printer_fields.go EndpointStatus, release-3.6): "StorageVersion" (%q), "DBSizeQuota".
+    ...(map.has('DBSizeQuota') ? { dbSizeQuotaBytes: int('DBSizeQuota') } : {}),
+    ...(map.has('StorageVersion') ? { storageVersion: unquote(get('StorageVersion')!) } : {}),
   }];
 }
 
@@ -93,6 +114,7 @@ function snapshotFromFields(map: Map<string, FieldEntry>, line: number): Snapsho
   return [{
     kind: 'snapshot-status', line, time: null, format: 'fields', hash: padHash(hex), revision, totalKeys,
     totalSizeBytes: size, totalSizeApprox: false,
+    ...(map.has('Version') ? { version: map.get('Version')!.value, totalKeysMeaning: 'live-keys' as const } : {}),
   }];
 }
 
@@ -101,7 +123,8 @@ function alarmsFromFields(entries: readonly FieldEntry[]): AlarmRecord[] {
   const out: AlarmRecord[] = [];
   let memberId: string | null = null;
   for (const e of entries) {
-    if (e.key === 'MemberID') memberId = /^\d+$/.test(e.value) ? e.value : null;
+    // `alarm list` prints member ids in decimal; 3.6 `--hex` prints them in hex: kept in decimal.
+    if (e.key === 'MemberID') memberId = /^\d+$/.test(e.value) ? e.value : /^[0-9a-f]{1,16}$/.test(e.value) ? BigInt(`0x${e.value}`).toString() : null;
     if (e.key === 'AlarmType' && memberId !== null && /^[A-Z_]+$/.test(e.value)) {
       out.push({ kind: 'alarm', line: e.line, time: null, memberId, alarm: e.value });
     }
@@ -114,7 +137,7 @@ function membersFromFields(entries: readonly FieldEntry[]): MemberRecord[] {
   let cur: MemberRecord | null = null;
   for (const e of entries) {
     if (e.key === 'ID') {
-      const memberId = hexFromDecimal(e.value);
+      const memberId = idHex(e.value);
       cur = memberId === null ? null : {
         kind: 'member', line: e.line, time: null, memberId, status: null, name: null, peerUrls: [], clientUrls: [], isLearner: null,
       };

@@ -1,11 +1,12 @@
 // etcdctl `-w json` output: Go encoding/json of the gogo-protobuf structs, so uint64 ids are bare
 // numbers above 2^53 (`"member_id":10276657743932975437`); lossless-json keeps them exact.
 import { isLosslessNumber, parse } from 'lossless-json';
-import type { AlarmRecord, HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample } from '../../model.js';
-import { parseGoDurationMs } from '../../units/time.js';
+import type { AlarmRecord, HealthSample, LogEvent, MemberRecord, RecordTime, SnapshotStatusRecord, StatusSample } from '../../model.js';
+import { parseGoDurationMs, parseTimestamp } from '../../units/time.js';
 import { alarmsIn, hexFromDecimal, padHash, splitErrors } from './table.js';
+import { CLIENT_RETRY_MSG, clientErrorEvent } from './client-error.js';
 
-export type JsonRecord = StatusSample | HealthSample | SnapshotStatusRecord | AlarmRecord | MemberRecord;
+export type JsonRecord = StatusSample | HealthSample | SnapshotStatusRecord | AlarmRecord | MemberRecord | LogEvent;
 
 /** Bracket depth of a JSON text fed in pieces; strings (and escapes in them) are skipped. */
 export class JsonScanner {
@@ -52,8 +53,13 @@ export function recordsFromJsonText(text: string, line: number): JsonRecord[] | 
     return null;
   }
   if (!isObject(doc)) return null;
-  // 3.4 `snapshot save` logs zap lines to stderr: `{"level":"info","ts":1795476334.581744,…,"msg":"saved",…}`.
-  if ('level' in doc && 'msg' in doc) return [];
+  // 3.4 `snapshot save` logs zap lines to stderr: `{"level":"info","ts":1795476334.581744,…,"msg":"saved",…}`;
+  // 3.5's client logs its failed retries there: kept as what the client saw.
+  if ('level' in doc && 'msg' in doc) {
+    const error = str(doc.error);
+    if (doc.msg !== CLIENT_RETRY_MSG || error === null) return [];
+    return [clientErrorEvent(error, line, text, zapTime(doc.ts), 'warn')];
+  }
   if ('totalKey' in doc || ('hash' in doc && 'totalSize' in doc)) return snapshotFromJson(doc, line);
   if (Array.isArray(doc.members)) return doc.members.filter(isObject).flatMap((m) => memberFromJson(m, line));
   if (Array.isArray(doc.alarms)) return doc.alarms.filter(isObject).flatMap((a) => alarmFromJson(a, line));
@@ -90,10 +96,15 @@ function hexId(v: unknown): string | null {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
 
+/** Is the server at least 3.minor? Fields added later are dropped by omitempty when zero, and absent before. */
+function since(version: string | null, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  return m !== null && (Number(m[1]) > 3 || (Number(m[1]) === 3 && Number(m[2]) >= minor));
+}
+
 /** Fields added in 3.4; omitempty drops them when zero/false, but 3.3 never has them. */
 function since34(version: string | null): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
-  return m !== null && (Number(m[1]) > 3 || (Number(m[1]) === 3 && Number(m[2]) >= 4));
+  return since(version, 4);
 }
 
 function statusFromJson(e: Obj, line: number): StatusSample[] {
@@ -118,6 +129,9 @@ function statusFromJson(e: Obj, line: number): StatusSample[] {
     leaderId: leaderDec !== null && leaderDec !== '0' ? hexFromDecimal(leaderDec) : null,
     isLearner: typeof s.isLearner === 'boolean' ? s.isLearner : newer ? false : null,
     errors, alarms: alarmsIn(errors),
+    // 3.6 servers (api/etcdserverpb/rpc.pb.go StatusResponse on release-3.6): `"storageVersion"`, `"dbSizeQuota"`.
+    ...(since(version, 6) || s.dbSizeQuota !== undefined ? { dbSizeQuotaBytes: zeroOr(s.dbSizeQuota) } : {}),
+    ...(since(version, 6) || s.storageVersion !== undefined ? { storageVersion: str(s.storageVersion) ?? '' } : {}),
   }];
 }
 
@@ -139,9 +153,12 @@ function snapshotFromJson(d: Obj, line: number): SnapshotStatusRecord[] {
   if (hash == null || revision == null || totalKeys == null || size == null) return [];
   const hex = hexFromDecimal(hash);
   if (hex === null || hex.length > 8) return [];
+  // etcdutl 3.6's Status has `"version"` without omitempty (etcdutl/snapshot/v3_snapshot.go, release-3.6)
+  // and counts totalKey as live user keys.
+  const version = typeof d.version === 'string' ? { version: d.version, totalKeysMeaning: 'live-keys' as const } : {};
   return [{
     kind: 'snapshot-status', line, time: null, format: 'json', hash: padHash(hex), revision: Number(revision),
-    totalKeys: Number(totalKeys), totalSizeBytes: Number(size), totalSizeApprox: false,
+    totalKeys: Number(totalKeys), totalSizeBytes: Number(size), totalSizeApprox: false, ...version,
   }];
 }
 
@@ -167,4 +184,14 @@ function memberFromJson(m: Obj, line: number): MemberRecord[] {
     clientUrls: strings(m.clientURLs ?? m.clientURLS), // 3.5 `--hex` spells it clientURLS
     isLearner: typeof m.isLearner === 'boolean' ? m.isLearner : false,
   }];
+}
+
+/** zap's `ts`: an ISO 8601 string with offset (3.5+) or epoch seconds as a float (3.4). */
+function zapTime(ts: unknown): RecordTime | null {
+  if (typeof ts === 'string') {
+    const t = parseTimestamp(ts, { tz: null });
+    return t && t.basis === 'explicit' ? t : null;
+  }
+  const d = isLosslessNumber(ts) ? Number(ts.value) : null;
+  return d !== null && Number.isFinite(d) && d > 0 ? { ms: Math.round(d * 1000), offsetMin: null, basis: 'explicit' } : null;
 }

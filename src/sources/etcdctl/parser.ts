@@ -4,8 +4,9 @@
 import type { ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser } from '../../model.js';
 import { TableReader, type TableSink } from './table.js';
 import { JsonScanner, recordsFromJsonText } from './json.js';
-import { isFieldsBlockComplete, parseFieldLine, recordsFromFields, type FieldEntry } from './fields.js';
+import { isFieldsBlockComplete, isSnapshotFields, parseFieldLine, recordsFromFields, type FieldEntry } from './fields.js';
 import { isSimpleOutput, parseMarkerLine, parseSimpleLine, MAINTENANCE_LINES } from './simple.js';
+import { ShellSession } from './session.js';
 
 export interface EtcdctlParserOptions {
   /** Pasted transcripts mix prose and output: ignore lines that belong to no output. */
@@ -24,7 +25,13 @@ const MAX_JSON_LINES = 5000;
 const GO_TRACE = /^(?:$|\[signal |goroutine \d+ |\t|created by |exit status |[\w./*()-]+\(.*\)$)/;
 const JSON_CONTINUATION = /^["{}[\],\-0-9tfn]/;
 
+/** etcdctl output, with the shell commands of a pasted session read around it (session.ts). */
 export function createEtcdctlParser(ctx: ParseContext, opts: EtcdctlParserOptions = {}): StreamParser {
+  return new ShellSession(ctx, createEtcdctlOutputParser(ctx, opts));
+}
+
+/** etcdctl output alone: the parser behind a session (the transcript parser puts its own session around it). */
+export function createEtcdctlOutputParser(ctx: ParseContext, opts: EtcdctlParserOptions = {}): StreamParser {
   return new EtcdctlParser(ctx, opts.tolerant ?? false);
 }
 
@@ -181,6 +188,8 @@ class EtcdctlParser implements StreamParser {
   // ---- fields ----------------------------------------------------------------------------------
 
   private addField(entry: FieldEntry, out: ParseOutput[]): void {
+    // A snapshot status block ends without a blank line: any field but 3.6's "Version" starts the next.
+    if (entry.key !== 'Version' && isSnapshotFields(this.fields)) this.closeFields(out);
     this.fields.push(entry);
     if (isFieldsBlockComplete(this.fields)) this.closeFields(out);
   }

@@ -2,6 +2,7 @@
 import type { AlarmRecord, HealthSample, LogEvent, ParseContext, ParseIssue, RecordTime } from '../../model.js';
 import { localTime, parseGoDurationMs, parseOffset, parseTimestamp } from '../../units/time.js';
 import { recordFromRow, type RowRecord, type TableKind } from './table.js';
+import { clientErrorEvent, clientErrorText } from './client-error.js';
 
 const SIZE = String.raw`\d+(?:\.\d+)? ?[kKMGTPE]?B`;
 const HEX = '[0-9a-f]{1,16}';
@@ -13,11 +14,21 @@ const STATUS_34 = new RegExp(
 );
 // 3.3 has no IS LEARNER, RAFT APPLIED INDEX or ERRORS: `127.0.0.1:2379, 8e9e05c52164694d, 3.3.10, 25 kB, true, 2, 8`
 const STATUS_33 = new RegExp(String.raw`^(\S+), (${HEX}), ([^,\s]+), (${SIZE}), (true|false), (\d+), (\d+)$`);
+// 3.6 (printer.go makeEndpointStatusTable, release-3.6) joins 16 cells: endpoint, ID, version, storage
+// version, db size, in use, percentage not in use, quota, is leader, is learner, raft term, raft index,
+// raft applied index, errors, downgrade target version, downgrade enabled:
+// `127.0.0.1:2379, 8e9e05c52164694d, 3.6.4, 3.6.0, 98 kB, 98 kB, 0%, 0 B, true, false, 2, 8, 8, , , false`
+const STATUS_36 = new RegExp(
+  String.raw`^(\S+), (${HEX}), ([^,\s]*), ([^,\s]*), (${SIZE}), (${SIZE}), (-?\d+%), (${SIZE}), (true|false), (true|false), (\d+), (\d+), (\d+), (.*?), ?([^,\s]*), (true|false)$`,
+);
+const STATUS_36_COLUMNS = ['ENDPOINT', 'ID', 'VERSION', 'STORAGE VERSION', 'DB SIZE', 'IN USE', 'PERCENTAGE NOT IN USE', 'QUOTA',
+  'IS LEADER', 'IS LEARNER', 'RAFT TERM', 'RAFT INDEX', 'RAFT APPLIED INDEX', 'ERRORS', 'DOWNGRADE TARGET VERSION', 'DOWNGRADE ENABLED'];
 const STATUS_34_COLUMNS = ['ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'IS LEADER', 'IS LEARNER', 'RAFT TERM', 'RAFT INDEX', 'RAFT APPLIED INDEX', 'ERRORS'];
 const STATUS_33_COLUMNS = ['ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'IS LEADER', 'RAFT TERM', 'RAFT INDEX'];
 
-// `8c150882, 3377, 2116, 7.7 MB` (3.6 appends `, <storage version>`, possibly empty).
-const SNAPSHOT = new RegExp(String.raw`^([0-9a-f]{1,8}), (\d+), (\d+), (${SIZE})(?:,(?: \S*)?)?$`);
+// `8c150882, 3377, 2116, 7.7 MB` (etcdutl 3.6 appends `, <storage version>`, possibly empty: the line
+// then ends in `,` once trimmed).
+const SNAPSHOT = new RegExp(String.raw`^([0-9a-f]{1,8}), (\d+), (\d+), (${SIZE})(,(?: (\S*))?)?$`);
 const SNAPSHOT_COLUMNS = ['HASH', 'REVISION', 'TOTAL KEYS', 'TOTAL SIZE'];
 
 // `8e9e05c52164694d, started, default, http://localhost:2380, http://localhost:2379, false`; several
@@ -65,10 +76,14 @@ function maintenanceEvent(line: string, lineNo: number): LogEvent | null {
 /** One simple-format line → its records; [] for known noise; null when the line is not simple output. */
 export function parseSimpleLine(line: string, lineNo: number): SimpleResult[] | null {
   let m = STATUS_34.exec(line);
-  if (m) return [row('status', STATUS_34_COLUMNS, m, lineNo)];
-  if ((m = STATUS_33.exec(line))) return [row('status', STATUS_33_COLUMNS, m, lineNo)];
-  if ((m = SNAPSHOT.exec(line))) return [row('snapshot', SNAPSHOT_COLUMNS, m, lineNo)];
-  if ((m = MEMBER.exec(line))) return [row('member', MEMBER_COLUMNS, m, lineNo)];
+  if (m) return [row('status', STATUS_34_COLUMNS, m.slice(1), lineNo)];
+  if ((m = STATUS_36.exec(line))) return [row('status', STATUS_36_COLUMNS, m.slice(1), lineNo)];
+  if ((m = STATUS_33.exec(line))) return [row('status', STATUS_33_COLUMNS, m.slice(1), lineNo)];
+  if ((m = SNAPSHOT.exec(line))) {
+    const columns = m[5] === undefined ? SNAPSHOT_COLUMNS : [...SNAPSHOT_COLUMNS, 'VERSION'];
+    return [row('snapshot', columns, [m[1], m[2], m[3], m[4], m[6]], lineNo)];
+  }
+  if ((m = MEMBER.exec(line))) return [row('member', MEMBER_COLUMNS, m.slice(1), lineNo)];
   if ((m = HEALTHY.exec(line))) {
     const tookMs = parseGoDurationMs(m[2]!);
     return [{ kind: 'health', line: lineNo, time: null, format: 'simple', endpoint: m[1]!, healthy: true, tookMs, error: null }];
@@ -80,18 +95,20 @@ export function parseSimpleLine(line: string, lineNo: number): SimpleResult[] | 
   if ((m = ALARM_LINE.exec(line))) return [{ kind: 'alarm', line: lineNo, time: null, memberId: m[1]!, alarm: m[2]! }];
   const maintenance = maintenanceEvent(line, lineNo);
   if (maintenance) return [maintenance];
+  const clientError = clientErrorText(line);
+  if (clientError !== null) return [clientErrorEvent(clientError, lineNo, line, null)];
   if (KNOWN_NOISE.some((re) => re.test(line))) return [];
   return null;
 }
 
-function row(kind: TableKind, columns: readonly string[], m: RegExpExecArray, lineNo: number): SimpleResult {
-  const cells = new Map(columns.map((c, i) => [c, (m[i + 1] ?? '').trim()] as const));
+function row(kind: TableKind, columns: readonly string[], groups: readonly (string | undefined)[], lineNo: number): SimpleResult {
+  const cells = new Map(columns.map((c, i) => [c, (groups[i] ?? '').trim()] as const));
   const rec = recordFromRow(kind, cells, lineNo, 'simple');
   return 'problem' in rec ? { kind: 'issue', reason: rec.problem } : rec;
 }
 
 export function isSimpleOutput(line: string): boolean {
-  return [STATUS_34, STATUS_33, SNAPSHOT, MEMBER, HEALTHY, UNHEALTHY, ALARM_LINE].some((re) => re.test(line));
+  return [STATUS_34, STATUS_36, STATUS_33, SNAPSHOT, MEMBER, HEALTHY, UNHEALTHY, ALARM_LINE].some((re) => re.test(line));
 }
 
 // ---- timestamp markers -------------------------------------------------------------------------

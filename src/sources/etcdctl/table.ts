@@ -218,6 +218,10 @@ function statusFromRow(cells: Cells, line: number, format: RowFormat): StatusSam
     isLearner: r.typed('IS LEARNER', parseBoolText),
     errors, alarms: alarmsIn(errors),
   };
+  // 3.6 columns (etcdctl/ctlv3/command/printer.go makeEndpointStatusTable on release-3.6):
+  // STORAGE VERSION, IN USE, PERCENTAGE NOT IN USE, QUOTA, DOWNGRADE TARGET VERSION, DOWNGRADE ENABLED.
+  if (cells.has('QUOTA')) rec.dbSizeQuotaBytes = r.typed('QUOTA', parseHumanSize)?.bytes ?? null;
+  if (cells.has('STORAGE VERSION')) rec.storageVersion = r.text('STORAGE VERSION') ?? '';
   if (endpoint === null) return { problem: 'status row without ENDPOINT' };
   return r.bad !== null ? { problem: r.bad } : rec;
 }
@@ -241,10 +245,17 @@ function snapshotFromRow(cells: Cells, line: number, format: RowFormat): Snapsho
   if (hash === null || revision === null || totalKeys === null || size === null) {
     return { problem: r.bad ?? 'snapshot row with an empty cell' };
   }
-  return {
+  const rec: SnapshotStatusRecord = {
     kind: 'snapshot-status', line, time: null, format, hash, revision, totalKeys,
     totalSizeBytes: size.bytes, totalSizeApprox: size.approx,
   };
+  // etcdutl 3.6 adds VERSION (etcdutl/etcdutl/printer.go makeDBStatusTable, release-3.6) and counts
+  // TOTAL KEYS as live user keys (etcdutl/snapshot/v3_snapshot.go Status: len(seenKeys)).
+  if (cells.has('VERSION')) {
+    rec.version = r.text('VERSION') ?? '';
+    rec.totalKeysMeaning = 'live-keys';
+  }
+  return rec;
 }
 
 function memberFromRow(cells: Cells, line: number): MemberRecord | RowProblem {
