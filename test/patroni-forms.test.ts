@@ -129,3 +129,138 @@ test('collapsed tracebacks inside journald: the source line after a bare File li
   assert.equal(shutdown.raw.split('\n').length, 58); // 60 less two `Traceback` headers
   assert.equal(shutdown.detail['write'], 'touch_member');
 });
+
+// ---------------------------------------------------------------------------------------------
+// Patroni 4 and etcd v2 DCS templates. No Patroni 4 or `etcd:` (v2) DCS runs here: the messages are
+// Patroni's own templates (v4.1.4: patroni/ha.py 1852-1859, 2342-2367; patroni/dcs/etcd.py 555-560,
+// 829; etcd3.py 835-843, 966-986) and python-etcd's exception texts, in the capture's names.
+
+const ev1 = (lines: string[]): LogEvent => {
+  const out = parseLines(lines);
+  assert.deepEqual(issues(out), []);
+  assert.equal(events(out).length, 1, lines[0]);
+  return events(out)[0]!;
+};
+const kindOf = (msg: string, level = 'INFO'): string => ev1([`[2026-11-23 23:54:59,071][${level}] ${msg}`]).event;
+
+test('Patroni 4 HA and DCS templates keep the Patroni 3 event kinds', () => {
+  assert.equal(kindOf('no action. I am (pg1), the leader with the lock'), 'patroni.ha.leader');
+  assert.equal(kindOf('Error communicating with DCS', 'ERROR'), 'patroni.dcs-error');
+  assert.equal(kindOf('DCS is not accessible'), 'patroni.dcs-error');
+  assert.equal(kindOf('demoting self because DCS is not accessible and I was a leader'), 'patroni.demoted');
+  assert.equal(kindOf('demoted self because DCS is not accessible and I was a leader'), 'patroni.demoted');
+  assert.equal(kindOf('continue to run as a leader because failsafe mode is enabled and all members are accessible'), 'patroni.ha.other');
+  assert.equal(kindOf('failed to update leader lock', 'ERROR'), 'patroni.dcs-error');
+  // As in Patroni 3: the results of a failed leader-lock update are DCS errors.
+  assert.equal(kindOf('continue to run as primary after failing to update leader lock in DCS'), 'patroni.dcs-error');
+  assert.equal(kindOf('not promoting because failed to update leader lock in DCS'), 'patroni.dcs-error');
+  assert.equal(kindOf('Our lease disappeared from Etcd, can not "touch_member"', 'ERROR'), 'patroni.dcs-error');
+  assert.equal(kindOf('Our lease disappeared from Etcd. Will try to get a new one and retry attempt', 'ERROR'), 'patroni.dcs-error');
+  assert.equal(kindOf('Updating member state failed, skipping synchronous standby disable', 'WARNING'), 'patroni.dcs-error');
+  assert.equal(kindOf('Failed to update /service/pg_demo/status', 'ERROR'), 'patroni.dcs-error');
+  assert.equal(kindOf('Connected to Etcd node with term 2318. Old known term 2319. Switching to another node.', 'WARNING'), 'patroni.dcs-error');
+  assert.equal(kindOf('Lost lock while starting up. Demoting self.'), 'patroni.demoted');
+  assert.equal(kindOf('Demoting primary during restart'), 'patroni.demoted');
+  assert.equal(kindOf('Leader key released'), 'patroni.ha.other');
+  assert.equal(kindOf('Could not take out TTL lock'), 'patroni.ha.other');
+});
+
+test('etcd v2 DCS: EtcdKeyNotFound on the leader key after a failed test_and_set → dcs-error with key and operation', () => {
+  const e = ev1([
+    '2026-11-23 23:54:59,071 ERROR: ',
+    'Traceback (most recent call last):',
+    '  File "/usr/lib/python3/dist-packages/patroni/dcs/etcd.py", line 339, in wrapper',
+    '    retval = func(self, *args, **kwargs) is not None',
+    '  File "/usr/lib/python3/dist-packages/patroni/dcs/etcd.py", line 538, in _update_leader',
+    '    return self.retry(self._client.test_and_set, self.leader_path, self._name, self._name, self._ttl)',
+    '  File "/usr/lib/python3/dist-packages/etcd/client.py", line 703, in test_and_set',
+    '    return self.write(key, value, prevValue=prev_value, ttl=ttl)',
+    '  File "/usr/lib/python3/dist-packages/etcd/client.py", line 500, in write',
+    '    response = self.api_execute(path, method, params=params)',
+    '  File "/usr/lib/python3/dist-packages/etcd/__init__.py", line 306, in handle',
+    '    raise exc(msg, payload)',
+    'etcd.EtcdKeyNotFound: Key not found : /service/pg_demo/leader',
+  ]);
+  assert.equal(e.event, 'patroni.dcs-error');
+  assert.equal(e.raw.split('\n').length, 13);
+  assert.deepEqual([e.detail['write'], e.detail['rpc'], e.detail['key']], ['_update_leader', 'test_and_set', 'leader']);
+  assert.deepEqual([e.detail['exception'], e.detail['error'], e.detail['keyPath']],
+    ['etcd.EtcdKeyNotFound', 'Key not found : /service/pg_demo/leader', '/service/pg_demo/leader']);
+  assert.equal(e.time?.ms, Date.UTC(2026, 10, 23, 23, 54, 59, 71));
+});
+
+test('etcd v2 DCS: EtcdException for a member PUT, EtcdConnectionFailed, Raft Internal Error → dcs-error', () => {
+  const put = ev1([
+    '2026-11-23 23:54:59,071 ERROR: ',
+    'Traceback (most recent call last):',
+    '  File "/usr/lib/python3/dist-packages/patroni/dcs/etcd.py", line 422, in wrapper',
+    '  File "/usr/lib/python3/dist-packages/patroni/dcs/etcd.py", line 588, in touch_member',
+    '  File "/usr/lib/python3/dist-packages/etcd/client.py", line 721, in set',
+    '  File "/usr/lib/python3/dist-packages/etcd/client.py", line 500, in write',
+    '  File "/usr/lib/python3/dist-packages/patroni/dcs/etcd.py", line 230, in _do_http_request',
+    "    raise etcd.EtcdException('{0} {1} request failed'.format(method, path))",
+    'etcd.EtcdException: PUT /v2/keys/service/pg_demo/members/pg1 request failed',
+  ]);
+  assert.deepEqual([put.event, put.detail['write'], put.detail['rpc'], put.detail['key'], put.detail['keyPath']],
+    ['patroni.dcs-error', 'touch_member', 'set', 'members/', '/service/pg_demo/members/pg1']); // no member known yet
+  const failed = ev1(['2026-11-23 23:54:59,071 ERROR: ', 'etcd.EtcdConnectionFailed: No more machines in the cluster']);
+  assert.deepEqual([failed.event, failed.detail['exception']], ['patroni.dcs-error', 'etcd.EtcdConnectionFailed']);
+  const raft = ev1(['2026-11-23 23:54:59,071 ERROR: ', 'patroni.dcs.etcd.EtcdRaftInternal: Raft Internal Error']);
+  assert.deepEqual([raft.event, raft.detail['exception']], ['patroni.dcs-error', 'patroni.dcs.etcd.EtcdRaftInternal']);
+  // A non-DCS exception stays a plain error.
+  assert.equal(ev1(['2026-11-23 23:54:59,071 ERROR: Unexpected exception', 'KeyError: x']).event, 'patroni.error');
+});
+
+test('NOSPACE as Patroni 4.0 (Unknown, code 2) and 4.1.1+ (ResourceExhausted, code 8) print it, any format', () => {
+  const old = ev1([`2026-11-23 23:54:59,071 - patroni.dcs.etcd - ERROR - <Unknown error: 'etcdserver: mvcc: database space exceeded', code: 2>`]);
+  assert.deepEqual([old.event, old.detail['errorClass'], old.detail['code'], old.detail['logger']], ['patroni.nospace', 'Unknown', 2, 'patroni.dcs.etcd']);
+  const tb = ev1([
+    '[2026-11-23 23:54:59,071][ERROR] ',
+    'File "/usr/lib/python3/dist-packages/patroni/dcs/etcd.py", line 560, in handle_etcd_exceptions',
+    'retval = func(self, *args, **kwargs)',
+    'File "/usr/lib/python3/dist-packages/patroni/dcs/etcd3.py", line 1024, in _write_status',
+    'return self._client.put(self.status_path, value)',
+    'File "/usr/lib/python3/dist-packages/patroni/dcs/etcd3.py", line 490, in put',
+    'return self.call_rpc(\'/kv/put\', fields, retry)',
+    'raise _raise_for_data(ret or data, response.status)',
+    "patroni.dcs.etcd3.Etcd3ClientError: <ResourceExhausted error: 'etcdserver: mvcc: database space exceeded', code: 8>",
+  ]);
+  assert.deepEqual([tb.event, tb.detail['write'], tb.detail['rpc'], tb.detail['key'], tb.detail['code']],
+    ['patroni.nospace', '_write_status', 'put', 'status', 8]);
+  assert.equal(tb.raw.split('\n').length, 9);
+});
+
+test('PostgreSQL lines: %m/%t prefixes with extra fields, CST, two spaces after the severity; Python INFO: with one space is Patroni', () => {
+  const real = readLines('patroni-3.0.2/pg2/stderr.log')[1]!; // 2026-11-23 23:53:07.011 UTC [5483] LOG:  starting PostgreSQL 15.18 …
+  const body = real.slice(real.indexOf('LOG:  '));
+  const forms = [
+    real,
+    real.replace(' UTC ', ' CST '),
+    real.replace('[5483] ', '[5483] postgres@postgres '), //              '%m [%p] %q%u@%d '
+    `2026-11-23 23:53:07 UTC [5483]: [1-1] user=,db= ${body}`, //      '%t [%p]: [%l-1] user=%u,db=%d '
+  ];
+  const out = parseLines(forms);
+  assert.deepEqual(issues(out), []);
+  const ev = events(out);
+  assert.deepEqual(ev.map((e) => e.event), ['postgres.log', 'postgres.log', 'postgres.log', 'postgres.log']);
+  assert.ok(ev.every((e) => e.message.startsWith('starting PostgreSQL 15.18') && e.detail['pid'] === 5483));
+  assert.deepEqual(ev.map((e) => e.time), [
+    { ms: Date.UTC(2026, 10, 23, 23, 53, 7, 11), offsetMin: 0, basis: 'explicit' },
+    { ms: Date.UTC(2026, 10, 23, 15, 53, 7, 11), offsetMin: 480, basis: 'assumed-zone' },
+    { ms: Date.UTC(2026, 10, 23, 23, 53, 7, 11), offsetMin: 0, basis: 'explicit' },
+    { ms: Date.UTC(2026, 10, 23, 23, 53, 7), offsetMin: 0, basis: 'explicit' },
+  ]);
+  for (const l of forms) assert.equal(looksLikePatroniLogLine(l), false, l);
+  const py = ev1(['2026-11-23 23:54:59.071 UTC [5152] INFO: no action. I am (pg1), the leader with the lock']);
+  assert.deepEqual([py.event, py.detail['pid'], py.time?.ms], ['patroni.ha.leader', 5152, Date.UTC(2026, 10, 23, 23, 54, 59, 71)]);
+});
+
+test('the head tokenizer refuses other programs and continuation lines', () => {
+  for (const l of [
+    '2026-11-23T23:54:58.444Z\tWARN\tetcdserver/apply.go:636\talarm raised', // zap console
+    '2026-11-23 23:54:58.457648 W | etcdserver: alarm NOSPACE raised by peer 546232be2082b95a', // capnslog
+    'Traceback (most recent call last):',
+    'patroni.dcs.etcd3.Unknown: <Unknown error: \'etcdserver: mvcc: database space exceeded\', code: 2>',
+    'ERROR: something', 'INFO something', '', '[', '2026-11-23',
+  ]) assert.equal(parsePythonHead(l), null, l);
+});
