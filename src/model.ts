@@ -79,6 +79,11 @@ export type EventKind =
   | 'etcd.health.false'
   | 'etcd.snapshot.sent'
   | 'etcd.start' //                   version / starting etcd lines
+  | 'etcd.peer.active' //             rafthttp: peer X became active (detail.peer)
+  | 'etcd.peer.inactive' //           rafthttp: peer X became inactive (message send to peer failed)
+  | 'etcd.snapshot.saved' //          raft snapshot saved (detail.index): saved snapshot [to disk | at index N]
+  | 'etcd.raftlog.compacted' //       raft log compacted (detail.index): compacted Raft logs / compacted raft log at N
+  | 'etcd.db.size' //                 k3s/RKE2: Connected to etcd vX - datastore using N of M bytes
   | 'etcd.other'
   // etcdctl maintenance output an operator kept (timed by a marker line, --at or mtime)
   | 'etcdctl.compact' //               compacted revision N (detail.revision)
@@ -137,7 +142,8 @@ export interface StatusSample {
   kind: 'status';
   line: number;
   time: RecordTime | null;
-  format: 'table' | 'json' | 'simple' | 'fields';
+  /** 'log': a size sample from the member's own log (compaction/defrag lines); endpoint is the member name. */
+  format: 'table' | 'json' | 'simple' | 'fields' | 'log';
   endpoint: string;
   /** hex, as etcdctl prints it in tables (JSON decimal ids are converted to hex). */
   memberId: string | null;

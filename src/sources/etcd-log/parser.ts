@@ -1,17 +1,19 @@
-// etcd server log parser: zap JSON (3.4 --logger=zap, 3.5), capnslog text (3.3/3.4), raft's std-logger
-// lines (3.4 capnslog mode), each optionally behind a journald/syslog prefix. One line in, events out:
+// etcd server log parser: zap JSON (3.4 --logger=zap, 3.5, 3.6), capnslog text (3.0–3.4), raft's std-logger
+// lines (3.4 capnslog mode), k3s/RKE2 logrus lines around their embedded etcd's zap, each optionally behind a
+// journald/syslog prefix. One line in, events out:
 // every etcd line becomes a LogEvent (uninteresting ones as 'etcd.other'), the requests named by
 // `failed to apply request` / `apply request took too long` become EtcdRequest rows, and anything else
 // becomes a ParseIssue. Never throws. Hot path: one cheap first-character dispatch, JSON.parse once,
 // one header regex per text line, then message classification by Map lookup (etcd-log-zap.ts) or
 // startsWith (etcd-log-text.ts).
 import type {
-  EtcdRequest, Level, LogEvent, ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser,
+  EtcdRequest, Level, LogEvent, ParseContext, ParseIssue, ParseOutput, RecordTime, StatusSample, StreamParser,
 } from '../../model.js';
 import { decodeRequestText } from './request.js';
 import { ev, type Classified } from './rules.js';
 import { classifyZap } from './zap.js';
 import { classifyText } from './text.js';
+import { classifyK3s, LOGRUS_LEVELS, LOGRUS_RE, parseLogrus } from './logrus.js';
 import {
   localTime, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix,
 } from '../../units/time.js';
@@ -21,15 +23,58 @@ export function createEtcdLogParser(ctx: ParseContext): StreamParser {
   //   zap      {"level":"info",…,"msg":"starting an etcd server",…,"name":"etcd1",…}
   //   capnslog 2026-11-24 07:26:49.569586 I | embed: name = etcd2
   let learnt: string | null = null;
+  // 3.6 no longer logs `alarm raised` (release-3.6 server/etcdserver/apply/apply.go:215-242 logs nothing);
+  // its `message exceeded backend quota; raising alarm` (server.go:2024) is the raising. 3.4/3.5 print both,
+  // so the line stands for the alarm only once the stream is known to be 3.6+: from the start-up line's
+  // etcd-version, or from a 3.6-only message (`saved snapshot to disk`).
+  let is36: boolean | null = null;
+  // Requests applied before the alarm itself is applied each log the line (4 within 8 ms in our capture):
+  // one alarm per burst, a burst being lines less than ALARM_BURST_MS apart.
+  let lastQuotaMs: number | null = null;
   return {
-    push: (line, lineNo) => {
+    push: (line, lineNo, outer) => {
       const out = parseEtcdLogLine(line, lineNo, ctx);
-      if (ctx.member !== null) return out;
-      if (learnt === null) learnt = memberNameOf(line);
-      if (learnt !== null) for (const o of out) if ((o.kind === 'event' || o.kind === 'request') && o.member === null) o.member = learnt;
+      if (ctx.member === null) {
+        if (learnt === null) learnt = memberNameOf(line);
+        const name = learnt ?? outer?.host ?? null;
+        if (name !== null) {
+          for (const o of out) {
+            if ((o.kind === 'event' || o.kind === 'request') && o.member === null && learnt !== null) o.member = learnt;
+            else if (o.kind === 'status' && o.endpoint === '') o.endpoint = name;
+          }
+        }
+      }
+      const first = out[0];
+      if (first !== undefined && first.kind === 'event') {
+        const k = first.event;
+        if (k === 'etcd.start') is36 = isVersion36(first.detail.version);
+        else if (k === 'etcd.snapshot.saved' && first.detail.toDisk === true) is36 = true;
+        else if (k === 'etcd.quota.exceeded' && is36 === true && first.detail.source === undefined) {
+          const ms = first.time?.ms ?? null;
+          if (lastQuotaMs === null || ms === null || ms - lastQuotaMs >= ALARM_BURST_MS || ms < lastQuotaMs) out.push(impliedAlarm(first));
+          if (ms !== null) lastQuotaMs = ms;
+        }
+      }
       return out;
     },
     end: () => [],
+  };
+}
+
+const ALARM_BURST_MS = 10_000;
+const VERSION_RE = /^v?(\d+)\.(\d+)/;
+
+function isVersion36(v: unknown): boolean | null {
+  const m = typeof v === 'string' ? VERSION_RE.exec(v) : null;
+  if (!m) return null;
+  const major = Number(m[1]);
+  return major > 3 || (major === 3 && Number(m[2]) >= 6);
+}
+
+function impliedAlarm(quota: LogEvent): LogEvent {
+  return {
+    ...quota, event: 'etcd.alarm.raised',
+    detail: { alarm: 'NOSPACE', from: null, impliedBy: 'message exceeded backend quota; raising alarm' },
   };
 }
 
@@ -69,6 +114,7 @@ export function looksLikeEtcdLogLine(line: string): boolean {
   // A digit also starts a Chinese-locale journald prefix (`11月 20 16:17:52 host etcd[1]: …`), so fall through.
   if (c >= 0x30 && c <= 0x39 && CAPNSLOG_RE.test(line)) return true;
   if (c === 0x72 && RAFT_RE.test(line)) return true;
+  if (c === 0x74 && LOGRUS_RE.test(line)) return true;
   const p = parseSyslogPrefix(line);
   if (!p) return false;
   const inner = p.rest.charCodeAt(0);
@@ -129,6 +175,13 @@ function parseBody(raw: string, body: string, lineNo: number, ctx: ParseContext,
     const [, lvl, y, mo, d, h, mi, s, msg] = g;
     const time = wallTime(+y!, +mo!, +d!, +h!, +mi!, +s!, 0, ctx.tz);
     return emit(raw, lineNo, { time, member, level: STD_LEVELS[lvl!] ?? null }, msg!, ev('etcd.other', { logger: 'grpc' }));
+  }
+  if (c === 0x74) {
+    const l = parseLogrus(body);
+    if (l) {
+      const time = parseTimestamp(l.time, ctx) ?? (sys ? prefixTime(sys, ctx) : null);
+      return emit(raw, lineNo, { time, member, level: LOGRUS_LEVELS[l.level] ?? null }, l.msg, classifyK3s(l.msg));
+    }
   }
   const b = c === 0x5b ? BRACKET_RE.exec(body) : null;
   if (b) {
@@ -222,7 +275,18 @@ function emit(raw: string, lineNo: number, env: Envelope, message: string, c: Cl
   };
   const out: ParseOutput[] = [ev];
   if (c.request) pushRequests(out, lineNo, env, c, c.request);
+  if (c.sample) out.push(sizeSample(lineNo, env, c.sample));
   return out;
+}
+
+/** A size the member logged about its own backend, stored next to `endpoint status` samples (format 'log'). */
+function sizeSample(line: number, env: Envelope, s: NonNullable<Classified['sample']>): StatusSample {
+  return {
+    kind: 'status', line, time: env.time, format: 'log', endpoint: env.member ?? '', memberId: null, clusterId: null,
+    version: null, dbSizeBytes: s.dbSizeBytes, dbSizeApprox: false, dbSizeInUseBytes: s.dbSizeInUseBytes, revision: null,
+    raftTerm: null, raftIndex: null, raftAppliedIndex: null, isLeader: null, leaderId: null, isLearner: null,
+    errors: [], alarms: [],
+  };
 }
 
 function pushRequests(out: ParseOutput[], lineNo: number, env: Envelope, c: Classified, r: NonNullable<Classified['request']>): void {

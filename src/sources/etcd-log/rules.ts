@@ -11,6 +11,8 @@ export interface Classified {
   event: EventKind;
   detail: Detail;
   request?: { text: string; outcome: 'failed' | 'slow'; error: string | null; tookMs: number | null };
+  /** Backend sizes the member logged about itself (3.5.12+ compaction, 3.5+ defrag, k3s): a size sample. */
+  sample?: { dbSizeBytes: number | null; dbSizeInUseBytes: number | null };
 }
 
 export type ZapFields = Record<string, unknown>;

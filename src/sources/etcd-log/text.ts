@@ -64,6 +64,18 @@ const SYNC_RE = /^sync duration of (\S+), expected less than (\S+)/;
 // the heartbeat interval first, then by how much it was exceeded (real 3.4.23 line).
 const HEARTBEAT_RE = /exceeded the (\S+) timeout for (\S+), to ([0-9a-f]+)\)/;
 const SNAPSHOT_BYTES_RE = /\[(\d+) bytes\]/;
+// 3.0–3.2.22 etcdserver (before 1935a663 moved it to util.go's per-request warning), real line (etcd#7507):
+// `apply entries took too long [104.2239ms for 1 entries]`
+const APPLY_ENTRIES_RE = /^apply entries took too long \[(\S+) for (\d+) entries\]/;
+// rafthttp/peer_status.go capnslog: `peer 8e9e05c52164694d became active`,
+// `peer 8e9e05c52164694d became inactive (message send to peer failed)`.
+const PEER_RE = /^peer ([0-9a-f]+) became (active|inactive)/;
+
+function textPeer(msg: string): Classified {
+  const m = PEER_RE.exec(msg);
+  if (!m) return ev('etcd.other');
+  return m[2] === 'active' ? ev('etcd.peer.active', { peer: m[1]! }) : ev('etcd.peer.inactive', { peer: m[1]!, error: null });
+}
 
 function textAlarmRaised(msg: string): Classified | null {
   const m = ALARM_RAISED_RE.exec(msg);
@@ -117,6 +129,14 @@ const TEXT_RULES: Array<[string, TextRule]> = [
   ['successfully sent database snapshot to client', (m) =>
     ev('etcd.snapshot.sent', { phase: 'finished', totalBytes: intAfter(m, SNAPSHOT_BYTES_RE) })],
   ['etcd Version: ', (m) => ev('etcd.start', { version: m.slice(14).trim() || null })],
+  ['apply entries took too long', (m) => {
+    const x = APPLY_ENTRIES_RE.exec(m);
+    return ev('etcd.apply.slow', { error: null, tookMs: x ? durationMs(x[1]!) : null, entries: x ? Number(x[2]) : null });
+  }],
+  ['peer ', textPeer],
+  // etcdserver/server.go capnslog (3.0–3.4): `saved snapshot at index 600060`, `compacted raft log at 595060`.
+  ['saved snapshot at index ', (m) => ev('etcd.snapshot.saved', { index: intAfter(m, REV_RE) })],
+  ['compacted raft log at ', (m) => ev('etcd.raftlog.compacted', { index: intAfter(m, REV_RE) })],
 ];
 
 /** capnslog message (after `pkg: `), a journald-formatter bare message (pkg null), or a raft std-logger message. */

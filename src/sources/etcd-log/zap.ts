@@ -54,9 +54,38 @@ function sizes(f: ZapFields, body: string): Detail {
 
 function zapDefragBackend(f: ZapFields, body: string, msg: string): Classified {
   const finished = msg !== 'defragmenting';
-  return ev(finished ? 'etcd.defrag.finished' : 'etcd.defrag.started', {
+  const c = ev(finished ? 'etcd.defrag.finished' : 'etcd.defrag.started', {
     source: 'backend', path: str(f.path), ...sizes(f, body), ...(finished ? { tookMs: dur(f.took) } : {}),
   });
+  // 3.5/3.6 `finished defragmenting directory` (backend.go): the size after defrag is a size sample.
+  // 3.4's `defragmented` and the `defragmenting` start line carry the same fields but stay events only.
+  if (msg === 'finished defragmenting directory') c.sample = sampleOf(c.detail);
+  return c;
+}
+
+function sampleOf(d: Detail): Classified['sample'] {
+  const size = d.dbSizeBytes;
+  const inUse = d.dbSizeInUseBytes;
+  return { dbSizeBytes: typeof size === 'number' ? size : null, dbSizeInUseBytes: typeof inUse === 'number' ? inUse : null };
+}
+
+// 3.5.12+ and 3.6 (mvcc/kvstore_compaction.go) add current-db-size(-in-use)(-bytes): a free size sample.
+// {"level":"info",…,"msg":"finished scheduled compaction","compact-revision":9918,"took":"60.122598ms","hash":1855345291,
+//  "current-db-size-bytes":675840,"current-db-size":"676 kB","current-db-size-in-use-bytes":49152,"current-db-size-in-use":"49 kB"}
+function zapCompactionFinished(f: ZapFields, b: string): Classified {
+  const c = ev('etcd.compaction.finished', {
+    revision: num(f, 'compact-revision', b), tookMs: dur(f.took), hash: num(f, 'hash', b), ...sizes(f, b),
+  });
+  if (f['current-db-size-bytes'] !== undefined) c.sample = sampleOf(c.detail);
+  return c;
+}
+
+// rafthttp/peer_status.go (3.4–3.6): {"msg":"peer became active","peer-id":"8e9e05c52164694d"};
+// the inactive line carries the send error in `error`.
+function zapPeer(f: ZapFields, _b: string, msg: string): Classified {
+  return msg === 'peer became active'
+    ? ev('etcd.peer.active', { peer: str(f['peer-id']) })
+    : ev('etcd.peer.inactive', { peer: str(f['peer-id']), error: str(f.error) });
 }
 
 function zapAlarm(f: ZapFields, _b: string, msg: string): Classified {
@@ -77,9 +106,7 @@ const ZAP_RULES = new Map<string, ZapRule>([
   ['compact tree index', (f, b) => ev('etcd.compaction.started', { revision: num(f, 'revision', b) })],
   ['resume scheduled compaction', (f, b) =>
     ev('etcd.compaction.started', { revision: num(f, 'scheduled-compact-revision', b), resumed: true })],
-  ['finished scheduled compaction', (f, b) => ev('etcd.compaction.finished', {
-    revision: num(f, 'compact-revision', b), tookMs: dur(f.took), hash: num(f, 'hash', b), ...sizes(f, b),
-  })],
+  ['finished scheduled compaction', zapCompactionFinished],
   ['starting auto periodic compaction', zapAutoCompaction],
   ['completed auto periodic compaction', zapAutoCompaction],
   ['failed auto periodic compaction', zapAutoCompaction],
@@ -103,6 +130,13 @@ const ZAP_RULES = new Map<string, ZapRule>([
   ['successfully sent database snapshot to client', (f, b) =>
     ev('etcd.snapshot.sent', { phase: 'finished', totalBytes: num(f, 'total-bytes', b), tookMs: dur(f.took) })],
   ['starting an etcd server', (f) => ev('etcd.start', { version: str(f['etcd-version']) })],
+  ['peer became active', zapPeer],
+  ['peer became inactive (message send to peer failed)', zapPeer],
+  // etcdserver/server.go: 3.4/3.5 `saved snapshot`, 3.6 `saved snapshot to disk` (release-3.6 server.go:2261),
+  // both with snapshot-index; `compacted Raft logs` with compact-index (3.6 logs it at debug level only).
+  ['saved snapshot', (f, b) => ev('etcd.snapshot.saved', { index: num(f, 'snapshot-index', b) })],
+  ['saved snapshot to disk', (f, b) => ev('etcd.snapshot.saved', { index: num(f, 'snapshot-index', b), toDisk: true })],
+  ['compacted Raft logs', (f, b) => ev('etcd.raftlog.compacted', { index: num(f, 'compact-index', b) })],
 ]);
 
 export function classifyZap(f: ZapFields, body: string): Classified {
