@@ -23,6 +23,11 @@ function parseLines(lines: readonly string[], ctx: ParseContext = UTC): ParseOut
 const parseFile = (rel: string, ctx: ParseContext = UTC): ParseOutput[] => parseLines(readLines(rel), ctx);
 const events = (o: ParseOutput[]): LogEvent[] => o.filter((x): x is LogEvent => x.kind === 'event');
 const issues = (o: ParseOutput[]): ParseIssue[] => o.filter((x): x is ParseIssue => x.kind === 'issue');
+const at = (o: ParseOutput[], line: number): LogEvent => {
+  const e = events(o).find((x) => x.line === line);
+  assert.ok(e, `no event at line ${line}`);
+  return e;
+};
 const lineCounts = (o: ParseOutput[]): number[] => events(o).map((e) => e.raw.split('\n').length);
 const shape = (e: LogEvent): unknown[] =>
   [e.event, e.level, e.member, e.message, e.detail['write'] ?? null, e.detail['rpc'] ?? null, e.detail['key'] ?? null];
@@ -263,4 +268,55 @@ test('the head tokenizer refuses other programs and continuation lines', () => {
     'patroni.dcs.etcd3.Unknown: <Unknown error: \'etcdserver: mvcc: database space exceeded\', code: 2>',
     'ERROR: something', 'INFO something', '', '[', '2026-11-23',
   ]) assert.equal(parsePythonHead(l), null, l);
+});
+
+// ---------------------------------------------------------------------------------------------
+// REAL Patroni 4.0.7 (Debian trixie) against etcd 3.5.16 (test/fixtures/patroni-4.0.7/*/README.md):
+// every refused write reads `patroni.dcs.etcd3.Unknown: <Unknown error: 'None', code: 2>`; the
+// words "database space exceeded" appear nowhere in Patroni's log.
+
+const REAL4 = ['default', 'custom', 'json'].flatMap((form) => ['pg1', 'pg2', 'pg3'].map((pg) => `patroni-4.0.7/${form}/${pg}/patroni.log`));
+
+test('real 4.0.7 (default, custom `[%(asctime)s][%(levelname)s]`, JSON): no issues, every line in a record, opaque NOSPACE', () => {
+  for (const f of REAL4) {
+    const lines = readLines(f);
+    const out = parseLines(lines);
+    assert.deepEqual(issues(out), [], f);
+    const ev = events(out);
+    // Each line is in one record; a record drops only its trailing blank lines (`pg_controldata:\n…\n`).
+    const covered = ev.reduce((n, e) => n + e.raw.split('\n').length, 0);
+    assert.equal(covered, lines.length - (f.includes('/default/pg1/') ? 1 : 0), f);
+    assert.ok(ev.every((e) => e.time !== null), f);
+    const opaque = ev.filter((e) => e.raw.includes("<Unknown error: 'None', code: 2>"));
+    assert.ok(opaque.length > 20, f);
+    for (const e of opaque) assert.deepEqual([e.event, e.detail['opaque'], e.detail['errorClass'], e.detail['code']], ['patroni.nospace', true, 'Unknown', 2], f);
+    assert.ok(ev.some((e) => e.event === 'patroni.ha.leader' || e.event === 'patroni.ha.secondary'), f);
+  }
+});
+
+test('real 4.0.7 custom form pg1: the first refused write is the leader\'s own member put, then /status, then the one-line form', () => {
+  const out = parseFile('patroni-4.0.7/custom/pg1/patroni.log');
+  const ns = events(out).filter((e) => e.event === 'patroni.nospace');
+  const first = ns[0]!;
+  assert.equal(first.line, 173);
+  assert.deepEqual(first.time, { ms: Date.UTC(2026, 10, 30, 1, 26, 26, 889), offsetMin: null, basis: 'assumed-zone' });
+  assert.deepEqual([first.level, first.member, first.message], ['error', 'pg1', '']);
+  assert.equal(first.raw.split('\n').length, 32); // head + traceback with Python 3.11 carets, lines 173-204
+  assert.deepEqual([first.detail['write'], first.detail['rpc'], first.detail['key'], first.detail['exception']],
+    ['touch_member', 'put', 'members/pg1', 'patroni.dcs.etcd3.Unknown']);
+  assert.deepEqual([ns[1]!.detail['write'], ns[1]!.detail['key']], ['_write_status', 'status']);
+  // Next cycle: the traceback for the first refused write, then the one-line form for the next one.
+  const oneLine = ns[2]!;
+  assert.deepEqual([oneLine.line, oneLine.message, oneLine.detail['traceback'], oneLine.detail['write']],
+    [239, "<Unknown error: 'None', code: 2>", false, null]);
+  assert.equal(at(out, 205).event, 'patroni.ha.leader');
+});
+
+test('real 4.0.7 JSON (Patroni\'s default keys asctime/levelname/message, traceback in exc_info): replicas\' member puts', () => {
+  const ev = events(parseFile('patroni-4.0.7/json/pg2/patroni.log'));
+  const ns = ev.filter((e) => e.event === 'patroni.nospace' && e.detail['traceback'] === true);
+  assert.ok(ns.length > 0);
+  assert.ok(ns.every((e) => e.detail['write'] === 'touch_member' && e.detail['rpc'] === 'put' && e.detail['key'] === 'members/pg2'));
+  assert.ok(ns.every((e) => e.raw.split('\n').length === 1 && e.member === 'pg2'));
+  assert.deepEqual(ns[0]!.time, { ms: Date.UTC(2026, 10, 30, 1, 26, 37, 421), offsetMin: null, basis: 'assumed-zone' });
 });

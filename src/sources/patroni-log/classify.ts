@@ -22,6 +22,13 @@ const DCS_EXCEPTION_RE = /^(?:patroni\.dcs\.|etcd\.|Etcd)/;
 export function classifyPatroniRecord(message: string, text: string, level: Level | null): Classified {
   const all = `${message}\n${text}`;
   if (all.includes('database space exceeded')) return { event: 'patroni.nospace', detail: nospaceDetail(message, text), self: null };
+  // Patroni ≤ 4.1.0 against etcd ≥ 3.5: the gateway's error body has `code: 8` and `message` but no
+  // `error`, and Patroni has no class for ResourceExhausted, so a refused write prints
+  // `patroni.dcs.etcd3.Unknown: <Unknown error: 'None', code: 2>` (real: Patroni 4.0.7 + etcd 3.5.16,
+  // test/fixtures/patroni-4.0.7/). The text does not say NOSPACE: it is marked opaque.
+  if (all.includes("<Unknown error: 'None', code: 2>")) {
+    return { event: 'patroni.nospace', detail: { ...nospaceDetail(message, text), opaque: true }, self: null };
+  }
   const paused = message.startsWith('PAUSE: ');
   const m = paused ? message.slice(7) : message;
   const extra: LogEvent['detail'] = paused ? { paused: true } : {};
