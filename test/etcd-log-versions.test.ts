@@ -65,7 +65,7 @@ test('3.6 (derived) without the start-up line: a 3.6-only message tells the vers
   const lines = readLines('etcd-3.6-derived/etcd-zap-3.6.log');
   const afterStart = lines.slice(3); // from line 4: no `starting an etcd server`, `saved snapshot to disk` comes first
   assert.equal(events(parseLines(afterStart), 'etcd.alarm.raised').length, 1);
-  const lastSnapshot = lines.findLastIndex((l) => l.includes('"saved snapshot to disk"'));
+  const lastSnapshot = lines.map((l) => l.includes('"saved snapshot to disk"')).lastIndexOf(true);
   const blind = lines.slice(lastSnapshot + 1); // quota lines with nothing that names 3.6 before them
   const out = parseLines(blind);
   assert.equal(events(out, 'etcd.quota.exceeded').length, 4);
