@@ -86,8 +86,8 @@ verify() {
   for b in etcd etcdutl etcdctl; do
     [ -x "$d/usr/bin/$b" ] || continue
     case $b in
-      etcd) "$d/usr/bin/etcd" --version | head -1 ;;
-      *) "$d/usr/bin/$b" version | head -1 ;;
+      etcd) "$d/usr/bin/etcd" --version | sed -n 1p ;; # sed reads to the end: no SIGPIPE under pipefail
+      *) "$d/usr/bin/$b" version | sed -n 1p ;;
     esac
   done
   if [ -f "$d/usr/bin/patroni" ]; then
