@@ -1,10 +1,14 @@
-// DB size and revision over time from status samples: a Theil–Sen fit per member, and bytes per
-// revision. With no time series (a single pasted sample, as in the seed) the rate is estimated from
-// the revision and the time since the cluster started, and the report says so.
+// DB size and revision over time from status samples, per member and per regime (regimes.ts): the write
+// rate and the in-use growth come from the CURRENT regime (since the last compaction, defrag, alarm, restart
+// or rate change); bytes per revision from in-use growth against revision inside regimes, never across a
+// compaction or a defrag. With no time series (a single pasted sample, as in the seed) the rate is estimated
+// from the revision and the time since the cluster started, and the report says so.
 import type { Evidence, Growth, MemberSeries } from './types.js';
 import { theilSen, type RobustFit } from './stats.js';
 import { detailOf, iso, num, type Loaded, type StatusRow } from './load.js';
 import type { Incident } from './types.js';
+import { bytesPerRevision, eventBoundaries, inUseOf, splitRegimes, type Boundary, type Regime } from './regimes.js';
+import { describeSettings, type SettingsInForce } from './settings.js';
 
 /** Samples whose time is real (a marker line or an explicit timestamp), not a file's mtime. */
 export function timedSamples(d: Loaded): StatusRow[] {
@@ -15,80 +19,116 @@ export function memberKey(s: StatusRow): string {
   return s.member_id ?? s.endpoint;
 }
 
-export interface GrowthFits {
-  growth: Growth;
-  /** Per member: physical size fit, in-use fit (bytes per ms). */
-  sizeFits: Map<string, { physical: RobustFit | null; inUse: RobustFit | null; last: StatusRow; lastInUse: StatusRow | null }>;
+export interface MemberModel {
+  member: string;
+  /** Timed samples with a size, oldest first (exact ones only where the member has them). */
+  rows: StatusRow[];
+  regimes: Regime[];
+  /** In-use size against time in the current regime (bytes per ms). */
+  inUseFit: RobustFit | null;
+  /** Revision against time in the current regime (revisions per ms). */
+  revFit: RobustFit | null;
 }
 
-export function measureGrowth(d: Loaded, incident: Incident): GrowthFits {
-  const samples = timedSamples(d);
+export interface GrowthFits {
+  growth: Growth;
+  members: MemberModel[];
+  boundaries: Boundary[];
+  settings: SettingsInForce;
+  /** Bytes per revision within regimes (null when no regime had enough samples). */
+  bytesPerRevision: number | null;
+}
+
+export const NO_SETTINGS: SettingsInForce = {
+  version: [], name: [], quotaBytes: [], compactionMode: [], compactionRetention: [], retention: [], snapshotCount: [],
+  compactionSeen: null, patroni: [],
+};
+
+/** Per member: timed samples with a size; where a member has exact (JSON) samples, its humanized ones only add rounding noise. */
+export function seriesByMember(d: Loaded): Map<string, StatusRow[]> {
   const byMember = new Map<string, StatusRow[]>();
-  for (const s of samples) {
-    const k = memberKey(s);
-    const list = byMember.get(k) ?? [];
+  for (const s of timedSamples(d)) {
+    const list = byMember.get(memberKey(s)) ?? [];
     list.push(s);
-    byMember.set(k, list);
+    byMember.set(memberKey(s), list);
   }
-  // The same loop often keeps `-w table` (sizes humanized) beside `-w json` (exact bytes, revision):
-  // where a member has exact samples, its humanized ones add only rounding noise.
   for (const [k, rows] of byMember) {
     if (rows.some((r) => r.db_size_approx === 0 && r.db_size_bytes !== null)) byMember.set(k, rows.filter((r) => r.db_size_approx === 0));
   }
-  const members: MemberSeries[] = [];
-  const sizeFits: GrowthFits['sizeFits'] = new Map();
-  for (const [member, rows] of [...byMember].sort((a, b) => a[0].localeCompare(b[0]))) {
+  return new Map([...byMember].sort((a, b) => a[0].localeCompare(b[0])));
+}
+
+export function modelMember(member: string, all: readonly StatusRow[], boundaries: readonly Boundary[]): MemberModel {
+  const rows = all.filter((r) => r.db_size_bytes !== null);
+  const regimes = splitRegimes(rows, boundaries);
+  const cur = regimes[regimes.length - 1];
+  const seg = cur ? rows.slice(cur.from, cur.to + 1) : [];
+  return {
+    member, rows, regimes,
+    inUseFit: theilSen(seg.map((r) => ({ x: r.ts_ms, y: inUseOf(r) }))),
+    revFit: theilSen(seg.filter((r) => r.revision !== null).map((r) => ({ x: r.ts_ms, y: r.revision! }))),
+  };
+}
+
+export function measureGrowth(d: Loaded, incident: Incident, settings: SettingsInForce = NO_SETTINGS): GrowthFits {
+  const byMember = seriesByMember(d);
+  const boundaries = eventBoundaries(d.events);
+  const series: MemberSeries[] = [];
+  const models: MemberModel[] = [];
+  for (const [member, rows] of byMember) {
     const sized = rows.filter((r) => r.db_size_bytes !== null);
-    const inUse = rows.filter((r) => r.db_size_in_use_bytes !== null);
-    members.push({
+    series.push({
       member, samples: rows.length,
       points: rows.map((r) => ({ at: iso(r.ts_ms)!, dbSizeBytes: r.db_size_bytes, dbSizeInUseBytes: r.db_size_in_use_bytes, revision: r.revision })),
       firstSizeBytes: sized[0]?.db_size_bytes ?? null,
       lastSizeBytes: sized[sized.length - 1]?.db_size_bytes ?? null,
     });
-    const last = sized[sized.length - 1];
-    if (!last) continue;
-    // Project from the current regime: after a defragmentation (a drop of a fifth or more) the
-    // earlier samples describe a different file.
-    const since = lastDrop(sized);
-    const seg = sized.filter((r) => r.ts_ms >= since);
-    const segInUse = inUse.filter((r) => r.ts_ms >= since);
-    sizeFits.set(member, {
-      physical: theilSen(seg.map((r) => ({ x: r.ts_ms, y: r.db_size_bytes! }))),
-      inUse: theilSen(segInUse.map((r) => ({ x: r.ts_ms, y: r.db_size_in_use_bytes! }))),
-      last,
-      lastInUse: segInUse[segInUse.length - 1] ?? null,
-    });
+    if (sized.length) models.push(modelMember(member, rows, boundaries));
   }
-  const evidence: Evidence[] = [];
-  // Revisions are cluster-wide: fit the highest revision seen at each sample time.
-  const revAt = new Map<number, number>();
-  for (const s of [...byMember.values()].flat()) if (s.revision !== null) revAt.set(s.ts_ms, Math.max(revAt.get(s.ts_ms) ?? 0, s.revision));
-  const revFit = theilSen([...revAt].map(([x, y]) => ({ x, y })));
-  // Bytes per revision: physical size against revision, per member, median across members.
-  const bprFits = [...byMember.values()].map((rows) =>
-    theilSen(rows.filter((r) => r.revision !== null && r.db_size_bytes !== null).map((r) => ({ x: r.revision!, y: r.db_size_bytes! }))))
-    .filter((f): f is RobustFit => f !== null && f.slope > 0);
-  const sizeFit = pickFastest([...sizeFits.values()].map((f) => f.physical));
-  if (revFit && sizeFit) {
-    const spanH = (Math.max(...samples.map((s) => s.ts_ms)) - Math.min(...samples.map((s) => s.ts_ms))) / 3_600_000;
-    const used = [...byMember.values()].reduce((n, rows) => n + rows.length, 0);
+  const evidence: Evidence[] = describeSettings(settings).map((detail) => ({ source: 'etcd-log', completeness: 'exact', detail: `setting in force: ${detail}` }));
+  const bprs = models.map((m) => bytesPerRevision(m.rows, m.regimes)).filter((b): b is NonNullable<typeof b> => b !== null);
+  const bpr = bprs.length ? bprs.map((b) => b.value).sort((a, b) => a - b)[bprs.length >> 1]! : null;
+  // The member growing fastest in its current regime; the write rate from the same member.
+  const lead = pickFastest(models);
+  const base = { settings, boundaries };
+  if (lead && lead.inUseFit && lead.revFit) {
+    const cur = lead.regimes[lead.regimes.length - 1]!;
+    const seg = lead.rows.slice(cur.from, cur.to + 1);
+    const usesInUse = lead.rows.some((r) => r.db_size_in_use_bytes !== null);
+    const spanH = (lead.rows[lead.rows.length - 1]!.ts_ms - lead.rows[0]!.ts_ms) / 3_600_000;
     evidence.push({
       source: 'status-samples', completeness: 'exact',
-      detail: `${used} timed endpoint status samples from ${byMember.size} member(s) over ${spanH.toFixed(2)} h; Theil–Sen fits with 95% intervals`,
+      detail: `${models.reduce((n, m) => n + m.rows.length, 0)} timed endpoint status samples from ${models.length} member(s) over ${spanH.toFixed(2)} h; ` +
+        `member ${lead.member}: ${lead.regimes.length} regime(s) (${regimeList(lead)}); current regime since ${iso(seg[0]!.ts_ms)} ` +
+        `(${cur.cause}${cur.cause === 'start' ? '' : ` at ${cur.where}`}), ${seg.length} samples; rate and ${usesInUse ? 'in-use' : 'physical'} growth ` +
+        'are Theil–Sen fits (95% intervals) within that regime',
     });
-    const bpr = bprFits.length ? bprFits.map((f) => f.slope).sort((a, b) => a - b)[bprFits.length >> 1]! : sizeFit.slope / revFit.slope;
+    if (bpr !== null) {
+      evidence.push({
+        source: 'status-samples', completeness: 'exact',
+        detail: `bytes per revision ${bpr.toFixed(1)}: in-use size against revision within regimes (${bprs.map((b) => `${b.regimes} regime(s), ${b.samples} samples`).join('; ')}), median across members`,
+      });
+    }
+    const f = lead.inUseFit;
     return {
-      sizeFits,
+      ...base, members: models, bytesPerRevision: bpr,
       growth: {
-        revisionsPerHour: r1(revFit.slope * 3_600_000), revisionsPerSecond: r3(revFit.slope * 1000),
-        bytesPerRevision: r1(bpr),
-        bytesPerHour: r1(sizeFit.slope * 3_600_000), bytesPerHourLow: r1(sizeFit.slopeLow * 3_600_000), bytesPerHourHigh: r1(sizeFit.slopeHigh * 3_600_000),
-        method: 'theil-sen over status samples', members, evidence,
+        revisionsPerHour: r1(lead.revFit.slope * 3_600_000), revisionsPerSecond: r3(lead.revFit.slope * 1000),
+        bytesPerRevision: bpr === null ? null : r1(bpr),
+        bytesPerHour: r1(f.slope * 3_600_000), bytesPerHourLow: r1(f.slopeLow * 3_600_000), bytesPerHourHigh: r1(f.slopeHigh * 3_600_000),
+        method: 'theil-sen over status samples',
+        members: series, evidence,
       },
     };
   }
-  return { sizeFits, growth: estimateFromSingleSample(d, incident, members, sizeFit, evidence) };
+  const sizeOnly = lead?.inUseFit ?? null;
+  return { ...base, members: models, bytesPerRevision: bpr, growth: estimateFromSingleSample(d, incident, series, sizeOnly, evidence) };
+}
+
+function regimeList(m: MemberModel): string {
+  const counts = new Map<string, number>();
+  for (const g of m.regimes.slice(1)) counts.set(g.cause, (counts.get(g.cause) ?? 0) + 1);
+  return counts.size ? [...counts].map(([c, n]) => `${n} ${c}`).join(', ') : 'no cut';
 }
 
 function estimateFromSingleSample(d: Loaded, incident: Incident, members: MemberSeries[], sizeFit: RobustFit | null, evidence: Evidence[]): Growth {
@@ -122,17 +162,9 @@ function estimateFromSingleSample(d: Loaded, incident: Incident, members: Member
   };
 }
 
-function lastDrop(rows: StatusRow[]): number {
-  let since = rows[0]?.ts_ms ?? 0;
-  for (let i = 1; i < rows.length; i++) {
-    if (rows[i]!.db_size_bytes! < 0.8 * rows[i - 1]!.db_size_bytes!) since = rows[i]!.ts_ms;
-  }
-  return since;
-}
-
-function pickFastest(fits: (RobustFit | null)[]): RobustFit | null {
-  let best: RobustFit | null = null;
-  for (const f of fits) if (f && (!best || f.slope > best.slope)) best = f;
+function pickFastest(models: MemberModel[]): MemberModel | null {
+  let best: MemberModel | null = null;
+  for (const m of models) if (m.inUseFit && (!best || !best.inUseFit || m.inUseFit.slope > best.inUseFit.slope)) best = m;
   return best;
 }
 

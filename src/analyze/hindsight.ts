@@ -41,7 +41,8 @@ export function replayMixinAlerts(samples: StatusRow[], quotaBytes: number, nosp
       warningBeforeNospace: warning === null ? null : formatDuration(warning),
       note: first === null
         ? `would not have fired on these samples${nospaceMs !== null ? ' before NOSPACE' : ''} (the condition must hold for 10 minutes)`
-        : warning !== null && warning <= 0 ? 'would have fired only after NOSPACE' : 'would have fired before NOSPACE',
+        : warning === null ? 'would have fired (there was no NOSPACE in the data)'
+          : warning <= 0 ? 'would have fired only after NOSPACE' : 'would have fired before NOSPACE',
     };
   });
 }

@@ -74,3 +74,31 @@ export function leastSquares(points: readonly Point[]): { slope: number; interce
   const slope = (n * sxy - sx * sy) / d;
   return { slope, intercept: (sy - slope * sx) / n };
 }
+
+/**
+ * A prediction interval for the AVERAGE slope over the next `horizon` (same unit as x), from the spread of
+ * slopes in consecutive blocks of the series. Sen's interval treats samples as independent; a write rate
+ * drifts (fsync latency, load), so neighbouring samples are not: block slopes see that drift. The future
+ * average over the horizon is taken as the mean of horizon/blockLength new block slopes drawn like the
+ * observed ones: half-width t(0.975, m−1) · sd · sqrt(blockLength/horizon + 1/m), m blocks (4 to 10).
+ */
+export function blockSlopeInterval(points: readonly Point[], slope: number, horizon: number): { low: number; high: number } | null {
+  const n = points.length;
+  const m = Math.min(10, Math.floor(n / 6));
+  if (m < 4) return null;
+  const slopes: number[] = [];
+  for (let b = 0; b < m; b++) {
+    const seg = points.slice(Math.floor((b * n) / m), Math.floor(((b + 1) * n) / m));
+    const f = leastSquares(seg);
+    if (f) slopes.push(f.slope);
+  }
+  if (slopes.length < 4) return null;
+  const mean = slopes.reduce((s, v) => s + v, 0) / slopes.length;
+  const sd = Math.sqrt(slopes.reduce((s, v) => s + (v - mean) ** 2, 0) / (slopes.length - 1));
+  const blockLen = (points[n - 1]!.x - points[0]!.x) / m;
+  const half = T975[slopes.length - 1]! * sd * Math.sqrt(Math.min(1, blockLen / Math.max(horizon, 1e-9)) + 1 / slopes.length);
+  return { low: slope - half, high: slope + half };
+}
+
+/** Student t 0.975 quantiles by degrees of freedom (index). */
+const T975 = [NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
