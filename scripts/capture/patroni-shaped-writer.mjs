@@ -13,7 +13,8 @@
 // so that a tiny quota fills within ~1.5 minutes.
 //
 // Usage: node patroni-shaped-writer.mjs <log-file> <endpoint>[,<endpoint>...]
-// Env: CYCLE_MS (100), LEASE_TTL (30), KEEPALIVE_MS (5000).
+// Env: CYCLE_MS (100), LEASE_TTL (30), KEEPALIVE_MS (5000); RATE_SWITCH_AFTER_MS with CYCLE_MS_AFTER: after that
+// many ms of writing, the cycle becomes CYCLE_MS_AFTER (a change of write rate, logged as `rate-switch …`).
 // Stops on SIGTERM/SIGINT, then appends a JSON summary (per-key attempted/ok/failed counts).
 import fs from 'node:fs';
 import { isoLocal } from './iso-local.mjs';
@@ -27,6 +28,8 @@ const endpoints = epArg.split(',').map((e) => e.replace(/^https?:\/\//, ''));
 const CYCLE_MS = Number(process.env.CYCLE_MS ?? 100);
 const LEASE_TTL = Number(process.env.LEASE_TTL ?? 30);
 const KEEPALIVE_MS = Number(process.env.KEEPALIVE_MS ?? 5000);
+const RATE_SWITCH_AFTER_MS = process.env.RATE_SWITCH_AFTER_MS ? Number(process.env.RATE_SWITCH_AFTER_MS) : null;
+const CYCLE_MS_AFTER = Number(process.env.CYCLE_MS_AFTER ?? CYCLE_MS);
 const NS = '/service';
 const SCOPE = 'pg_demo';
 const base = `${NS}/${SCOPE}`;
@@ -166,8 +169,14 @@ await doWrite('txn-create', epOf(0), `${base}/leader`, 'node1', leases[0]);
 let lastKeepalive = Date.now();
 let xlog = 50331648;
 let cycle = 0;
+let cycleMs = CYCLE_MS;
+const writingSince = Date.now();
 while (!stopping) {
   const t0 = Date.now();
+  if (RATE_SWITCH_AFTER_MS !== null && cycleMs !== CYCLE_MS_AFTER && t0 - writingSince >= RATE_SWITCH_AFTER_MS) {
+    cycleMs = CYCLE_MS_AFTER;
+    write(`rate-switch cycle_ms=${CYCLE_MS}->${CYCLE_MS_AFTER} after_ms=${t0 - writingSince}`);
+  }
   cycle++;
   xlog += 8192 + (cycle % 7) * 1024;
   const writes = nodes.map((n, i) =>
@@ -193,7 +202,7 @@ while (!stopping) {
     lastKeepalive = Date.now();
     await Promise.all(nodes.map((n, i) => keepAlive(epOf(i), n, leases[i])));
   }
-  const left = CYCLE_MS - (Date.now() - t0);
+  const left = cycleMs - (Date.now() - t0);
   if (left > 0) await sleep(left);
 }
 

@@ -12,6 +12,7 @@ import { replayMixinAlerts } from './hindsight.js';
 import { recommend } from './recommend.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { readSnapshotStatus } from './snapshot-status.js';
+import { readSettings } from './settings.js';
 import { reportSnapshots } from './snapshot-report.js';
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 ** 3;
@@ -28,7 +29,7 @@ export function analyzeStore(db: Db, opts: AnalyzeOptions): AnalysisReport {
   const assumptions: string[] = [];
   const incident = findIncident(d);
   const churn = rankChurn(d, opts.exactKeys?.counts ?? null, opts.exactKeys?.evidence ?? null);
-  const fits = measureGrowth(d, incident);
+  const fits = measureGrowth(d, incident, readSettings(db, opts.untilMs));
   const quota = findQuota(d, opts.quotaBytes);
   if (quota.evidence.completeness === 'assumed') assumptions.push(quota.evidence.detail);
   const projection = projectQuotaExhaustion(fits, fits.growth, quota.bytes, quota.evidence, incident.dbSizeAtNospace);

@@ -94,6 +94,39 @@ export interface Projection {
   reached: boolean;
   method: string | null;
   evidence: Evidence[];
+  /** reached, bounded (compaction keeps the size in a band: no ETA), growing, no-growth. */
+  verdict?: 'reached' | 'bounded' | 'growing' | 'no-growth';
+  /** For a bounded verdict: the physical size the DB stays at or under. */
+  boundBytes?: number | null;
+  /** The forecast replayed from earlier origins in this history (analyze/backtest.ts). */
+  backtest?: BacktestResult;
+}
+
+export interface BacktestOrigin {
+  at: string;
+  verdict: string;
+  /** Forecast: ETA (ISO) when the truth is the NOSPACE time, else the size (bytes) at the truth time. */
+  predicted: string | number | null;
+  /** |forecast − truth|: ms for a NOSPACE time, bytes for a size; null when the forecast gave no value. */
+  error: number | null;
+  /** Multiple of the 95% half-interval (slope domain) the truth needed; null for bounded verdicts. */
+  z: number | null;
+  covered: boolean;
+}
+
+export interface BacktestResult {
+  /** What was forecast: the time the quota was reached (seen in this history), or the size at the last sample. */
+  truth: 'nospace-time' | 'size-at-end';
+  truthAt: string;
+  origins: number;
+  /** Covered by the Theil–Sen 95% interval as fitted, and after widening by k. */
+  covered: number;
+  coveredAfter: number;
+  k: number;
+  /** Median absolute error: ms (nospace-time) or bytes (size-at-end). */
+  medianAbsError: number | null;
+  summary: string;
+  details: BacktestOrigin[];
 }
 
 export interface TimelineEntry {
