@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { bulkWriteMode, openStore } from '../store/open.js';
 import { ingestInput, type IngestResult } from '../ingest/ingest-file.js';
@@ -32,15 +32,21 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
   const db = openStore(opts.db);
   const restoreWal = bulkWriteMode(db);
   let failed = false;
+  const { inputs, notRead } = expandPaths(paths);
   try {
-    for (const p of expandPaths(paths)) {
+    for (const { path: p, setAside } of inputs) {
       const progress = createProgress(p === '-' ? null : fileSize(p), p);
       const r = await ingestInput(db, p, {
         kind: (opts.kind as SourceKind | undefined) ?? null, tz: opts.tz ?? null, member: opts.member ?? null,
-        atMs, strict: opts.strict ?? false, onBytes: progress.update,
+        atMs, strict: opts.strict ?? false, onBytes: progress.update, setAside,
       }).finally(() => progress.stop());
-      printResult(r);
+      if (r.status === 'not-input') notRead.push({ path: p, why: r.why ?? 'not an input' });
+      else printResult(r);
       if (r.status === 'failed' || r.issueCount > 0) failed = true;
+    }
+    // Each file set aside, once, after what was read (sorted like the walk, so runs are repeatable).
+    for (const n of notRead.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+      process.stdout.write(`not read: ${n.path} (${n.why})\n`);
     }
   } finally {
     restoreWal();
@@ -57,25 +63,77 @@ function fileSize(p: string): number | null {
   }
 }
 
-/** Directories expand recursively, in name order, so runs are repeatable. */
-function expandPaths(paths: string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    let isDir = false;
+interface Walk {
+  /** Files to read; `setAside`: found in a directory, so a file that is plainly not an input is not an error. */
+  inputs: { path: string; setAside: boolean }[];
+  /** What the walk itself set aside: links that loop or lead nowhere, FIFOs, directories that cannot be listed. */
+  notRead: { path: string; why: string }[];
+}
+
+/**
+ * Directories expand recursively, in name order, so runs are repeatable. Symbolic links are followed,
+ * but a directory is walked once (by device and inode), so links back to `.` cannot loop; a FIFO is never
+ * opened (it would block). A path named on the command line is read as given and its errors are reported.
+ */
+function expandPaths(paths: string[]): Walk {
+  const walk: Walk = { inputs: [], notRead: [] };
+  const seen = new Set<string>();
+  const visitDir = (dir: string, st: Stats): void => {
+    const key = `${st.dev}:${st.ino}`;
+    if (seen.has(key)) {
+      walk.notRead.push({ path: dir, why: 'a link to a directory already walked' });
+      return;
+    }
+    seen.add(key);
+    let names: string[];
     try {
-      isDir = statSync(p).isDirectory();
-    } catch {
-      out.push(p); // ingestInput reports the unreadable path
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      walk.notRead.push({ path: dir, why: `cannot list the directory: ${errCode(e)}` });
       return;
     }
-    if (!isDir) {
-      out.push(p);
-      return;
-    }
-    for (const name of readdirSync(p).sort()) walk(join(p, name));
+    for (const name of names) visitEntry(join(dir, name));
   };
-  for (const p of paths) (p === '-' ? out.push(p) : walk(p));
-  return out;
+  const visitEntry = (p: string): void => {
+    let st: Stats;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      const link = isSymlink(p);
+      walk.notRead.push({ path: p, why: link ? `a symbolic link that leads nowhere: ${errCode(e)}` : `cannot read: ${errCode(e)}` });
+      return;
+    }
+    if (st.isDirectory()) visitDir(p, st);
+    else if (st.isFile()) walk.inputs.push({ path: p, setAside: true });
+    else walk.notRead.push({ path: p, why: `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'})` });
+  };
+  for (const p of paths) {
+    if (p === '-') {
+      walk.inputs.push({ path: p, setAside: false });
+      continue;
+    }
+    let st: Stats | null = null;
+    try {
+      st = statSync(p);
+    } catch {
+      // ingestInput reports the unreadable path
+    }
+    if (st?.isDirectory()) visitDir(p, st);
+    else walk.inputs.push({ path: p, setAside: false });
+  }
+  return walk;
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
 
 function printResult(r: IngestResult): void {
@@ -97,8 +155,11 @@ function printResult(r: IngestResult): void {
   }
   const bases = r.timeBases.filter((b) => b !== 'explicit');
   const assumed = bases.length ? `; times assumed: ${bases.join(', ')}` : '';
+  const appended = r.appended
+    ? ` appended ${r.appended.lines} lines (continues source #${r.appended.continues}, from line ${r.appended.firstLine}),`
+    : '';
   process.stdout.write(
-    `${r.path}: ${r.kind}, ${r.records} records, ${isoOrDash(r.firstMs)} → ${isoOrDash(r.lastMs)}${assumed}` +
+    `${r.path}: ${r.kind}${r.envelope ? ` (inside ${r.envelope} wrapper)` : ''},${appended} ${r.records} records, ${isoOrDash(r.firstMs)} → ${isoOrDash(r.lastMs)}${assumed}` +
       `${r.issueCount ? `, ${r.issueCount} lines skipped` : ''}\n`,
   );
   for (const i of r.issues) process.stderr.write(`  ${r.path}:${i.line}: skipped: ${i.reason}: ${i.excerpt.slice(0, 100)}\n`);

@@ -1,18 +1,20 @@
 // Ingest one input (file path or '-') into the store: detect, parse, write — all in one transaction.
-// A file is stored whole or not at all; a file whose bytes were stored before adds nothing.
+// A file is stored whole or not at all; a file whose content was stored before (plain or gzipped) adds
+// nothing; a log that grew since it was stored adds only its new lines (growth.ts).
 import { openSync, readSync, closeSync, statSync, createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { gunzipSync, createGunzip, constants as zlibConstants } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../store/open.js';
-import { RowSink, findSourceBySha, insertSource, finishSource, sameSizeSourceExists } from '../store/write.js';
+import { RowSink, findSourceBySha, insertSource, finishSource, sameSizeSourceExists, setSourceContent } from '../store/write.js';
 import type { RowBatch } from '../store/rows.js';
 import type { ParseIssue, RecordTime, SourceKind } from '../model.js';
 import { openLineSource } from './lines.js';
-import { looksLikeBolt, type TextKind } from './detect.js';
+import { looksLikeBolt, NotAnInputError, type TextKind } from './detect.js';
+import { findGrowthBase, gzipContentSize, hashContent, type Growth } from './same-content.js';
+import { notAnInputByName } from './not-input.js';
 import { produceRows, excerpt, type ProduceOptions, type Produced } from './produce.js';
 import { runParseWorker, useParseWorker } from './parse-thread.js';
 import { InputError } from '../errors.js';
@@ -28,12 +30,23 @@ export interface IngestOptions {
   strict: boolean;
   stdin?: Readable;
   onBytes?: (bytesRead: number) => void;
+  /**
+   * Met while walking a directory: a file that holds nothing we read (empty, a config, binary, prose)
+   * is set aside as 'not-input' instead of failing.
+   */
+  setAside?: boolean;
 }
 
 export interface IngestResult {
   path: string;
-  status: 'ingested' | 'duplicate' | 'failed';
+  status: 'ingested' | 'duplicate' | 'failed' | 'not-input';
+  /** For 'not-input': why the file was not read. */
+  why?: string;
+  /** The tail of a grown log: lines added after those of the source it continues. */
+  appended?: { lines: number; continues: number; firstLine: number };
   kind: SourceKind | null;
+  /** The wrapper taken off every line (`cri`, `journald-json`, …), or null. */
+  envelope?: string | null;
   records: number;
   issueCount: number;
   /** The first few skipped lines, for the summary. */
@@ -57,6 +70,7 @@ export async function ingestInput(db: Db, path: string, opts: IngestOptions): Pr
     return await ingestUnchecked(db, path, opts, base);
   } catch (e) {
     if (db.inTransaction) db.exec('ROLLBACK');
+    if (opts.setAside && e instanceof NotAnInputError) return { ...base, status: 'not-input', why: e.why };
     const msg = e instanceof InputError ? e.message : `${path}: ${(e as Error).message}`;
     return { ...base, status: 'failed', error: msg };
   }
@@ -67,6 +81,8 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   let sizeBytes = 0;
   let mtimeMs = Date.now();
   let preSha: string | null = null;
+  let contentBytes: number | null = null;
+  let growth: Growth | null = null;
   if (!isStdin) {
     const st = statOrThrow(path);
     sizeBytes = st.size;
@@ -74,12 +90,29 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     const head = readHead(path, 64 * 1024);
     const gzipped = head[0] === 0x1f && head[1] === 0x8b;
     const bolt = opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(gzipped ? gunzipHead(head) : head));
-    // A file can only repeat a stored source of the same size: only then is it hashed before parsing.
-    // Otherwise its bytes are hashed as they stream (no second read of a large log).
-    if (bolt || sameSizeSourceExists(db, sizeBytes)) {
-      preSha = await sha256File(path);
+    if (opts.setAside && opts.kind === null && !bolt) {
+      const why = notAnInputByName(path, sizeBytes, gzipped ? null : head);
+      if (why) return { ...base, status: 'not-input', why };
+    }
+    // A file can only repeat a stored source with as many bytes of content: only then is it hashed
+    // before parsing (a .gz by its content, sized by the gzip trailer). Otherwise its content is hashed as
+    // it streams (no second read of a large log).
+    const hintSize = gzipped ? gzipContentSize(path, sizeBytes) : sizeBytes;
+    if (bolt || (hintSize !== null && sameSizeSourceExists(db, hintSize))) {
+      const h = await hashContent(path, gzipped && !bolt);
+      preSha = h.sha256;
+      contentBytes = h.bytes;
       const dup = findSourceBySha(db, preSha);
       if (dup) return { ...base, kind: bolt ? 'etcd-snapshot' : null, status: 'duplicate', duplicateOf: dup.path };
+    } else if (!gzipped && !bolt) {
+      // A sampling log read again after it grew: only the lines after the stored prefix are new.
+      growth = await findGrowthBase(db, path, sizeBytes);
+      if (growth) {
+        preSha = growth.sha256;
+        contentBytes = sizeBytes;
+        const dup = findSourceBySha(db, preSha);
+        if (dup) return { ...base, status: 'duplicate', duplicateOf: dup.path };
+      }
     }
     if (bolt) {
       const sha = preSha!;
@@ -101,8 +134,8 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   }
 
   const produceOpts: ProduceOptions = {
-    path, kind: opts.kind as TextKind | null,
-    ctx: { tz: opts.tz, member: opts.member, referenceMs: opts.atMs ?? mtimeMs },
+    path, kind: (opts.kind ?? growth?.base.kind ?? null) as TextKind | null,
+    ctx: { tz: opts.tz, member: opts.member ?? growth?.base.member ?? null, referenceMs: opts.atMs ?? mtimeMs },
     fallback: fallbackTime(opts.atMs, mtimeMs),
   };
   let sourceId = 0;
@@ -112,7 +145,8 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
       db.exec('BEGIN');
       sourceId = insertSource(db, {
         path: isStdin ? '<stdin>' : path, sha256: preSha ?? `pending-${process.pid}-${Date.now()}`, kind,
-        member: opts.member, sizeBytes,
+        member: opts.member ?? growth?.base.member ?? null, sizeBytes, contentBytes,
+        continuesSourceId: growth?.base.id ?? null, firstLine: growth?.firstLine ?? 1,
       });
       sink = new RowSink(db, sourceId);
     },
@@ -122,13 +156,14 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     },
   };
   // Without the pre-pass, the bytes are hashed as they stream and the duplicate check comes at the end.
-  let run: { produced: Produced; digest: string | null; bytesRead: number };
-  if (!isStdin && useParseWorker(sizeBytes)) {
-    run = await runParseWorker({ path, hash: preSha === null, opts: produceOpts }, consumer);
+  let run: { produced: Produced; digest: string | null; bytesRead: number; contentBytes: number };
+  const tail = growth ? { start: growth.base.contentBytes, firstLineNo: growth.firstLine } : {};
+  if (!isStdin && useParseWorker(sizeBytes - (growth?.base.contentBytes ?? 0))) {
+    run = await runParseWorker({ path, hash: preSha === null, opts: produceOpts, ...tail }, consumer);
   } else {
-    const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path, { hash: preSha === null });
+    const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path, { hash: preSha === null, ...tail });
     const produced = await produceRows(src, produceOpts, consumer);
-    run = { produced, digest: preSha === null ? src.digest() : null, bytesRead: src.bytesRead() };
+    run = { produced, digest: preSha === null ? src.digest() : null, bytesRead: src.bytesRead(), contentBytes: src.contentBytes() };
   }
   const { kind, totals: t, shown } = run.produced;
 
@@ -138,7 +173,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
       db.exec('ROLLBACK');
       return { ...base, kind, status: 'duplicate', duplicateOf: dup.path };
     }
-    db.prepare('UPDATE sources SET sha256 = ?, size_bytes = ? WHERE id = ?').run(run.digest, run.bytesRead, sourceId);
+    setSourceContent(db, sourceId, run.digest, run.bytesRead, run.contentBytes);
   }
   if (opts.strict && t.issues > 0) {
     db.exec('ROLLBACK');
@@ -148,8 +183,9 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   finishSource(db, sourceId, t);
   db.exec('COMMIT');
   return {
-    path, status: 'ingested', kind, records: t.records, issueCount: t.issues, issues: shown,
+    path, status: 'ingested', kind, envelope: run.produced.envelope, records: t.records, issueCount: t.issues, issues: shown,
     firstMs: t.firstMs, lastMs: t.lastMs, timeBases: t.bases,
+    ...(growth ? { appended: { lines: growth.tailLines, continues: growth.base.id, firstLine: growth.firstLine } } : {}),
   };
 }
 
@@ -206,10 +242,4 @@ async function withGunzipped<T>(path: string, fn: (p: string) => T): Promise<T> 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }

@@ -1,6 +1,7 @@
 // The one line reader: files, gzip (detected by magic, not by name) and stdin, streamed in chunks.
-// Hashes the raw bytes as they pass (sha256 keys a source for idempotent re-ingest) and counts bytes
-// for progress. Never holds more than one chunk plus one partial line.
+// Hashes the content as it passes — the bytes after gunzip, so one log plain and gzipped is one source
+// (sha256 keys a source for idempotent re-ingest) — and counts raw bytes for progress. Never holds more
+// than one chunk plus one partial line.
 import { createReadStream } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
@@ -20,10 +21,23 @@ export interface LineSource {
    * of one per line (a 1 GB log has ~3.5 million lines), and no wrapper object per line.
    */
   batches(): AsyncGenerator<LineBatch>;
-  /** sha256 of the raw bytes read so far (complete once lines() is exhausted). */
+  /** sha256 of the content read so far (after gunzip; complete once lines() is exhausted). */
   digest(): string;
-  /** Raw bytes read so far. */
+  /** Raw bytes read so far (from the file: compressed for a .gz). */
   bytesRead(): number;
+  /** Content bytes read so far (after gunzip). */
+  contentBytes(): number;
+}
+
+export interface LineSourceOptions {
+  /** Hash the content (false when the caller already knows its sha256). */
+  hash: boolean;
+  /**
+   * Start reading a plain file at this byte offset (a line boundary), numbering its first line
+   * `firstLineNo`: the tail of a log that grew since it was stored. Not for gzip or stdin.
+   */
+  start?: number;
+  firstLineNo?: number;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -38,26 +52,36 @@ export const MAX_LINE_CHARS = 1 << 20;
 const READ_CHUNK_BYTES = 128 * 1024;
 
 /** `hash: false` when the caller already knows the content's sha256 (a file hashed before parsing). */
-export function openLineSource(input: string | Readable, opts: { hash: boolean } = { hash: true }): LineSource {
-  const raw: Readable = typeof input === 'string' ? createReadStream(input, { highWaterMark: READ_CHUNK_BYTES }) : input;
+export function openLineSource(input: string | Readable, opts: LineSourceOptions = { hash: true }): LineSource {
+  const raw: Readable = typeof input === 'string'
+    ? createReadStream(input, { highWaterMark: READ_CHUNK_BYTES, start: opts.start ?? 0 })
+    : input;
   const hash: Hash | null = opts.hash ? createHash('sha256') : null;
   let bytes = 0;
+  let content = 0;
   async function* rawChunks(): AsyncGenerator<Buffer> {
     for await (const chunk of raw) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       bytes += buf.length;
-      hash?.update(buf);
       yield buf;
     }
   }
+  // A tail read starts mid-file: never take its first bytes for a gzip header.
+  const contentChunks = async function* (): AsyncGenerator<Buffer> {
+    for await (const buf of opts.start ? rawChunks() : decompressed(rawChunks())) {
+      content += buf.length;
+      hash?.update(buf);
+      yield buf;
+    }
+  };
   // Lines are found in the raw bytes and each is decoded on its own. Decoding a whole chunk
   // (StringDecoder) was 12% of ingest CPU: one non-ASCII byte (zap's `"took":"668.176µs"`) makes
   // the whole chunk a two-byte string, and then every line, JSON.parse and SQLite's binding work on
   // UTF-16. Per line, ASCII lines stay one-byte strings. A line cut by a chunk boundary is carried as bytes.
   async function* batches(): AsyncGenerator<LineBatch> {
     let carry: Buffer | null = null;
-    let lineNo = 0;
-    for await (const chunk of decompressed(rawChunks())) {
+    let lineNo = (opts.firstLineNo ?? 1) - 1;
+    for await (const chunk of contentChunks()) {
       const lines: string[] = [];
       let start = 0;
       let nl = chunk.indexOf(0x0a);
@@ -99,6 +123,7 @@ export function openLineSource(input: string | Readable, opts: { hash: boolean }
       return hash.copy().digest('hex');
     },
     bytesRead: () => bytes,
+    contentBytes: () => content,
     async *lines() {
       for await (const b of batches()) {
         for (let i = 0; i < b.lines.length; i++) yield { text: b.lines[i]!, lineNo: b.firstLineNo + i };

@@ -7,6 +7,7 @@ import type { TextKind } from './detect.js';
 import type { Produced } from './produce.js';
 import type { ParseWorkerData } from './parse-worker.js';
 import { InputError } from '../errors.js';
+import { NotAnInputError } from './detect.js';
 
 /** The parse worker pays off once parsing a file takes far longer than starting a thread (~30 ms). */
 const PARSE_WORKER_MIN_BYTES = 8 << 20;
@@ -22,14 +23,14 @@ export function useParseWorker(sizeBytes: number): boolean {
 type WorkerMessage =
   | { t: 'kind'; kind: TextKind }
   | { t: 'batch'; batch: RowBatch }
-  | { t: 'end'; produced: Produced; digest: string | null; bytesRead: number }
-  | { t: 'error'; input: boolean; message: string };
+  | { t: 'end'; produced: Produced; digest: string | null; bytesRead: number; contentBytes: number }
+  | { t: 'error'; input: boolean; notInput?: string; message: string };
 
 /** Runs produceRows in the parse worker; the consumer (the database side) stays on this thread. */
 export function runParseWorker(
   data: ParseWorkerData,
   consumer: { begin: (kind: TextKind) => void; batch: (b: RowBatch) => void },
-): Promise<{ produced: Produced; digest: string | null; bytesRead: number }> {
+): Promise<{ produced: Produced; digest: string | null; bytesRead: number; contentBytes: number }> {
   // Under tsx (tests that import src/) the worker is the .ts file next to this one.
   const url = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
   return new Promise((resolve, reject) => {
@@ -56,10 +57,10 @@ export function runParseWorker(
             return;
           case 'end':
             settled = true;
-            resolve({ produced: m.produced, digest: m.digest, bytesRead: m.bytesRead });
+            resolve({ produced: m.produced, digest: m.digest, bytesRead: m.bytesRead, contentBytes: m.contentBytes });
             return;
           case 'error':
-            fail(new InputError(m.input ? m.message : `${data.path}: ${m.message}`));
+            fail(m.notInput !== undefined ? new NotAnInputError(m.message, m.notInput) : new InputError(m.input ? m.message : `${data.path}: ${m.message}`));
             return;
         }
       } catch (e) {

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openLineSource } from './lines.js';
 import { produceRows, type ProduceOptions } from './produce.js';
 import { ForensicsError } from '../errors.js';
+import { NotAnInputError } from './detect.js';
 import type { RowBatch } from '../store/rows.js';
 
 export interface ParseWorkerData {
@@ -14,6 +15,9 @@ export interface ParseWorkerData {
   /** Hash the bytes as they stream (when the file was not hashed before). */
   hash: boolean;
   opts: ProduceOptions;
+  /** The tail of a grown log: start at this byte offset, numbering from firstLineNo (lines.ts). */
+  start?: number;
+  firstLineNo?: number;
 }
 
 const MAX_IN_FLIGHT = 4;
@@ -32,16 +36,16 @@ async function run(port: NonNullable<typeof parentPort>, data: ParseWorkerData):
     inFlight++;
     port.postMessage({ t: 'batch', batch });
   };
-  const src = openLineSource(data.path, { hash: data.hash });
+  const src = openLineSource(data.path, { hash: data.hash, start: data.start, firstLineNo: data.firstLineNo });
   try {
     const produced = await produceRows(src, data.opts, {
       begin: (kind) => port.postMessage({ t: 'kind', kind }),
       batch: send,
     });
-    port.postMessage({ t: 'end', produced, digest: data.hash ? src.digest() : null, bytesRead: src.bytesRead() });
+    port.postMessage({ t: 'end', produced, digest: data.hash ? src.digest() : null, bytesRead: src.bytesRead(), contentBytes: src.contentBytes() });
   } catch (e) {
     const input = e instanceof ForensicsError && e.code === 'input';
-    port.postMessage({ t: 'error', input, message: (e as Error).message });
+    port.postMessage({ t: 'error', input, notInput: e instanceof NotAnInputError ? e.why : undefined, message: (e as Error).message });
   }
   port.close();
 }

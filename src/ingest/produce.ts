@@ -3,7 +3,7 @@
 // both paths share one implementation; only how batches reach the RowSink differs.
 import type { ParseContext, ParseIssue, ParseOutput, RecordTime } from '../model.js';
 import type { LineBatch, LineSource } from './lines.js';
-import { detectTextKind, DETECT_SAMPLE_LINES, type TextKind } from './detect.js';
+import { detectTextKind, DETECT_SAMPLE_LINES, NotAnInputError, type TextKind } from './detect.js';
 import { createParser } from './parsers.js';
 import { applyOuter, createUnwrapper, detectEnvelope, type InnerLine, type Unwrapper } from '../sources/envelope/index.js';
 import { InputError } from '../errors.js';
@@ -124,14 +124,15 @@ function unwrapBatch(unwrap: Unwrapper, b: LineBatch): InnerLine[] {
 function detect(path: string, sample: { text: string; lineNo: number }[], envelope: string | null): TextKind {
   const nul = sample.findIndex((l) => l.text.includes('\u0000'));
   if (nul !== -1) {
-    throw new InputError(`${path}:${sample[nul]!.lineNo}: binary data (NUL byte), not a log or etcdctl output`);
+    throw new NotAnInputError(`${path}:${sample[nul]!.lineNo}: binary data (NUL byte), not a log or etcdctl output`, 'binary data');
   }
   const d = detectTextKind(sample.map((l) => l.text));
   if (d.kind) return d.kind;
   const first = sample.find((l) => l.text.trim() !== '');
-  throw new InputError(first
-    ? `${path}:${first.lineNo}: cannot tell what this input holds (${envelope ? `inside a ${envelope} wrapper: ` : ''}${d.evidence}); first line: ${excerpt(first.text)}; use --kind`
-    : `${path}: empty input`);
+  throw first
+    ? new NotAnInputError(`${path}:${first.lineNo}: cannot tell what this input holds (${envelope ? `inside a ${envelope} wrapper: ` : ''}${d.evidence}); first line: ${excerpt(first.text)}; use --kind`,
+      `no log line or etcdctl output recognised in ${d.evidence.replace(/:.*/, '')}`)
+    : new NotAnInputError(`${path}: empty input`, 'empty');
 }
 
 export function excerpt(s: string, n = 80): string {

@@ -303,4 +303,18 @@ CREATE INDEX snapshot_keys_key ON snapshot_keys(source_id, key);
 DROP INDEX IF EXISTS snapshot_keys_source;
 `,
   },
+  {
+    // One content, one source: sha256 is of the content read (after gunzip), and content_bytes its length,
+    // so a log and its .gz copy are one source whichever comes first. A sampling log that grew since it was
+    // stored adds only its tail: a new source row for the whole grown content (so a third read is a
+    // duplicate, and a further growth continues from it) whose rows start at first_line, and which names
+    // the source it continues. Older rows keep NULL (content_bytes falls back to size_bytes).
+    version: 10,
+    name: 'sources: content_bytes, continues, first_line',
+    sql: `
+ALTER TABLE sources ADD COLUMN content_bytes INTEGER;
+ALTER TABLE sources ADD COLUMN continues INTEGER REFERENCES sources(id);
+ALTER TABLE sources ADD COLUMN first_line INTEGER NOT NULL DEFAULT 1;
+`,
+  },
 ];

@@ -16,6 +16,11 @@ export interface SourceMeta {
   kind: SourceKind;
   member: string | null;
   sizeBytes: number;
+  /** Bytes of content (after gunzip); null when not known yet. */
+  contentBytes?: number | null;
+  /** The tail of a grown log: the source holding its first lines, and the first line read here. */
+  continuesSourceId?: number | null;
+  firstLine?: number;
 }
 
 /** `INSERT INTO t (source_id, cols) VALUES (id,?,…),(id,?,…)…` for `rows` rows. */
@@ -67,18 +72,65 @@ export function findSourceBySha(db: Db, sha256: string): { id: number; path: str
   return db.prepare('SELECT id, path FROM sources WHERE sha256 = ?').get(sha256) as { id: number; path: string } | undefined;
 }
 
-/** Whether a stored source has exactly this many bytes (only such a file can be a duplicate). */
-export function sameSizeSourceExists(db: Db, sizeBytes: number): boolean {
-  return db.prepare('SELECT 1 FROM sources WHERE size_bytes = ? LIMIT 1').get(sizeBytes) !== undefined;
+/** Whether a stored source has exactly this many bytes of content (only such a file can be a duplicate). */
+export function sameSizeSourceExists(db: Db, contentBytes: number): boolean {
+  return db.prepare('SELECT 1 FROM sources WHERE coalesce(content_bytes, size_bytes) = ? LIMIT 1').get(contentBytes) !== undefined;
+}
+
+/** A stored text source a longer file may have grown from: its content bytes and kind. */
+export interface GrowthBase {
+  id: number;
+  path: string;
+  kind: SourceKind;
+  member: string | null;
+  sha256: string;
+  contentBytes: number;
+}
+
+/** Text sources shorter than `contentBytes`, longest first (a longer stored prefix leaves less to read). */
+export function growthBases(db: Db, contentBytes: number): GrowthBase[] {
+  return db.prepare(`SELECT id, path, kind, member, sha256, coalesce(content_bytes, size_bytes) AS contentBytes FROM sources
+    WHERE kind <> 'etcd-snapshot' AND coalesce(content_bytes, size_bytes) BETWEEN 1 AND ? - 1
+    ORDER BY contentBytes DESC, id DESC`).all(contentBytes) as GrowthBase[];
 }
 
 export function insertSource(db: Db, m: SourceMeta): number {
-  const r = db.prepare(`INSERT INTO sources (path, sha256, kind, member, size_bytes, ingested_at) VALUES (?,?,?,?,?,?)`)
-    .run(m.path, m.sha256, m.kind, m.member, m.sizeBytes, new Date().toISOString());
+  const r = db.prepare(`INSERT INTO sources (path, sha256, kind, member, size_bytes, content_bytes, continues, first_line, ingested_at)
+    VALUES (?,?,?,?,?,?,?,?,?)`)
+    .run(m.path, m.sha256, m.kind, m.member, m.sizeBytes, m.contentBytes ?? null, m.continuesSourceId ?? null, m.firstLine ?? 1,
+      new Date().toISOString());
   return Number(r.lastInsertRowid);
+}
+
+/** Once a streamed input's content has been hashed. */
+export function setSourceContent(db: Db, id: number, sha256: string, sizeBytes: number, contentBytes: number): void {
+  db.prepare('UPDATE sources SET sha256 = ?, size_bytes = ?, content_bytes = ? WHERE id = ?').run(sha256, sizeBytes, contentBytes, id);
 }
 
 export function finishSource(db: Db, id: number, t: SourceTotals): void {
   db.prepare(`UPDATE sources SET records=?, issues=?, first_ts_ms=?, last_ts_ms=?, time_bases=? WHERE id=?`)
     .run(t.records, t.issues, t.firstMs, t.lastMs, t.bases.join(','), id);
+}
+
+/**
+ * Forgets sources and every row they produced, in one transaction: every table with a source_id column
+ * (found in the schema, so tables added later are covered), and the sources that continue them (the
+ * tail of a grown log means nothing without its head). Returns the ids removed, in order, and the rows.
+ */
+export function forgetSources(db: Db, ids: readonly number[]): { ids: number[]; rows: number } {
+  const tables = (db.prepare(`SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
+    WHERE m.type = 'table' AND c.name = 'source_id' AND m.name <> 'sources' ORDER BY m.name`).all() as { name: string }[])
+    .map((t) => t.name);
+  const chain = db.prepare(`WITH RECURSIVE c(id) AS (SELECT value FROM json_each(?)
+      UNION SELECT s.id FROM sources s JOIN c ON s.continues = c.id)
+    SELECT id FROM c ORDER BY id`);
+  return db.transaction(() => {
+    const all = (chain.all(JSON.stringify(ids)) as { id: number }[]).map((r) => r.id);
+    const list = JSON.stringify(all);
+    let rows = 0;
+    for (const t of tables) rows += db.prepare(`DELETE FROM "${t}" WHERE source_id IN (SELECT value FROM json_each(?))`).run(list).changes;
+    // Continuations first: a source row is referenced by the one that continues it.
+    for (const id of [...all].reverse()) db.prepare('DELETE FROM sources WHERE id = ?').run(id);
+    return { ids: all, rows };
+  })();
 }
