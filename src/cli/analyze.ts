@@ -7,12 +7,15 @@ import { parseHumanSize } from '../units/sizes.js';
 import { UsageError } from '../errors.js';
 import type { AnalysisReport } from '../analyze/types.js';
 import { loadExactKeyCounts } from '../analyze/snapshot-keys.js';
+import { renderTable, safeJson, safeLine } from './format.js';
 
 export interface AnalyzeCliOptions {
   db: string;
   json?: boolean;
   until?: string;
   quota?: string;
+  /** project: list every back-test origin (the summary is always in the projection). */
+  backtest?: boolean;
 }
 
 export const COMMAND_SECTIONS: Record<string, readonly Section[] | null> = {
@@ -51,12 +54,26 @@ export function buildReport(opts: AnalyzeCliOptions): AnalysisReport {
 export async function runAnalysis(command: string, opts: AnalyzeCliOptions): Promise<void> {
   const report = buildReport(opts);
   const sections = COMMAND_SECTIONS[command] ?? undefined;
+  const bt = report.projection.backtest;
+  if (bt && !opts.backtest) report.projection.backtest = { ...bt, details: [] };
   if (opts.json) {
     const body = sections ? pick(report, sections) : report;
-    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    process.stdout.write(`${safeJson(body)}\n`);
     return;
   }
   process.stdout.write(renderTables(report, sections));
+  if (opts.backtest) process.stdout.write(renderBacktest(report));
+}
+
+/** `project --backtest`: the forecast replayed from earlier origins, one row per origin. */
+function renderBacktest(r: AnalysisReport): string {
+  const bt = r.projection.backtest;
+  if (!bt) return '\nBACK-TEST\n  too few samples before the end to replay the forecast from earlier origins\n';
+  const err = (e: number | null): string => (e === null ? '-' : bt.truth === 'nospace-time' ? `${(e / 1000).toFixed(1)} s` : `${Math.round(e)} B`);
+  const rows = bt.details.map((d) => [d.at, d.verdict, d.predicted === null ? '-' : String(d.predicted), err(d.error),
+    d.z === null ? '-' : Number.isFinite(d.z) ? d.z.toFixed(2) : 'inf', d.covered ? 'yes' : 'no']);
+  return `\n${safeLine(`BACK-TEST (truth: ${bt.truth === 'nospace-time' ? 'the time the quota was reached' : 'the size at the last sample'}, ${bt.truthAt})`)}\n` +
+    `${renderTable(['origin', 'verdict', 'forecast', 'abs. error', 'z', 'covered (after widening)'], rows)}\n${safeLine(`  ${bt.summary}`)}\n`;
 }
 
 function pick(r: AnalysisReport, sections: readonly Section[]): Record<string, unknown> {

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ForensicsError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
+import { safeLine, safeLines } from './format.js';
 
 
 export function defaultDbPath(): string {
@@ -14,7 +15,12 @@ function buildProgram(): Command {
     .description('Forensics and capacity planning for etcd NOSPACE incidents (Patroni + etcd + PostgreSQL)')
     .version('0.1.0')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({
+      // Commander echoes arguments back ("unknown option '…'"): they are data too.
+      writeOut: (s) => process.stdout.write(safeLines(s)),
+      writeErr: (s) => process.stderr.write(safeLines(s)),
+    });
 
   program.command('ingest')
     .description('store Patroni logs, etcd logs, etcdctl outputs and etcd snapshot files (kind detected from content)')
@@ -28,10 +34,12 @@ function buildProgram(): Command {
     .action(async (paths: string[], opts) => (await import('./ingest.js')).runIngest(paths, opts));
 
   program.command('sources')
-    .description('list what has been ingested')
+    .description('list what has been ingested; `sources rm <id|path>…` forgets sources and every row they produced')
+    .argument('[action...]', 'nothing to list, or rm followed by source ids or paths')
     .option('--db <file>', 'the store', defaultDbPath())
     .option('--json', 'JSON output')
-    .action(async (opts) => (await import('./sources.js')).runSources(opts));
+    .option('--tz <zone>', 'show times in this zone (IANA name or ±hh:mm); default UTC')
+    .action(async (args: string[], opts) => (await import('./sources.js')).runSources(args, opts));
 
   program.command('query')
     .description('run read-only SQL against the store')
@@ -62,6 +70,7 @@ function buildProgram(): Command {
       .option('--json', 'JSON output (the contract for scripts; has schemaVersion)')
       .option('--until <time>', 'analyse only what was known at this time (ISO-8601), to back-test')
       .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
+      .option('--backtest', 'project: replay the forecast from earlier origins and list each one (error, coverage)')
       .action(async (opts) => (await import('./analyze.js')).runAnalysis(name, opts));
   }
   program.command('report')
@@ -85,11 +94,11 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.input;
     }
     if (e instanceof ForensicsError) {
-      process.stderr.write(`etcd-forensics: ${e.message}\n`);
+      process.stderr.write(safeLine(`etcd-forensics: ${e.message}\n`));
       return e.code === 'internal' ? EXIT.internal : EXIT.input;
     }
-    process.stderr.write(`etcd-forensics: internal error: ${(e as Error).message}\n`);
-    if (process.env.ETCD_FORENSICS_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.stderr.write(safeLine(`etcd-forensics: internal error: ${(e as Error).message}\n`));
+    if (process.env.ETCD_FORENSICS_DEBUG) process.stderr.write(`${safeLines(String((e as Error).stack))}\n`);
     return EXIT.internal;
   }
 }

@@ -1,6 +1,7 @@
 // A progress bar on stderr for long ingests, only when stderr is a terminal: piped or redirected
 // output (CI logs, `2> file`) gets nothing, so it stays byte-for-byte comparable.
 import cliProgress from 'cli-progress';
+import { safeText } from '../report/terminal-safe.js';
 
 export interface Progress {
   update(bytes: number): void;
@@ -10,7 +11,9 @@ export interface Progress {
 const NO_PROGRESS: Progress = { update: () => {}, stop: () => {} };
 
 /** totalBytes null (stdin) or 0: no bar, since there is nothing to measure against. */
-export function createProgress(totalBytes: number | null, label: string): Progress {
+export function createProgress(totalBytes: number | null, rawLabel: string): Progress {
+  // The label is a file name: data. Braces would be taken for the bar's own {tokens}.
+  const label = safeText(rawLabel).replace(/[{}]/g, '?');
   if (!process.stderr.isTTY || !totalBytes || totalBytes <= 0) return NO_PROGRESS;
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,

@@ -1,6 +1,7 @@
 import { openStore } from '../store/open.js';
 import { UsageError } from '../errors.js';
 import { renderTable } from './format.js';
+import { safeJson } from '../report/terminal-safe.js';
 
 export async function runQuery(sql: string, opts: { db: string; json?: boolean }): Promise<void> {
   const db = openStore(opts.db, { readonly: true });
@@ -12,14 +13,17 @@ export async function runQuery(sql: string, opts: { db: string; json?: boolean }
       throw new UsageError(`query: ${(e as Error).message}`);
     }
     if (!stmt.readonly || !stmt.reader) throw new UsageError('query: only read-only statements that return rows are allowed');
-    const rows = stmt.all() as Record<string, unknown>[];
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+      const rows = stmt.all() as Record<string, unknown>[];
+      process.stdout.write(`${safeJson(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
       return;
     }
     const cols = stmt.columns().map((c) => c.name);
-    process.stdout.write(`${renderTable(cols, rows.map((r) => cols.map((c) => cellText(r[c]))))}\n`);
-    process.stdout.write(`${rows.length} row${rows.length === 1 ? '' : 's'}\n`);
+    // Rows are kept as their cell text only (the table needs every row's width before the first line).
+    const cells: (string | number | null)[][] = [];
+    for (const r of stmt.raw(true).iterate() as IterableIterator<unknown[]>) cells.push(r.map(cellText));
+    process.stdout.write(`${renderTable(cols, cells)}\n`);
+    process.stdout.write(`${cells.length} row${cells.length === 1 ? '' : 's'}\n`);
   } finally {
     db.close();
   }

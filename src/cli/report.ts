@@ -4,6 +4,7 @@ import { buildReport } from './analyze.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
 import { UsageError, InputError } from '../errors.js';
+import { safeLine } from './format.js';
 
 export interface ReportCliOptions {
   db: string;
@@ -28,5 +29,5 @@ export async function runReport(opts: ReportCliOptions): Promise<void> {
   } catch (e) {
     throw new InputError(`-o ${opts.output}: cannot write the report (${(e as Error).message})`);
   }
-  process.stderr.write(`wrote ${opts.output} (${format}, ${Buffer.byteLength(doc)} bytes)\n`);
+  process.stderr.write(safeLine(`wrote ${opts.output} (${format}, ${Buffer.byteLength(doc)} bytes)\n`));
 }

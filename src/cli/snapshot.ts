@@ -1,8 +1,8 @@
-import Table from 'cli-table3';
 import { openStore } from '../store/open.js';
 import { reportSnapshots, type SnapshotReport } from '../analyze/snapshot-report.js';
 import { humanizeBytes } from '../units/sizes.js';
 import type { RecoveredKeyRow } from '../analyze/snapshot-recovery.js';
+import { renderTable, safeText, safeJson } from './format.js';
 
 export async function runSnapshot(opts: { db: string; json?: boolean; top?: string }): Promise<void> {
   const db = openStore(opts.db, { readonly: true });
@@ -13,7 +13,7 @@ export async function runSnapshot(opts: { db: string; json?: boolean; top?: stri
     db.close();
   }
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ schemaVersion: 1, snapshots: reports }, null, 2)}\n`);
+    process.stdout.write(`${safeJson({ schemaVersion: 1, snapshots: reports })}\n`);
     return;
   }
   if (reports.length === 0) {
@@ -22,8 +22,7 @@ export async function runSnapshot(opts: { db: string; json?: boolean; top?: stri
   }
   const out: string[] = [];
   for (const r of reports) {
-    const t = new Table({ head: ['figure', 'value'], style: { head: [], border: [] } });
-    t.push(
+    const t = renderTable(['figure', 'value'], [
       ['file', r.path], ['time', `${r.at ?? '-'} (${r.timeBasis ?? '-'})`], ['sha256 trailer', r.trailer],
       ['HASH / REVISION / TOTAL KEYS', `${r.hash} / ${r.revision} / ${r.totalKeys}`],
       ['DB size (high-water)', `${humanizeBytes(r.dbSizeBytes)} (${r.dbSizeBytes} B, ${r.highWaterPages} pages of ${r.pageSize} B)`],
@@ -31,11 +30,11 @@ export async function runSnapshot(opts: { db: string; json?: boolean; top?: stri
       ['free pages', `${r.freePages} (${(r.freeShare * 100).toFixed(1)}%)`],
       ['key revisions held', `${r.keyRevisions} for ${r.distinctKeys} keys`],
       ['compacted up to', r.finishedCompactRevision ?? 'never'],
-    );
-    const k = new Table({ head: ['key (by revisions held)', 'revisions', 'version', 'bytes held'], style: { head: [], border: [] } });
-    for (const x of r.topByRevisions) k.push([x.key, x.revisions, x.version ?? '-', x.bytesHeld]);
-    out.push(`SNAPSHOT ${r.path} (evidence: read directly from the file, exact)`, t.toString(), k.toString(), ...recoveryLines(r),
-      ...r.findings.map((f) => `  - ${f}`));
+    ]);
+    const k = renderTable(['key (by revisions held)', 'revisions', 'version', 'bytes held'],
+      r.topByRevisions.map((x) => [x.key, x.revisions, x.version ?? '-', x.bytesHeld]));
+    out.push(`SNAPSHOT ${safeText(r.path)} (evidence: read directly from the file, exact)`, t, k, ...recoveryLines(r),
+      ...r.findings.map((f) => `  - ${safeText(f)}`));
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -45,23 +44,20 @@ function recoveryLines(r: SnapshotReport): string[] {
   const v = r.recovery;
   if (v === null || v.compactedRange === null) return [];
   const range = v.compactedRange;
-  const t = new Table({ head: ['compacted history (evidence: recovered from free pages)', 'value'], style: { head: [], border: [] } });
-  t.push(
+  const t = renderTable(['compacted history (evidence: recovered from free pages)', 'value'], [
     ['live entries', v.liveEntries],
     ['revisions recovered', v.nothingRecoveredBecause === null ? v.revisionsRecovered : `0: ${v.nothingRecoveredBecause}`],
     ['compacted range', `${range.first}..${range.last}: ${range.lostRevisions} revisions deleted, ${range.recoveredRevisions} recovered (${(range.share * 100).toFixed(1)}%)`],
     ['free pages', `${v.freePagesScanned} scanned, ${v.leafPages} leaf, ${v.pagesCarved} carved, ${v.pagesRejected} rejected`],
     ['copies', `${v.duplicates} duplicates, ${v.liveCopies} stale copies of live rows, ${v.conflicts} conflicts, ${v.inconsistent} dropped by cross-checks`],
-  );
+  ]);
   const keys = (title: string, rows: RecoveredKeyRow[]): string => {
-    const k = new Table({ head: [title, 'version (puts since creation)', 'live', 'recovered', 'unaccounted', 'recovered ranges'], style: { head: [], border: [] } });
-    for (const x of rows) {
+    return renderTable([title, 'version (puts since creation)', 'live', 'recovered', 'unaccounted', 'recovered ranges'], rows.map((x) => {
       const ranges = x.ranges.map(([a, b, n]) => `${a}..${b} (${n})`).join(', ') + (x.moreRanges > 0 ? ` +${x.moreRanges} more` : '');
-      k.push([x.key, x.version ?? '-', x.liveRevisions, x.recoveredRevisions, x.unaccounted ?? '-', ranges || '-']);
-    }
-    return k.toString();
+      return [x.key, x.version ?? '-', x.liveRevisions, x.recoveredRevisions, x.unaccounted ?? '-', ranges || '-'];
+    }));
   };
-  const out = [t.toString()];
+  const out = [t];
   if (v.topByRecovered.length > 0) out.push(keys('key (by recovered revisions)', v.topByRecovered));
   if (v.topByVersion.length > 0) out.push(keys('key (by version)', v.topByVersion));
   return out;

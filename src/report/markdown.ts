@@ -4,10 +4,21 @@
 import type { AnalysisReport, Evidence, Incident, Recommendation } from '../analyze/types.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { uniqueEvidence } from './evidence.js';
+import { safeText } from './terminal-safe.js';
 
-/** Prose from the data: backslash-escape what Markdown or inline HTML would act on. */
+/**
+ * Data as one line of Markdown source: a line break (LF or CRLF) becomes a space, as it always did here;
+ * every other control character, a lone CR included, becomes a visible escape (safeText: CR → `\r`,
+ * ESC → `\x1b`), so it can neither end a GFM table row (cmark-gfm and markdown-it end a line at a
+ * lone CR) nor reach the reader's terminal.
+ */
+function oneLine(s: string): string {
+  return safeText(s.replace(/\r?\n/g, ' '));
+}
+
+/** Prose from the data: one line (oneLine), then backslash-escape what Markdown or inline HTML would act on. */
 export function text(s: string | number | null | undefined): string {
-  return String(s ?? '-').replace(/[\\`*_[\]<>|&#~]/g, '\\$&').replace(/\r?\n/g, ' ');
+  return oneLine(String(s ?? '-')).replace(/[\\`*_[\]<>|&#~]/g, '\\$&');
 }
 
 /** A table cell: like text(), and a cell never breaks the row. */
@@ -16,9 +27,9 @@ export function cell(s: string | number | null | undefined): string {
 }
 
 /** A fenced block whose fence is longer than any backtick run inside it. */
-export function fenced(lang: string, body: string): string {
-  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((m) => m.length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
+export function fenced(lang: string, rawBody: string): string {
+  const body = rawBody.split('\n').map(safeText).join('\n');
+  const fence = '`'.repeat(Math.max(3, longestBacktickRun(body) + 1));
   return `${fence}${lang}\n${body}\n${fence}`;
 }
 
@@ -26,13 +37,36 @@ export function fenced(lang: string, body: string): string {
 export interface Code { code: string }
 const code = (s: string | null): Code | null => (s === null ? null : { code: s });
 
-/** A code span for a table cell: a delimiter longer than any backtick run inside; `|` still escaped (GFM). */
-export function codeCell(s: string): string {
-  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((m) => m.length));
-  const delim = '`'.repeat(longest + 1);
-  const body = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-  const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
-  return `${delim}${pad}${body}${pad}${delim}`;
+/** The longest run of backticks in s (a loop: a spread over every run overflows the stack on a huge key). */
+function longestBacktickRun(s: string): number {
+  let longest = 0;
+  for (let i = s.indexOf('`'); i >= 0; i = s.indexOf('`', i)) {
+    let j = i;
+    while (s.charCodeAt(j) === 0x60) j++;
+    if (j - i > longest) longest = j - i;
+    i = j;
+  }
+  return longest;
+}
+
+/** An inline code span: a delimiter longer than any backtick run inside; control characters as visible escapes. */
+export function codeSpan(raw: string): string {
+  const s = oneLine(raw); // inside a code span a backslash is literal: `\r` shows as typed
+  if (s === '') return '` `';
+  const delim = '`'.repeat(longestBacktickRun(s) + 1);
+  const pad = s.startsWith('`') || s.endsWith('`') || s.startsWith(' ') ? ' ' : '';
+  return `${delim}${pad}${s}${pad}${delim}`;
+}
+
+/**
+ * A code span for a table cell: like codeSpan() with `|` escaped (GFM splits the row before it parses
+ * the span). A backslash just before a `|` would escape that escape, and a code span cannot escape a
+ * backslash, so such a value is shown as escaped prose instead.
+ */
+export function codeCell(raw: string): string {
+  const s = oneLine(raw);
+  if (s.includes('\\|')) return cell(raw);
+  return codeSpan(raw).replace(/\|/g, '\\|');
 }
 
 type MdCell = string | number | null | Code;
@@ -111,7 +145,7 @@ export function renderMarkdown(r: AnalysisReport): string {
   out.push('## Key churn');
   if (c.groups.length === 0) out.push('No key-level evidence in the store.');
   else {
-    out.push(`Top group: ${c.top === null ? '-' : codeCell(c.top).replace(/\\\|/g, '|')}`, '### Key groups', mdTable(['key group', 'rule', 'keys', 'revisions', 'per hour', 'share', 'evidence'],
+    out.push(`Top group: ${c.top === null ? '-' : codeSpan(c.top)}`, '### Key groups', mdTable(['key group', 'rule', 'keys', 'revisions', 'per hour', 'share', 'evidence'],
       c.groups.map((x) => [code(x.group), x.rule, x.keys, x.revisions, x.perHour, pct(x.share), `${x.evidence.source}, ${x.evidence.completeness}`])));
     out.push('### Keys', mdTable(['key', 'group', 'revisions', 'per hour', 'share', 'evidence'],
       c.keys.map((k) => [code(k.key), code(k.group), k.revisions, k.perHour, pct(k.share), `${k.evidence.source}, ${k.evidence.completeness}`])));

@@ -2,9 +2,11 @@
 // `<circle data-point>` and every chart says how many it drew (`data-points`), so tests can count
 // them against the store. Every text or attribute value that comes from the data goes through
 // escapeHtml(): etcd keys and member names may contain `<`, `&` and quotes.
+import { safeText } from './terminal-safe.js';
 
 export function escapeHtml(value: string | number | null | undefined): string {
-  return String(value ?? '')
+  // Control characters first become visible text (\x1b, \r): a page is also read with cat and less.
+  return safeText(String(value ?? ''))
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

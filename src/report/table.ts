@@ -1,22 +1,20 @@
 // Terminal rendering of the analysis: one section per analysis, each figure with its evidence.
-import Table from 'cli-table3';
 import type { AnalysisReport, Evidence } from '../analyze/types.js';
 import { humanizeBytes } from '../units/sizes.js';
+import { renderBoxTable } from './box-table.js';
+import { safeText as safe } from './terminal-safe.js';
 
 export type Section = 'incident' | 'snapshots' | 'churn' | 'growth' | 'projection' | 'timeline' | 'hindsight' | 'recommendations' | 'assumptions';
 export const ALL_SECTIONS: readonly Section[] = ['incident', 'snapshots', 'churn', 'growth', 'projection', 'hindsight', 'timeline', 'recommendations', 'assumptions'];
 
-const table = (head: string[], rows: (string | number | null)[][]): string => {
-  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true });
-  for (const r of rows) t.push(r.map((c) => (c === null ? '-' : String(c))));
-  return t.toString();
-};
-const ev = (e: Evidence[]): string => e.map((x) => `  evidence (${x.source}, ${x.completeness}): ${x.detail}`).join('\n');
+// Every cell passes safeText() in renderBoxTable; prose from the data passes safe() here.
+const table = (head: string[], rows: (string | number | null)[][]): string => renderBoxTable(head, rows, '-');
+const ev = (e: Evidence[]): string => e.map((x) => `  evidence (${safe(x.source)}, ${safe(x.completeness)}): ${safe(x.detail)}`).join('\n');
 const bytes = (n: number | null, approx = false): string => (n === null ? '-' : `${humanizeBytes(n)}${approx ? ' (approx.)' : ''} (${n} B)`);
 
 export function renderTables(r: AnalysisReport, sections: readonly Section[] = ALL_SECTIONS): string {
   const out: string[] = [];
-  if (r.until) out.push(`Analysis of what was known at ${r.until} (--until)`);
+  if (r.until) out.push(`Analysis of what was known at ${safe(r.until)} (--until)`);
   for (const s of sections) out.push(RENDER[s](r));
   return `${out.filter(Boolean).join('\n\n')}\n`;
 }
@@ -37,7 +35,7 @@ const RENDER: Record<Section, (r: AnalysisReport) => string> = {
       [s.hash, s.revision, s.totalKeys, bytes(s.totalSizeBytes, s.totalSizeApprox), s.interpretation, s.source])),
   ].join('\n'),
   churn: ({ churn: c }) => c.groups.length === 0 ? 'CHURN\n  no key-level evidence in the store' : [
-    `CHURN (top group: ${c.top})`,
+    `CHURN (top group: ${safe(String(c.top))})`,
     table(['key group', 'rule', 'keys', 'revisions', 'per hour', 'share'], c.groups.slice(0, 15).map((g) =>
       [g.group, g.rule, g.keys, g.revisions, g.perHour, `${(g.share * 100).toFixed(1)}%`])),
     c.keys.some((k) => k.version !== undefined)
@@ -74,11 +72,11 @@ const RENDER: Record<Section, (r: AnalysisReport) => string> = {
     table(['at', 'member', 'event', 'summary', 'source'], t.map((e) => [e.at, e.member, e.kind, e.summary, e.source])),
   ].join('\n'),
   recommendations: ({ recommendations: rs }) => ['RECOMMENDATIONS', ...rs.map((r) => [
-    `[${r.id}] ${r.title}`,
-    ...(r.etcdFlags.length ? [`  flags: ${r.etcdFlags.join(' ')}`] : []),
-    ...(r.configYaml ? ['  config:', ...r.configYaml.split('\n').map((l) => `    ${l}`)] : []),
-    ...(r.commands.length ? ['  commands:', ...r.commands.map((c) => `    ${c}`)] : []),
-    `  why: ${r.rationale}`,
+    `[${safe(r.id)}] ${safe(r.title)}`,
+    ...(r.etcdFlags.length ? [`  flags: ${safe(r.etcdFlags.join(' '))}`] : []),
+    ...(r.configYaml ? ['  config:', ...r.configYaml.split('\n').map((l) => `    ${safe(l)}`)] : []),
+    ...(r.commands.length ? ['  commands:', ...r.commands.map((c) => `    ${safe(c)}`)] : []),
+    `  why: ${safe(r.rationale)}`,
   ].join('\n'))].join('\n\n'),
-  assumptions: ({ assumptions: a }) => (a.length ? ['ASSUMPTIONS', ...a.map((x) => `  - ${x}`)].join('\n') : ''),
+  assumptions: ({ assumptions: a }) => (a.length ? ['ASSUMPTIONS', ...a.map((x) => `  - ${safe(x)}`)].join('\n') : ''),
 };

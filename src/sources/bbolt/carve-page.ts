@@ -11,6 +11,7 @@
 import { u32, u64, u64be, type Page } from './page.js';
 import { PAGE_HEADER_SIZE } from './meta.js';
 import type { KeyRevisionFields } from './key-bucket.js';
+import { decodeUtf8Visible } from '../../units/bytes-text.js';
 
 const ELEMENT = 16;
 const REV_BYTES = 17;
@@ -64,7 +65,7 @@ export function carveLeafPage(page: Page, fingerprint: (buf: Buffer, start: numb
     const problem = tombstone ? checkTombstone(kv) : checkPut(kv, main);
     if (problem !== null) return { ok: false, reason: problem };
     rows.push({
-      main, sub, tombstone, key: buf.toString('utf8', kv.keyStart, kv.keyEnd), createRevision: kv.create, modRevision: kv.mod,
+      main, sub, tombstone, key: decodeUtf8Visible(buf, kv.keyStart, kv.keyEnd), createRevision: kv.create, modRevision: kv.mod,
       version: kv.version, valueSize: kv.valueEnd - kv.valueStart, lease: kv.lease, pageId: page.id,
       fingerprint: fingerprint(buf, keyStart, valueEnd),
     });

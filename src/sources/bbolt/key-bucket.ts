@@ -4,6 +4,7 @@
 //   key="\x00\x00\x00\x00\x005@x_\x00\x00\x00\x00\x00\x00\x00\tt", value="\n\x153640412599896088633_9"
 import { ProtobufError, decodeKeyValue, emptyKeyValue } from './protobuf.js';
 import { KeyTable } from './key-table.js';
+import { decodeUtf8Visible } from '../../units/bytes-text.js';
 import { u64be, type LeafEntry } from './page.js';
 
 const REV_BYTES = 17;
@@ -146,7 +147,7 @@ export class KeyBucketReader {
     }
     const agg = this.collectKeys ? this.aggregates.lookup(buf, kv.keyStart, kv.keyEnd, newAggregate) : null;
     const rev = new RevisionRow(
-      main, sub, tombstone, agg !== null ? agg.key : buf.toString('utf8', kv.keyStart, kv.keyEnd), kv.createRevision,
+      main, sub, tombstone, agg !== null ? agg.key : decodeUtf8Visible(buf, kv.keyStart, kv.keyEnd), kv.createRevision,
       kv.modRevision, kv.version, kv.lease, kv.valueEnd - kv.valueStart, valueEnd - keyStart, buf, kv.valueStart,
     );
     this.count(rev);

@@ -2,6 +2,7 @@
 // first. Per-key aggregation over millions of rows was dominated by Buffer→string decoding and
 // string hashing; here a row costs an FNV-1a hash and one byte comparison, and the key is decoded
 // once, when first seen. (Buffer.compare/equals on subarrays would allocate a view per row.)
+import { decodeUtf8Visible } from '../../units/bytes-text.js';
 
 interface Slot<T> {
   bytes: Buffer;
@@ -16,7 +17,7 @@ export class KeyTable<T> {
     return this.count;
   }
 
-  /** The entry for buf[start, end), created with make(key) (key decoded as UTF-8) when new. */
+  /** The entry for buf[start, end), created with make(key) (key decoded as UTF-8, invalid bytes as `\xNN`) when new. */
   lookup(buf: Buffer, start: number, end: number, make: (key: string) => T): T {
     // FNV-1a-style mixing, four bytes a step (not FNV's exact value; only needs to spread keys).
     let h = 0x811c9dc5 ^ (end - start);
@@ -37,7 +38,7 @@ export class KeyTable<T> {
         for (const slot of found) if (sameBytes(slot.bytes, buf, start, end)) return slot.value;
       }
     }
-    const slot: Slot<T> = { bytes: Buffer.from(buf.subarray(start, end)), value: make(buf.toString('utf8', start, end)) };
+    const slot: Slot<T> = { bytes: Buffer.from(buf.subarray(start, end)), value: make(decodeUtf8Visible(buf, start, end)) };
     if (found === undefined) this.slots.set(h, slot);
     else if (Array.isArray(found)) found.push(slot);
     else this.slots.set(h, [found, slot]);
