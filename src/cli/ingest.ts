@@ -5,9 +5,11 @@ import { ingestInput, type IngestResult } from '../ingest/ingest-file.js';
 import { isValidZone, parseTimestamp } from '../units/time.js';
 import { SOURCE_KINDS, type SourceKind } from '../model.js';
 import { UsageError } from '../errors.js';
-import { isoOrDash } from './format.js';
+import { isoOrDash, out, err } from './format.js';
 import { EXIT } from './exit-codes.js';
 import { createProgress } from './progress.js';
+import { checkTimeSanity, type TimeDisagreement, type TimeWitness } from '../analyze/time-sanity.js';
+import { formatOffset, zoneOffsetMin } from '../units/time.js';
 
 interface IngestCliOptions {
   db: string;
@@ -46,8 +48,9 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
     }
     // Each file set aside, once, after what was read (sorted like the walk, so runs are repeatable).
     for (const n of notRead.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-      process.stdout.write(`not read: ${n.path} (${n.why})\n`);
+      out(`not read: ${n.path} (${n.why})\n`);
     }
+    for (const d of checkTimeSanity(db)) out(`${describeTimeDisagreement(d)}\n`);
   } finally {
     restoreWal();
     db.close();
@@ -138,19 +141,19 @@ function errCode(e: unknown): string {
 
 function printResult(r: IngestResult): void {
   if (r.status === 'failed') {
-    process.stderr.write(`error: ${r.error}\n`);
+    err(`error: ${r.error}\n`);
     return;
   }
   if (r.status === 'duplicate') {
-    process.stdout.write(`${r.path}: already ingested (same content as ${r.duplicateOf}); nothing added\n`);
+    out(`${r.path}: already ingested (same content as ${r.duplicateOf}); nothing added\n`);
     return;
   }
   if (r.snapshot) {
     const sn = r.snapshot;
-    process.stdout.write(`${r.path}: etcd-snapshot, ${sn.revisions} revisions of ${sn.keys} keys, ` +
+    out(`${r.path}: etcd-snapshot, ${sn.revisions} revisions of ${sn.keys} keys, ` +
       `${sn.dbSize} bytes of which ${sn.freePages * sn.pageSize} in ${sn.freePages} free pages; time: ${r.timeBases.join(', ')}` +
       `${r.issueCount ? `, ${r.issueCount} problems` : ''}\n`);
-    for (const i of r.issues) process.stderr.write(`  ${r.path}: ${i.reason}\n`);
+    for (const i of r.issues) err(`  ${r.path}: ${i.reason}\n`);
     return;
   }
   const bases = r.timeBases.filter((b) => b !== 'explicit');
@@ -158,12 +161,40 @@ function printResult(r: IngestResult): void {
   const appended = r.appended
     ? ` appended ${r.appended.lines} lines (continues source #${r.appended.continues}, from line ${r.appended.firstLine}),`
     : '';
-  process.stdout.write(
+  out(
     `${r.path}: ${r.kind}${r.envelope ? ` (inside ${r.envelope} wrapper)` : ''},${appended} ${r.records} records, ${isoOrDash(r.firstMs)} → ${isoOrDash(r.lastMs)}${assumed}` +
       `${r.issueCount ? `, ${r.issueCount} lines skipped` : ''}\n`,
   );
-  for (const i of r.issues) process.stderr.write(`  ${r.path}:${i.line}: skipped: ${i.reason}: ${i.excerpt.slice(0, 100)}\n`);
+  for (const i of r.issues) err(`  ${r.path}:${i.line}: skipped: ${i.reason}: ${i.excerpt.slice(0, 100)}\n`);
   if (r.issueCount > r.issues.length) {
-    process.stderr.write(`  … and ${r.issueCount - r.issues.length} more (etcd-forensics query "SELECT * FROM issues")\n`);
+    err(`  … and ${r.issueCount - r.issues.length} more (etcd-forensics query "SELECT * FROM issues")\n`);
   }
+}
+
+const EVENT_NAMES: Record<string, string> = {
+  'etcd.alarm.raised': 'alarm raised', 'etcd.alarm.disarmed': 'alarm disarmed', 'patroni.nospace': 'first NOSPACE error',
+};
+
+function hoursText(min: number): string {
+  const a = Math.abs(min);
+  return `${Math.floor(a / 60)}h${String(a % 60).padStart(2, '0')}m`;
+}
+
+function witnessText(w: TimeWitness): string {
+  return `${w.path}:${w.line}${w.member ? ` (${w.member})` : ''} ${EVENT_NAMES[w.kind] ?? w.kind}`;
+}
+
+/** One paragraph: which two sources disagree, by how much, and the --tz (and commands) that reconcile them. */
+function describeTimeDisagreement(d: TimeDisagreement): string {
+  const s = d.suspect;
+  const readAs = s.assumedTz ? `read in ${s.assumedTz}` : 'read as UTC (no --tz)';
+  const fix = (w: TimeWitness, tz: string): string => `etcd-forensics sources rm ${w.sourceId} && etcd-forensics ingest --tz ${tz} ${w.path}`;
+  let text = `time sanity: ${witnessText(s)} is ${hoursText(d.zoneShiftMin)} ${d.zoneShiftMin > 0 ? 'later' : 'earlier'} than ` +
+    `${witnessText(d.reference)}: source #${s.sourceId}'s zone-less times were ${readAs}; --tz ${d.reconcileTz} would reconcile them (${fix(s, d.reconcileTz)})`;
+  if (d.ambiguous) {
+    const r = d.reference;
+    const other = formatOffset(zoneOffsetMin(r.ms, r.assumedTz) - d.zoneShiftMin);
+    text += `; both sources were read with an assumed zone, so it may instead be source #${r.sourceId} that needs --tz ${other}`;
+  }
+  return text;
 }

@@ -4,7 +4,7 @@ import { openStore } from '../store/open.js';
 import { forgetSources } from '../store/write.js';
 import { isoInZone, isValidZone } from '../units/time.js';
 import { UsageError } from '../errors.js';
-import { renderTable, isoOrDash, safeJson } from './format.js';
+import { renderTable, isoOrDash, safeJson, safeLine } from './format.js';
 
 interface SourceRow {
   id: number; path: string; kind: string; member: string | null; size_bytes: number; ingested_at: string;
@@ -42,7 +42,7 @@ function removeSources(targets: string[], opts: SourcesCliOptions): void {
     const paths = new Map((db.prepare('SELECT id, path FROM sources').all() as { id: number; path: string }[]).map((r) => [r.id, r.path]));
     const removed = forgetSources(db, ids);
     for (const id of removed.ids) {
-      process.stdout.write(`forgot source #${id}: ${paths.get(id)}${ids.includes(id) ? '' : ' (it continued a source removed)'}\n`);
+      process.stdout.write(safeLine(`forgot source #${id}: ${paths.get(id)}${ids.includes(id) ? '' : ' (it continued a source removed)'}\n`));
     }
     process.stdout.write(`${removed.rows} rows removed; the inputs can be ingested again\n`);
   } finally {
@@ -69,7 +69,7 @@ function listSources(opts: SourcesCliOptions): void {
     return;
   }
   const zone = tz ?? 'UTC';
-  if (tz) process.stdout.write(`times in ${tz}\n`);
+  if (tz) process.stdout.write(safeLine(`times in ${tz}\n`));
   process.stdout.write(`${renderTable(
     ['id', 'path', 'kind', 'member', 'records', 'skipped', `first (${zone})`, `last (${zone})`, 'time basis'],
     rows.map((r) => [r.id, r.continues ? `${r.path} (from line ${r.first_line}, continues #${r.continues})` : r.path, r.kind, r.member,

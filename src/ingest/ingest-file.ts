@@ -146,7 +146,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
       sourceId = insertSource(db, {
         path: isStdin ? '<stdin>' : path, sha256: preSha ?? `pending-${process.pid}-${Date.now()}`, kind,
         member: opts.member ?? growth?.base.member ?? null, sizeBytes, contentBytes,
-        continuesSourceId: growth?.base.id ?? null, firstLine: growth?.firstLine ?? 1,
+        continuesSourceId: growth?.base.id ?? null, firstLine: growth?.firstLine ?? 1, assumedTz: opts.tz,
       });
       sink = new RowSink(db, sourceId);
     },

@@ -92,5 +92,15 @@ export async function findGrowthBase(db: Db, path: string, fileSize: number): Pr
   }
   if (found === null || pos !== fileSize) return null;
   const tailLines = newlines - found.newlines + (lastByte === 0x0a ? 0 : 1);
-  return { base: found.base, sha256: h.digest('hex'), firstLine: found.newlines + 1, tailLines };
+  const base = { ...found.base, member: found.base.member ?? learnedMember(db, found.base.id) };
+  return { base, sha256: h.digest('hex'), firstLine: found.newlines + 1, tailLines };
+}
+
+/**
+ * The member a stored log named itself (zap's start-up line `"name":"etcd1"`, learnt by the parser as it
+ * read): the tail is parsed without those first lines, so it is told the member. Null unless exactly one.
+ */
+function learnedMember(db: Db, sourceId: number): string | null {
+  const rows = db.prepare('SELECT DISTINCT member FROM events WHERE source_id = ? AND member IS NOT NULL LIMIT 2').all(sourceId) as { member: string }[];
+  return rows.length === 1 ? rows[0]!.member : null;
 }

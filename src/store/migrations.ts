@@ -308,13 +308,16 @@ DROP INDEX IF EXISTS snapshot_keys_source;
     // so a log and its .gz copy are one source whichever comes first. A sampling log that grew since it was
     // stored adds only its tail: a new source row for the whole grown content (so a third read is a
     // duplicate, and a further growth continues from it) whose rows start at first_line, and which names
-    // the source it continues. Older rows keep NULL (content_bytes falls back to size_bytes).
+    // the source it continues. Older rows keep NULL (content_bytes falls back to size_bytes). assumed_tz is
+    // the --tz that zone-less times were read in (NULL: UTC), so time sanity can name the --tz that would
+    // reconcile two sources.
     version: 10,
-    name: 'sources: content_bytes, continues, first_line',
+    name: 'sources: content_bytes, continues, first_line, assumed_tz',
     sql: `
 ALTER TABLE sources ADD COLUMN content_bytes INTEGER;
 ALTER TABLE sources ADD COLUMN continues INTEGER REFERENCES sources(id);
 ALTER TABLE sources ADD COLUMN first_line INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE sources ADD COLUMN assumed_tz TEXT;
 `,
   },
 ];

@@ -21,6 +21,8 @@ export interface SourceMeta {
   /** The tail of a grown log: the source holding its first lines, and the first line read here. */
   continuesSourceId?: number | null;
   firstLine?: number;
+  /** --tz: the zone zone-less times were read in (null: UTC). */
+  assumedTz?: string | null;
 }
 
 /** `INSERT INTO t (source_id, cols) VALUES (id,?,…),(id,?,…)…` for `rows` rows. */
@@ -95,10 +97,10 @@ export function growthBases(db: Db, contentBytes: number): GrowthBase[] {
 }
 
 export function insertSource(db: Db, m: SourceMeta): number {
-  const r = db.prepare(`INSERT INTO sources (path, sha256, kind, member, size_bytes, content_bytes, continues, first_line, ingested_at)
-    VALUES (?,?,?,?,?,?,?,?,?)`)
+  const r = db.prepare(`INSERT INTO sources (path, sha256, kind, member, size_bytes, content_bytes, continues, first_line, assumed_tz, ingested_at)
+    VALUES (?,?,?,?,?,?,?,?,?,?)`)
     .run(m.path, m.sha256, m.kind, m.member, m.sizeBytes, m.contentBytes ?? null, m.continuesSourceId ?? null, m.firstLine ?? 1,
-      new Date().toISOString());
+      m.assumedTz ?? null, new Date().toISOString());
   return Number(r.lastInsertRowid);
 }
 

@@ -169,3 +169,27 @@ export function parseGoDurationMs(text: string): number | null {
 export function isoUtc(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** The offset east of UTC, in minutes, of `tz` (IANA name or ±hh:mm; null = UTC) at `ms`. */
+export function zoneOffsetMin(ms: number, tz: string | null): number {
+  if (!tz || tz === 'UTC' || tz === 'Z') return 0;
+  const fixed = parseOffset(tz);
+  if (fixed !== null) return fixed;
+  return -new TZDate(ms, tz).getTimezoneOffset();
+}
+
+/** `+08:00`, `-03:30`, `+00:00`. */
+export function formatOffset(min: number): string {
+  const a = Math.abs(min);
+  return `${min < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+/**
+ * isoUtc's sibling for a zone: `2026-11-24T07:26:49.735+08:00` (the same instant, the wall clock of
+ * `tz`); with no zone (or UTC) exactly isoUtc's `…Z`.
+ */
+export function isoInZone(ms: number, tz: string | null): string {
+  if (!tz || tz === 'UTC' || tz === 'Z') return isoUtc(ms);
+  const off = zoneOffsetMin(ms, tz);
+  return `${new Date(ms + off * 60_000).toISOString().slice(0, 23)}${formatOffset(off)}`;
+}
