@@ -44,7 +44,9 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
       }).finally(() => progress.stop());
       if (r.status === 'not-input') notRead.push({ path: p, why: r.why ?? 'not an input' });
       else printResult(r);
-      if (r.status === 'failed' || r.issueCount > 0) failed = true;
+      // Skipped lines are reported but do not fail a file that was read (a post's prose and fences);
+      // --strict makes them fail it (status 'failed').
+      if (r.status === 'failed') failed = true;
     }
     // Each file set aside, once, after what was read (sorted like the walk, so runs are repeatable).
     for (const n of notRead.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
