@@ -23,6 +23,8 @@ export interface ShellCommand {
   action: { event: EventKind; detail: LogEvent['detail'] } | null;
   /** The line ends with `\`: the next lines continue it. */
   continues: boolean;
+  /** Its output is shown as printed: no pipe, redirection or further command on the line. */
+  plain: boolean;
 }
 
 // The prompt forms: `$ `, `# `, `> `, `user@host:~$ `, `[root@host dir]# `, `bash-5.1$ `, `/ # `,
@@ -122,6 +124,10 @@ const basename = (w: string): string => w.slice(w.lastIndexOf('/') + 1);
 
 /** Shell words, quotes removed; stops at a pipe, `;`, `&&`, `||` or a redirection. */
 export function tokenize(text: string): string[] {
+  return tokenizeUntilOperator(text).words;
+}
+
+function tokenizeUntilOperator(text: string): { words: string[]; stopped: boolean } {
   const words: string[] = [];
   let cur = '';
   let quote: string | null = null;
@@ -141,23 +147,26 @@ export function tokenize(text: string): string[] {
       cur = '';
       has = false;
     } else if (c === '|' || c === ';' || c === '&' || c === '>' || c === '<') {
-      break;
+      if (has) words.push(cur);
+      return { words, stopped: true };
     } else {
       cur += c;
       has = true;
     }
   }
   if (has && !quote) words.push(cur);
-  return words;
+  return { words, stopped: false };
 }
 
 function describeCommand(raw: string, time: RecordTime | null): ShellCommand {
   const continues = /\\$/.test(raw);
   const text = raw.replace(/\s*\\$/, '');
   // `sh -c "etcdctl …"` inside `kubectl exec`: the quoted command is one word; read it as words again.
-  const words = unwrapShellC(tokenize(text));
+  const { words: all, stopped } = tokenizeUntilOperator(text);
+  const words = unwrapShellC(all);
+  const plain = !stopped && words === all;
   const at = findTool(words);
-  if (at < 0) return { text, time, tool: null, sub: '', action: null, continues };
+  if (at < 0) return { text, time, tool: null, sub: '', action: null, continues, plain };
   const tool = basename(words[at]!).replace(/\.exe$/, '') as 'etcdctl' | 'etcdutl';
   const flags = new Map<string, string | true>();
   const args: string[] = [];
@@ -174,7 +183,7 @@ function describeCommand(raw: string, time: RecordTime | null): ShellCommand {
     else flags.set(m[1]!, true);
   }
   const sub = subcommandOf(args);
-  return { text, time, tool, sub, action: actionOf(tool, sub, args, flags), continues };
+  return { text, time, tool, sub, action: actionOf(tool, sub, args, flags), continues, plain };
 }
 
 const TWO_WORD = new Set(['alarm', 'endpoint', 'member', 'snapshot', 'lease', 'user', 'role', 'auth', 'downgrade', 'check', 'move-leader']);

@@ -2,7 +2,7 @@
 // `alarm list` and `member list`, in any -w format (table, json, simple, fields), with optional
 // timestamp marker lines (`date -Is`, `date`, epoch seconds) that date the samples after them.
 import type { ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser } from '../../model.js';
-import { TableReader, type TableSink } from './table.js';
+import { asciiTableLine, TableReader, type TableSink } from './table.js';
 import { JsonScanner, recordsFromJsonText } from './json.js';
 import { isFieldsBlockComplete, isSnapshotFields, parseFieldLine, recordsFromFields, type FieldEntry } from './fields.js';
 import { isSimpleOutput, parseMarkerLine, parseSimpleLine, MAINTENANCE_LINES } from './simple.js';
@@ -71,7 +71,7 @@ class EtcdctlParser implements StreamParser {
     if (this.json) return this.feedJson(raw, lineNo, out);
     if (this.inGoPanic && GO_TRACE.test(raw)) return;
     this.inGoPanic = false;
-    const line = raw.trim();
+    const line = asciiTableLine(raw.trim());
     if (this.table) {
       const next = this.table.push(line, lineNo, this.sink(out));
       if (next !== 'not-mine') {
@@ -211,8 +211,9 @@ class EtcdctlParser implements StreamParser {
     this.closeFields(out);
   }
 
+  /** Output carries no time of its own (but etcdctl's zap warnings do): the last marker line's. */
   private stamp<T extends { time: RecordTime | null }>(rec: T): T {
-    rec.time = this.marker;
+    rec.time ??= this.marker;
     return rec;
   }
 
@@ -238,6 +239,6 @@ const DETECT = [
 
 /** Content-based detection: is this line something etcdctl prints? */
 export function looksLikeEtcdctlOutput(line: string): boolean {
-  const t = line.trim();
+  const t = asciiTableLine(line.trim());
   return DETECT.some((re) => re.test(t)) || isSimpleOutput(t) || MAINTENANCE_LINES.some((re) => re.test(t));
 }

@@ -108,7 +108,10 @@ export class ShellSession implements StreamParser {
     const b = this.block;
     for (let o of outs) {
       if (b && o.kind !== 'issue') {
-        if (o.kind === 'alarm' && b.cmd.sub === 'alarm disarm') o = clearedAlarm(o.memberId, o.alarm, o.line, o.time);
+        if (o.kind === 'alarm' && b.cmd.sub === 'alarm disarm') {
+          o = clearedAlarm(o.memberId, o.alarm, o.line, o.time);
+          b.confirmed = true;
+        }
         if (o.kind === 'event' && o.event === 'etcdctl.client.error') {
           o.detail.command = b.cmd.sub || null;
           b.error ??= o.message;
@@ -116,7 +119,9 @@ export class ShellSession implements StreamParser {
           // do not: a write-up's prose and quoted logs may follow it (the seed does).
           if (o.time !== null && o.time.basis === 'explicit') b.time ??= o.time;
         }
-        if (o.time === null && b.stamp) o.time = b.stamp;
+        // A timed prompt is nearer than a `date` printed before an earlier command (the parser behind
+        // stamps with that); a record's own explicit time (a zap warning) is kept.
+        if (b.stamp && (o.time === null || (b.cmd.time !== null && o.time.basis === 'marker'))) o.time = b.stamp;
       }
       out.push(o);
     }
@@ -138,7 +143,8 @@ export class ShellSession implements StreamParser {
       });
     }
     // Only when the next prompt shows the command had finished: a paste may end mid-output.
-    if (b.cmd.sub === 'alarm list' && nextCommand && b.outputLines === 0) {
+    // A pipe or redirection (`| grep`, `> out.txt`) leaves stdout empty whatever the alarms were.
+    if (b.cmd.sub === 'alarm list' && b.cmd.plain && nextCommand && b.outputLines === 0) {
       out.push({
         kind: 'event', line: b.line, time: b.time, member: null, level: 'info', event: 'etcdctl.alarm.none',
         message: 'alarm list printed no alarm', raw: b.raw, detail: { command: b.cmd.text },

@@ -3,6 +3,7 @@ import type { AlarmRecord, HealthSample, LogEvent, ParseContext, ParseIssue, Rec
 import { localTime, parseGoDurationMs, parseOffset, parseTimestamp } from '../../units/time.js';
 import { recordFromRow, type RowRecord, type TableKind } from './table.js';
 import { clientErrorEvent, clientErrorText } from './client-error.js';
+import { isEtcdutlConsoleLine, parseEtcdutlConsoleLine } from './etcdutl.js';
 
 const SIZE = String.raw`\d+(?:\.\d+)? ?[kKMGTPE]?B`;
 const HEX = '[0-9a-f]{1,16}';
@@ -95,6 +96,8 @@ export function parseSimpleLine(line: string, lineNo: number): SimpleResult[] | 
   if ((m = ALARM_LINE.exec(line))) return [{ kind: 'alarm', line: lineNo, time: null, memberId: m[1]!, alarm: m[2]! }];
   const maintenance = maintenanceEvent(line, lineNo);
   if (maintenance) return [maintenance];
+  const etcdutl = line.includes('\t') ? parseEtcdutlConsoleLine(line, lineNo) : null;
+  if (etcdutl) return etcdutl;
   const clientError = clientErrorText(line);
   if (clientError !== null) return [clientErrorEvent(clientError, lineNo, line, null)];
   if (KNOWN_NOISE.some((re) => re.test(line))) return [];
@@ -108,7 +111,7 @@ function row(kind: TableKind, columns: readonly string[], groups: readonly (stri
 }
 
 export function isSimpleOutput(line: string): boolean {
-  return [STATUS_34, STATUS_36, STATUS_33, SNAPSHOT, MEMBER, HEALTHY, UNHEALTHY, ALARM_LINE].some((re) => re.test(line));
+  return isEtcdutlConsoleLine(line) || [STATUS_34, STATUS_36, STATUS_33, SNAPSHOT, MEMBER, HEALTHY, UNHEALTHY, ALARM_LINE].some((re) => re.test(line));
 }
 
 // ---- timestamp markers -------------------------------------------------------------------------

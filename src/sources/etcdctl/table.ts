@@ -12,6 +12,25 @@ export type RowRecord = StatusSample | HealthSample | SnapshotStatusRecord | Mem
 /** A row that could not be used: the reason becomes a ParseIssue. */
 export interface RowProblem { problem: string }
 
+// Debian's etcd-client 3.5.30 (built against Debian's newer tablewriter) draws its tables with box
+// characters and does not wrap long cells (test/fixtures/etcd-3.5.30/endpoint-status.table.txt):
+//   ┌────────────────────────┬──────────────────┬─────────┬
+//   │        ENDPOINT        │        ID        │ VERSION │
+//   ├────────────────────────┼──────────────────┼─────────┼
+//   └────────────────────────┴──────────────────┴─────────┴
+// Such a line is read as the ASCII table line it stands for.
+const BOX_BORDER = /^[┌├└][─┬┼┴┌┐├┤└┘]+$/;
+
+/** A box-drawn table line → its ASCII form (`+---+`, `| a |`); any other line unchanged. */
+export function asciiTableLine(line: string): string {
+  const c = line.charCodeAt(0);
+  if (c === 0x2502) return line.replaceAll('│', '|'); // │
+  if ((c === 0x250c || c === 0x251c || c === 0x2514) && BOX_BORDER.test(line)) {
+    return line.replace(/[─]/g, '-').replace(/[┬┼┴┌┐├┤└┘]/g, '+');
+  }
+  return line;
+}
+
 /** `+----------+----------+` (tablewriter borders; patronictl's `+ Cluster: … ---+` is not one). */
 export function isTableBorder(line: string): boolean {
   return /^\+(?:[-=]+\+)+$/.test(line);
