@@ -1,6 +1,6 @@
 import { openStore } from '../store/open.js';
 import { UsageError } from '../errors.js';
-import { renderTable } from './format.js';
+import { writeBoxTable } from '../report/box-table.js';
 import { safeJson } from '../report/terminal-safe.js';
 
 export async function runQuery(sql: string, opts: { db: string; json?: boolean }): Promise<void> {
@@ -22,7 +22,8 @@ export async function runQuery(sql: string, opts: { db: string; json?: boolean }
     // Rows are kept as their cell text only (the table needs every row's width before the first line).
     const cells: (string | number | null)[][] = [];
     for (const r of stmt.raw(true).iterate() as IterableIterator<unknown[]>) cells.push(r.map(cellText));
-    process.stdout.write(`${renderTable(cols, cells)}\n`);
+    writeBoxTable(cols, cells, (chunk) => process.stdout.write(chunk));
+    process.stdout.write('\n');
     process.stdout.write(`${cells.length} row${cells.length === 1 ? '' : 's'}\n`);
   } finally {
     db.close();

@@ -2,13 +2,27 @@
 // single-line cells with its default style (a rule between every row, one space of padding), but
 // linear in the number of rows: cli-table3 spreads every row into one Array.push.apply call
 // (`Maximum call stack size exceeded` at ~131k rows of `query "SELECT * FROM events"`) and its
-// layout took minutes for 200k rows. Every cell passes safeText() first: a cell is data.
+// layout took minutes for 200k rows. Every cell passes safeText() first: a cell is data. Tables of
+// more than RULED_ROWS_MAX rows have a rule under the header only.
 import { safeText } from './terminal-safe.js';
 
 export type BoxCell = string | number | null | undefined;
 
-/** One header row and the body rows; null/undefined cells print as `empty`. */
+/** Above this many body rows the rule between body rows is left out: it would double a long output. */
+export const RULED_ROWS_MAX = 1000;
+
+/** One header row and the body rows as one string (no final newline); null/undefined cells print as `empty`. */
 export function renderBoxTable(head: readonly string[], rows: Iterable<readonly BoxCell[]>, empty = ''): string {
+  const parts: string[] = [];
+  writeBoxTable(head, rows, (chunk) => parts.push(chunk), empty);
+  return parts.join('');
+}
+
+/**
+ * The same table handed to `write` in chunks of about 64 KiB, so a table of any length is never one
+ * string (V8 strings stop at 512 MiB: `Invalid string length` on 138k rows of `SELECT * FROM events`).
+ */
+export function writeBoxTable(head: readonly string[], rows: Iterable<readonly BoxCell[]>, write: (chunk: string) => void, empty = ''): void {
   const text = (c: BoxCell): string => safeText(c === null || c === undefined ? empty : String(c));
   const body: string[][] = [head.map(text)];
   for (const r of rows) body.push(r.map(text));
@@ -21,14 +35,19 @@ export function renderBoxTable(head: readonly string[], rows: Iterable<readonly 
     `${left}${widths.map((w) => '─'.repeat(w + 2)).join(mid)}${right}`;
   const line = (r: string[]): string =>
     `│${widths.map((w, i) => { const c = r[i] ?? ''; return ` ${c}${' '.repeat(w - displayWidth(c))} `; }).join('│')}│`;
-  const out: string[] = [rule('┌', '┬', '┐')];
   const between = rule('├', '┼', '┤');
+  const ruled = body.length - 1 <= RULED_ROWS_MAX;
+  let pending = rule('┌', '┬', '┐');
   for (let k = 0; k < body.length; k++) {
-    if (k > 0) out.push(between);
-    out.push(line(body[k]!));
+    if (k === 1 || (k > 1 && ruled)) pending += `\n${between}`;
+    pending += `\n${line(body[k]!)}`;
+    body[k] = []; // written: let the row go
+    if (pending.length >= 65536) {
+      write(pending);
+      pending = '';
+    }
   }
-  out.push(rule('└', '┴', '┘'));
-  return out.join('\n');
+  write(`${pending}\n${rule('└', '┴', '┘')}`);
 }
 
 function maxLength(rows: string[][]): number {
