@@ -83,6 +83,8 @@ export type EventKind =
   | 'etcd.peer.inactive' //           rafthttp: peer X became inactive (message send to peer failed)
   | 'etcd.snapshot.saved' //          raft snapshot saved (detail.index): saved snapshot [to disk | at index N]
   | 'etcd.raftlog.compacted' //       raft log compacted (detail.index): compacted Raft logs / compacted raft log at N
+  | 'etcd.member.changed' //        membership: added / removed / updated member (detail.action, detail.member)
+  | 'etcd.request.slow' //          v3rpc `request stats` over the warning threshold (detail.tookMs, detail.responseType)
   | 'etcd.db.size' //                 k3s/RKE2: Connected to etcd vX - datastore using N of M bytes
   | 'etcd.other'
   // etcdctl maintenance output an operator kept (timed by a marker line, --at or mtime)

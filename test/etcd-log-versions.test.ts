@@ -203,3 +203,33 @@ test('logrus detection and classification: UTC and offset times, k3s alarm list 
   assert.deepEqual(events(out)[0]!.detail, { alarm: 'NOSPACE', from: 'b60d29c4beafd7ec', source: 'k3s', observed: 'alarm-list' });
   assert.equal(events(out)[2]!.message, 'Starting');
 });
+
+test('real posted lines of other versions: 2.x peer loss, membership, 3.5 start-up, slow request stats, logrus on a TTY', () => {
+  const lines = [
+    // etcd#3639 (etcd 2.x on CoreOS, journald): rafthttp's older wording.
+    'Oct 05 00:59:32 core-01 etcd2[1163]: the connection with 420c9b9a89d8b23d became inactive',
+    // etcd#9054 (capnslog 3.2): membership.
+    '2017-12-20 02:21:18.068065 I | etcdserver/membership: added member a9efae717f838092 [https://ETCD-206-8-2-9160-10-2-31-0.grm-etcd.manage.svc.cluster.grm:11006] to cluster a10f21f554347d1a',
+    // etcd#9054 (zap 3.5.5): etcdserver/server.go's start-up line.
+    '{"level":"info","ts":"2023-01-04T07:16:25.969+0800","caller":"etcdserver/server.go:845","msg":"starting etcd server","local-member-id":"85c81a44f6d86d35","local-server-version":"3.5.5","cluster-id":"ac30f279f94cbb6a","cluster-version":"3.4"}',
+    // k3s#4787: v3rpc's slow request warning.
+    '{"level":"warn","ts":"2022-03-17T17:23:36.482-0700","caller":"v3rpc/interceptor.go:197","msg":"request stats","start time":"2022-03-17T17:23:33.580-0700","time spent":"2.901272452s","remote":"127.0.0.1:52828","response type":"/etcdserverpb.KV/Range","request count":0,"request size":26,"response count":1,"response size":172,"request content":"key:\\"k3s/etcd/learnerProgress\\" "}',
+    // k3s#6690: k3s run by hand, logrus on a terminal (seconds since start, no time).
+    'WARN[0052] Alarm on etcd member 9639983885888023861: NOSPACE ',
+  ];
+  for (const l of lines) assert.equal(looksLikeEtcdLogLine(l), true, l);
+  const out = parseLines(lines);
+  assert.deepEqual(events(out).map((e) => [e.event, iso(e)]), [
+    ['etcd.peer.inactive', '2021-10-05T00:59:32.000Z'], // no year: the latest October before the reference time
+    ['etcd.member.changed', '2017-12-20T02:21:18.068Z'],
+    ['etcd.start', '2023-01-03T23:16:25.969Z'],
+    ['etcd.request.slow', '2022-03-18T00:23:36.482Z'],
+    ['etcd.alarm.raised', null],
+  ]);
+  const [peer, member, start, slow, alarm] = events(out);
+  assert.equal(peer!.detail.peer, '420c9b9a89d8b23d');
+  assert.deepEqual([member!.detail.action, member!.detail.member, member!.detail.cluster], ['added', 'a9efae717f838092', 'a10f21f554347d1a']);
+  assert.deepEqual([start!.detail.version, start!.detail.member], ['3.5.5', '85c81a44f6d86d35']);
+  assert.equal(slow!.detail.tookMs, 2901.272452);
+  assert.deepEqual([alarm!.detail.alarm, alarm!.detail.from, alarm!.level], ['NOSPACE', '85c81a44f6d86d35', 'warn']);
+});

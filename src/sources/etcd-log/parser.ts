@@ -93,6 +93,11 @@ const RAFT_RE = /^raft ?(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) (INFO|WARN|
 // Other writers to etcd's stderr. grpc-go's logger: `WARNING: 2026/11/24 07:25:50 [core] grpc: addrConn.createTransport failed …`;
 // etcd's flag parser: `[WARNING] Deprecated '--logger=capnslog' flag is set; use '--logger=zap' flag instead`.
 const GRPC_RE = /^(INFO|WARNING|ERROR|FATAL): (\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) (.*)$/s;
+// logrus's TextFormatter on a TTY (k3s run by hand, posted in k3s#4787): `WARN[0052] Alarm on etcd member 9639983885888023861: NOSPACE `
+const LOGRUS_TTY_RE = /^(INFO|WARN|ERRO|FATA|DEBU|TRAC|PANI)\[(\d{4,})\] (.*)$/s;
+const LOGRUS_TTY_LEVELS: Record<string, Level> = {
+  INFO: 'info', WARN: 'warn', ERRO: 'error', FATA: 'fatal', DEBU: 'debug', TRAC: 'debug', PANI: 'panic',
+};
 const BRACKET_RE = /^\[(INFO|WARNING|ERROR)\] (.*)$/s;
 // Journald tags that identify an etcd whose capnslog went through the journald formatter (bare message).
 const ETCD_TAG_RE = /etcd|k3s|rke2/i;
@@ -115,6 +120,7 @@ export function looksLikeEtcdLogLine(line: string): boolean {
   if (c >= 0x30 && c <= 0x39 && CAPNSLOG_RE.test(line)) return true;
   if (c === 0x72 && RAFT_RE.test(line)) return true;
   if (c === 0x74 && LOGRUS_RE.test(line)) return true;
+  if (c >= 0x41 && c <= 0x57 && LOGRUS_TTY_RE.test(line)) return true;
   const p = parseSyslogPrefix(line);
   if (!p) return false;
   const inner = p.rest.charCodeAt(0);
@@ -182,6 +188,13 @@ function parseBody(raw: string, body: string, lineNo: number, ctx: ParseContext,
       const time = parseTimestamp(l.time, ctx) ?? (sys ? prefixTime(sys, ctx) : null);
       return emit(raw, lineNo, { time, member, level: LOGRUS_LEVELS[l.level] ?? null }, l.msg, classifyK3s(l.msg));
     }
+  }
+  const t = c >= 0x41 && c <= 0x57 ? LOGRUS_TTY_RE.exec(body) : null;
+  if (t) {
+    // logrus on a terminal prints seconds since start, not a time: the wrapper's time or none.
+    const msg = t[3]!.trimEnd();
+    const time = sys ? prefixTime(sys, ctx) : null;
+    return emit(raw, lineNo, { time, member, level: LOGRUS_TTY_LEVELS[t[1]!] ?? null }, msg, classifyK3s(msg));
   }
   const b = c === 0x5b ? BRACKET_RE.exec(body) : null;
   if (b) {

@@ -69,7 +69,16 @@ const SNAPSHOT_BYTES_RE = /\[(\d+) bytes\]/;
 const APPLY_ENTRIES_RE = /^apply entries took too long \[(\S+) for (\d+) entries\]/;
 // rafthttp/peer_status.go capnslog: `peer 8e9e05c52164694d became active`,
 // `peer 8e9e05c52164694d became inactive (message send to peer failed)`.
-const PEER_RE = /^peer ([0-9a-f]+) became (active|inactive)/;
+// etcd 2.x rafthttp: `the connection with 420c9b9a89d8b23d became inactive` / `… became active`.
+const PEER_RE = /^(?:peer|the connection with) ([0-9a-f]+) became (active|inactive)/;
+// membership/cluster.go capnslog: `added member a9efae717f838092 [http://10.0.0.2:2380] to cluster a10f21f554347d1a`,
+// `removed member 8e9e05c52164694d from cluster cdf818194e3a8c32`.
+const MEMBER_RE = /^(added|removed|updated) member ([0-9a-f]+)\b.*?(?:to|from|in) cluster ([0-9a-f]+)/;
+
+function textMember(msg: string): Classified {
+  const m = MEMBER_RE.exec(msg);
+  return m ? ev('etcd.member.changed', { action: m[1]!, member: m[2]!, cluster: m[3]! }) : ev('etcd.other');
+}
 
 function textPeer(msg: string): Classified {
   const m = PEER_RE.exec(msg);
@@ -135,6 +144,9 @@ const TEXT_RULES: Array<[string, TextRule]> = [
   }],
   ['peer ', textPeer],
   // etcdserver/server.go capnslog (3.0–3.4): `saved snapshot at index 600060`, `compacted raft log at 595060`.
+  ['the connection with ', textPeer],
+  ['added member ', textMember],
+  ['removed member ', textMember],
   ['saved snapshot at index ', (m) => ev('etcd.snapshot.saved', { index: intAfter(m, REV_RE) })],
   ['compacted raft log at ', (m) => ev('etcd.raftlog.compacted', { index: intAfter(m, REV_RE) })],
 ];

@@ -130,6 +130,16 @@ const ZAP_RULES = new Map<string, ZapRule>([
   ['successfully sent database snapshot to client', (f, b) =>
     ev('etcd.snapshot.sent', { phase: 'finished', totalBytes: num(f, 'total-bytes', b), tookMs: dur(f.took) })],
   ['starting an etcd server', (f) => ev('etcd.start', { version: str(f['etcd-version']) })],
+  // etcdserver/server.go (3.5): {"msg":"starting etcd server","local-member-id":"…","local-server-version":"3.5.5",…}
+  ['starting etcd server', (f) => ev('etcd.start', { version: str(f['local-server-version']), member: str(f['local-member-id']) })],
+  // membership/cluster.go: {"msg":"added member","cluster-id":"…","local-member-id":"…","added-peer-id":"…","added-peer-peer-urls":[…]}
+  ['added member', (f) => ev('etcd.member.changed', { action: 'added', member: str(f['added-peer-id']), cluster: str(f['cluster-id']) })],
+  ['removed member', (f) => ev('etcd.member.changed', { action: 'removed', member: str(f['removed-remote-peer-id']), cluster: str(f['cluster-id']) })],
+  // v3rpc/interceptor.go logs a unary request over the warning threshold as `request stats` (level warn):
+  // {"msg":"request stats","start time":"…","time spent":"2.901272452s","response type":"/etcdserverpb.KV/Range",…,"request content":"key:\"…\" "}
+  ['request stats', (f) => ev('etcd.request.slow', {
+    tookMs: dur(f['time spent']), responseType: str(f['response type']), request: str(f['request content']),
+  })],
   ['peer became active', zapPeer],
   ['peer became inactive (message send to peer failed)', zapPeer],
   // etcdserver/server.go: 3.4/3.5 `saved snapshot`, 3.6 `saved snapshot to disk` (release-3.6 server.go:2261),
