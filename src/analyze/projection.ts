@@ -121,7 +121,8 @@ function boundedVerdict(rows: readonly StatusRow[], regimes: readonly Regime[], 
   if (peak + gap >= ctx.quota) return null; // one cycle of writes would not fit: a forecast, not a bound
   // Live data rising under the compaction (troughs climbing) is growth too.
   const troughs = drops.map((g) => ({ x: rows[g.from]!.ts_ms, y: inUseOf(rows[g.from]!) }));
-  const tf = troughs.length >= 3 ? theilSen(troughs) : null;
+  // (Sen's interval needs five or more troughs to exclude anything: with three, any rise would count.)
+  const tf = troughs.length >= 5 ? theilSen(troughs) : null;
   if (tf && tf.slopeLow > 0) return null;
   const bound = Math.max(last.db_size_bytes!, Math.max(...rows.map((r) => r.db_size_bytes!)), peak + gap);
   const band: [number, number] = [Math.min(trough, ...troughs.map((t) => t.y)), peak];
@@ -156,7 +157,11 @@ export function projectQuotaExhaustion(fits: GrowthFits, growth: Growth, quotaBy
   };
   const ctx: ForecastContext = { quota, settings: fits.settings };
   let best: { p: Projection; rank: number } | null = null;
+  // Sizes logged by etcd itself (3.5 compaction/defrag lines) make a sparse series of their own: forecast
+  // from it only when no member has a real sampling series.
+  const rich = fits.members.some((m) => m.rows.length >= 10);
   for (const m of fits.members) {
+    if (rich && m.rows.length < 10) continue;
     const f = forecastMember(m.member, m.rows, fits.boundaries, ctx);
     if (!f) continue;
     const p: Projection = { ...base, lastSizeBytes: f.physical, lastSampleAt: iso(f.lastMs), evidence: [] };
