@@ -14,9 +14,19 @@ export function applyOuter(outs: ParseOutput[], outer: OuterContext | null, tzGi
     if ('member' in o && o.member === null && outer.host) o.member = outer.host;
     if (!outer.time) continue;
     if (o.time === null) o.time = { ...outer.time };
+    else if (isYearless(o.time) && (outer.time.basis === 'explicit' || isYearless(outer.time))) o.time = { ...outer.time };
     else if (!tzGiven) o.time = zoneFromOuter(o.time, outer.time);
   }
   return outs;
+}
+
+/**
+ * A year-less inner time (a journald-short prefix, the form the syslog-like wrappers hand on) is a
+ * placeholder: the wrapper's own time has the year, the zone or at least the fraction of a second.
+ * Whatever --tz says, both were read the same way.
+ */
+function isYearless(t: RecordTime): boolean {
+  return t.basis === 'assumed-year' || t.basis === 'assumed-zone-year';
 }
 
 /**

@@ -20,6 +20,7 @@ export function detectEnvelope(sample: readonly string[]): EnvelopeDetection {
   if (nonEmpty.length === 0) return { format: null, evidence: 'no lines' };
   let best: { f: EnvelopeFormat; share: number } | null = null;
   for (const f of ENVELOPE_FORMATS) {
+    if (f.lastResort && best) continue;
     const share = f.matchSample ? f.matchSample(sample) : nonEmpty.filter((l) => f.matches(l)).length / nonEmpty.length;
     if (share >= MIN_SHARE && (!best || share > best.share)) best = { f, share };
   }

@@ -27,5 +27,10 @@ export interface EnvelopeFormat {
    * whole sample and return the share of lines they account for (0..1). Optional.
    */
   matchSample?(sample: readonly string[]): number;
+  /**
+   * Judged only when no other format accounts for the sample: a learnt shipper prefix would otherwise
+   * also fit the constant start of another wrapper's time (`2026-11-23T23:`).
+   */
+  readonly lastResort?: boolean;
   create(ctx: ParseContext, sample: readonly string[]): Unwrapper;
 }
