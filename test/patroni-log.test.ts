@@ -313,12 +313,37 @@ test('classification of the other HA and DCS templates', () => {
 });
 
 test('continuation without a head line is an issue; member from --member; CRLF tolerated', () => {
-  const out = parseLines(['  File "x.py", line 1, in f', '2026-11-23 22:40:05,352 INFO: Lock owner: a; I am b\r'], { ...UTC, member: 'given' });
+  const out = parseLines(['    retval = func(self, *args, **kwargs)', '2026-11-23 22:40:05,352 INFO: Lock owner: a; I am b\r'], { ...UTC, member: 'given' });
   assert.equal(issues(out).length, 1);
   const e = events(out)[0]!;
   assert.equal(e.member, 'given');
   assert.equal(e.detail['me'], 'b');
   assert.equal(e.raw.endsWith('\r'), false);
+});
+
+test('a traceback pasted without its record (frames only, as in etcd#13716) is an untimed error record naming the write', () => {
+  // Frames from the real pg1 log's _write_status traceback, indentation collapsed as a write-up does.
+  const frames = readLines('patroni-3.0.2/pg1/patroni.log').filter((l) => /^\s+File "/.test(l)).slice(0, 3).map((l) => l.trim());
+  assert.equal(frames.length, 3);
+  const out = parseLines(['Logs: >>>', ...frames]);
+  assert.deepEqual(issues(out).map((i) => i.line), [1]);
+  const [e] = events(out);
+  assert.equal(events(out).length, 1);
+  assert.equal(e!.line, 2);
+  assert.equal(e!.time, null);
+  assert.equal(e!.level, 'error');
+  assert.equal(e!.raw.split('\n').length, 3);
+  assert.equal(e!.detail['write'], '_write_status');
+});
+
+test('a DCS exception line standing alone in journald (etcd v2 DCS) is a DCS error with its key', () => {
+  // patroni#1521 (real journald entry): the traceback split into entries and only the last one pasted.
+  const out = parseLines(['May 03 02:31:13 rep-portal-database2 patroni[2350]: EtcdKeyNotFound: Key not found : /db/postgres/leader']);
+  const [e] = events(out);
+  assert.equal(e!.event, 'patroni.dcs-error');
+  assert.equal(e!.detail['exception'], 'EtcdKeyNotFound');
+  assert.equal(e!.detail['keyPath'], '/db/postgres/leader');
+  assert.equal(e!.member, 'rep-portal-database2');
 });
 
 test('looksLikePatroniLogLine: Patroni forms yes; etcd, PostgreSQL and prose no', () => {

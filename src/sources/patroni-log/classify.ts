@@ -18,6 +18,7 @@ const HA_RESULT_RE =
 // `etcd:` DCS (`etcd.EtcdKeyNotFound`, `etcd.EtcdConnectionFailed`, `etcd.EtcdException`, Patroni's
 // `patroni.dcs.etcd.EtcdRaftInternal`), and Python 2's undotted `EtcdKeyNotFound`.
 const DCS_EXCEPTION_RE = /^(?:patroni\.dcs\.|etcd\.|Etcd)/;
+const DCS_EXCEPTION_LINE_RE = /^(?:patroni\.dcs\.[\w.]+|etcd\.Etcd\w+|Etcd\w+): /;
 
 export function classifyPatroniRecord(message: string, text: string, level: Level | null): Classified {
   const all = `${message}\n${text}`;
@@ -51,6 +52,11 @@ export function classifyPatroniRecord(message: string, text: string, level: Leve
   if (/after trying and failing to obtain lock/.test(m)) return { event: 'patroni.leader-race-failed', detail: extra, self: null };
   if (DCS_ERROR_RE.test(m)) return { event: 'patroni.dcs-error', detail: { ...extra, ...failedWrite(message, text), ...errorDetail(all) }, self: null };
   if (HA_RESULT_RE.test(m)) return { event: 'patroni.ha.other', detail: extra, self: null };
+  // An exception line standing alone (journald split the traceback and the paste kept only its last
+  // entry): `EtcdKeyNotFound: Key not found : /db/postgres/leader`.
+  if (DCS_EXCEPTION_LINE_RE.test(m)) {
+    return { event: 'patroni.dcs-error', detail: { ...extra, ...failedWrite(message, text), ...errorDetail(all) }, self: null };
+  }
   if (level === 'error' || level === 'critical' || level === 'fatal') {
     // A traceback cut before its exception line (the seed's write-up) still names the write.
     const detail = { ...failedWrite(message, text), ...errorDetail(all) };

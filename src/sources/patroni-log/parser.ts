@@ -96,6 +96,13 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
     }
     if (!pending) {
       if (body.trim() === '') return [];
+      // A traceback pasted without the record it belongs to (etcd#13716 keeps only the frames): it
+      // becomes a record of its own, untimed, so that its frames still name the write that failed.
+      if (FRAME_RE.test(body) || /^\s*Traceback \(most recent call last\):/.test(body)) {
+        const ev = makeEvent(lineNo, null, member, 'error', body.trim(), line);
+        pending = { ev, lines: [line], extra: [], pid: null, journal: null, traceback: true, afterFrame: FRAME_RE.test(body) };
+        return [];
+      }
       return [{ kind: 'issue', line: lineNo, reason: 'continuation line without a Patroni record before it', excerpt: line.slice(0, 200) }];
     }
     // PostgreSQL continues a message only with indented lines; anything else in its stream is
