@@ -1,7 +1,7 @@
 // Lines → kind → parsed records → row parameters: everything of a text input's ingest except the
 // database. It runs on the main thread (stdin, small files) or in the parse worker (large files), so
 // both paths share one implementation; only how batches reach the RowSink differs.
-import type { ParseContext, ParseIssue, ParseOutput, RecordTime } from '../model.js';
+import type { OuterContext, ParseContext, ParseIssue, ParseOutput, RecordTime } from '../model.js';
 import type { LineBatch, LineSource } from './lines.js';
 import { detectTextKind, DETECT_SAMPLE_LINES, NotAnInputError, type TextKind } from './detect.js';
 import { createParser } from './parsers.js';
@@ -94,8 +94,9 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
       enc.record(o);
     }
   };
+  let lastOuter: OuterContext | null = null;
   const parseInner = async (inner: InnerLine[]): Promise<void> => {
-    for (const l of inner) store(applyOuter(parser.push(l.text, l.lineNo, l.outer), l.outer, tzGiven));
+    for (const l of inner) store(applyOuter(parser.push(l.text, l.lineNo, l.outer), (lastOuter = l.outer), tzGiven));
     await out.batch(enc.take(src.bytesRead()));
   };
   const parseBatch = async (b: LineBatch): Promise<void> => {
@@ -109,8 +110,9 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
   pending.length = 0;
   innerPending.length = 0;
   for (let n = await batches.next(); !n.done; n = await batches.next()) await parseBatch(n.value);
-  if (unwrap) for (const l of unwrap.end()) store(applyOuter(parser.push(l.text, l.lineNo, l.outer), l.outer, tzGiven));
-  store(parser.end());
+  if (unwrap) for (const l of unwrap.end()) store(applyOuter(parser.push(l.text, l.lineNo, l.outer), (lastOuter = l.outer), tzGiven));
+  // A record the parser held until the end (a Patroni record with its traceback) gets the last wrapper's facts.
+  store(unwrap ? applyOuter(parser.end(), lastOuter, tzGiven) : parser.end());
   await out.batch(enc.take(src.bytesRead(), true));
   return { kind, envelope: envelope.format?.name ?? null, totals: enc.totals(), shown };
 }

@@ -101,8 +101,19 @@ export function isValidZone(tz: string): boolean {
   }
 }
 
+// Month abbreviations as journalctl's short format prints them (strftime %b, so LC_TIME decides),
+// keyed lower-case. glibc 2.36 localedata abmon (/usr/share/i18n/locales/*), confirmed by
+// `LC_ALL=xx_XX.UTF-8 journalctl -o short` (systemd 252): de_DE `Mär Mai Okt Dez`, fr_FR `janv. févr.
+// mars avril mai juin juil. août sept. oct. nov. déc.`, es_ES `ene abr ago dic`, ru_RU `янв … мая … дек`,
+// zh_CN `5月` (the digit form, matched by the regex). Older glibc/CLDR forms: fr `avr.`, es `sept`, de `Mrz`.
 const MONTHS: Record<string, number> = {
-  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
+  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  'mär': 3, mrz: 3, mai: 5, okt: 10, dez: 12,
+  'janv.': 1, 'févr.': 2, mars: 3, avril: 4, 'avr.': 4, juin: 6, 'juil.': 7, 'août': 8, 'sept.': 9,
+  'oct.': 10, 'nov.': 11, 'déc.': 12,
+  ene: 1, abr: 4, ago: 8, sept: 9, dic: 12,
+  'янв': 1, 'фев': 2, 'мар': 3, 'апр': 4, 'мая': 5, 'май': 5, 'июн': 6, 'июл': 7, 'авг': 8, 'сен': 9,
+  'окт': 10, 'ноя': 11, 'дек': 12,
 };
 
 export interface SyslogPrefix {
@@ -122,12 +133,12 @@ export interface SyslogPrefix {
 // journalctl's short format: `Nov 20 16:17:53 postgres-3 patroni[11292]: …`; with a Chinese locale
 // (the seed) the month is `11月`: `11月 20 16:17:52 postgres-3 patroni[11292]: …`.
 const SYSLOG_RE =
-  /^(?:([A-Z][a-z]{2})|(\d{1,2})月) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\S+) ([^\s[:]+)(?:\[(\d+)\])?: ?(.*)$/s;
+  /^(?:(\p{L}{3,5}\.?)|(\d{1,2})月) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\S+) ([^\s[:]+)(?:\[(\d+)\])?: ?(.*)$/su;
 
 export function parseSyslogPrefix(line: string): SyslogPrefix | null {
   const m = SYSLOG_RE.exec(line);
   if (!m) return null;
-  const month = m[1] ? MONTHS[m[1]] : Number(m[2]);
+  const month = m[1] ? MONTHS[m[1].toLowerCase()] : Number(m[2]);
   if (!month || month > 12) return null;
   return {
     month, day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]), second: Number(m[6]),
