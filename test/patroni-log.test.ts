@@ -344,6 +344,14 @@ test('a DCS exception line standing alone in journald (etcd v2 DCS) is a DCS err
   assert.equal(e!.detail['exception'], 'EtcdKeyNotFound');
   assert.equal(e!.detail['keyPath'], '/db/postgres/leader');
   assert.equal(e!.member, 'rep-portal-database2');
+  // The same entry after the frames journald split off before it, the paste starting mid-traceback.
+  const cut = parseLines([
+    'May 03 02:31:13 rep-portal-database2 patroni[2350]: return self._handle_server_response(response)',
+    'May 03 02:31:13 rep-portal-database2 patroni[2350]: File "/usr/lib/python2.7/site-packages/etcd/client.py", line 987, in _handle_server_response',
+    'May 03 02:31:13 rep-portal-database2 patroni[2350]: raise exc(msg, payload)',
+    'May 03 02:31:13 rep-portal-database2 patroni[2350]: EtcdKeyNotFound: Key not found : /db/postgres/leader',
+  ]);
+  assert.deepEqual(events(cut).map((x) => [x.line, x.event, x.detail['keyPath']]), [[1, 'patroni.dcs-error', '/db/postgres/leader']]);
 });
 
 test('looksLikePatroniLogLine: Patroni forms yes; etcd, PostgreSQL and prose no', () => {

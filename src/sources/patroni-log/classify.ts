@@ -18,6 +18,7 @@ const HA_RESULT_RE =
 // `etcd:` DCS (`etcd.EtcdKeyNotFound`, `etcd.EtcdConnectionFailed`, `etcd.EtcdException`, Patroni's
 // `patroni.dcs.etcd.EtcdRaftInternal`), and Python 2's undotted `EtcdKeyNotFound`.
 const DCS_EXCEPTION_RE = /^(?:patroni\.dcs\.|etcd\.|Etcd)/;
+const DCS_EXCEPTION_IN_TEXT_RE = /(?:^|\n|\]: )(?:patroni\.dcs\.[\w.]+|etcd\.Etcd\w+|Etcd\w+): /;
 const DCS_EXCEPTION_LINE_RE = /^(?:patroni\.dcs\.[\w.]+|etcd\.Etcd\w+|Etcd\w+): /;
 
 export function classifyPatroniRecord(message: string, text: string, level: Level | null): Classified {
@@ -63,6 +64,11 @@ export function classifyPatroniRecord(message: string, text: string, level: Leve
     const exc = detail['exception'];
     const dcs = (typeof exc === 'string' && DCS_EXCEPTION_RE.test(exc)) || /Raft Internal Error|No more machines in the cluster/.test(all);
     return { event: dcs ? 'patroni.dcs-error' : 'patroni.error', detail, self: null };
+  }
+  // A journald paste that starts inside a traceback (`patroni[2350]: return self._handle_server_response(response)`)
+  // has no level: its exception line still says what failed.
+  if (DCS_EXCEPTION_IN_TEXT_RE.test(text)) {
+    return { event: 'patroni.dcs-error', detail: { ...extra, ...failedWrite(message, text), ...errorDetail(all) }, self: null };
   }
   return { event: 'patroni.other', detail: extra, self: null };
 }
