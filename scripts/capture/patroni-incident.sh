@@ -8,6 +8,15 @@
 #
 #   bash scripts/capture/patroni-incident.sh                               # 3 etcd + 3 Patroni
 #   ETCD_MEMBERS=1 PATRONI_NODES=1 OUT_DIR=/tmp/x bash scripts/capture/patroni-incident.sh
+#   DEBIAN_SUITE=trixie LOG_FORM=json OUT_DIR=/tmp/x bash scripts/capture/patroni-incident.sh
+#
+# DEBIAN_SUITE (default empty: the system's Patroni and etcd): run Patroni, etcd and etcdctl of that Debian suite
+# (trixie: Patroni 4.0.7 + etcd 3.5.16; sid: Patroni 4.1.5 + etcd 3.5.30), fetched and unpacked by
+# scripts/fetch-debian-packages.sh (the system's apt state untouched; python-json-logger comes along for
+# LOG_FORM=json). Patroni then runs as /usr/bin/python3 <unpacked>/usr/bin/patroni with the unpacked
+# dist-packages on PYTHONPATH (copied into the work dir so the postgres user can read them).
+# LOG_FORM: default (Patroni's plain default format), json (`log.type: json`, Patroni 3.3+), or custom
+# (`log.format: '[%(asctime)s][%(levelname)s] %(message)s'`); every node logs in that form.
 #
 # Why a filler: Patroni alone writes ~300 bytes per revision a few times per second, so even a
 # 4 MiB quota would take about an hour. A filler writes /filler (outside /service) until the
@@ -48,6 +57,19 @@ NAMESPACE=${NAMESPACE:-/service}
 DATEFORMAT_NODE=${DATEFORMAT_NODE:-$([ "$PATRONI_NODES" -ge 2 ] && echo 2 || echo 0)}
 PIGSTY_TZ=${PIGSTY_TZ:-Asia/Shanghai}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+DEBIAN_SUITE=${DEBIAN_SUITE:-}
+LOG_FORM=${LOG_FORM:-default}
+CUSTOM_LOG_FORMAT='[%(asctime)s][%(levelname)s] %(message)s'
+case $LOG_FORM in
+  default) LEVEL_RE=' (INFO|ERROR|WARNING): '; NO_ACTION_RE='INFO: no action\.' ;;
+  json) LEVEL_RE='"levelname": "(INFO|ERROR|WARNING)"'; NO_ACTION_RE='"levelname": "INFO", "message": "no action\.' ;;
+  custom) LEVEL_RE='\]\[(INFO|ERROR|WARNING)\] '; NO_ACTION_RE='\[INFO\] no action\.' ;;
+  *) echo "LOG_FORM must be default, json or custom" >&2; exit 2 ;;
+esac
+[ "$LOG_FORM" = default ] || DATEFORMAT_NODE=${DATEFORMAT_NODE_OVERRIDE:-0}
+PATRONI_CMD=(patroni)
+PATRONI_PYTHONPATH=""
+PATRONI_DEB=""
 OUT_DIR=${OUT_DIR:-samples/patroni-nospace}
 
 log() { printf '%s capture: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -57,11 +79,39 @@ now_ms() { date +%s%3N; }
 
 # ---------------------------------------------------------------------------------------------
 # Packages
+fetch_suite() {
+  local fetched pkg ver dir
+  fetched=$(bash "$(dirname "${BASH_SOURCE[0]}")/../fetch-debian-packages.sh" "$DEBIAN_SUITE" \
+    etcd-server etcd-client patroni python3-pythonjsonlogger) || die "fetching from Debian $DEBIAN_SUITE failed"
+  while read -r pkg ver dir; do
+    case $pkg in
+      etcd-server | etcd-client) PATH=$dir/usr/bin:$PATH ;;
+      patroni) PATRONI_DIR=$dir; PATRONI_DEB="$ver (Debian $DEBIAN_SUITE)" ;;
+      python3-pythonjsonlogger) JSONLOGGER_DIR=$dir ;;
+    esac
+  done <<<"$fetched"
+  export PATH
+  [[ $(command -v etcd) == *"/$DEBIAN_SUITE/etcd-server-"* ]] || die "etcd on PATH is not the fetched one"
+}
+
+# After WORK exists: the unpacked Patroni and python-json-logger, readable by the postgres user.
+stage_suite_patroni() {
+  [ -n "$DEBIAN_SUITE" ] || return 0
+  mkdir -p "$WORK/lib/patroni" "$WORK/lib/jsonlogger"
+  cp -a "$PATRONI_DIR/usr/lib/python3/dist-packages/." "$WORK/lib/patroni/"
+  cp -a "$PATRONI_DIR/usr/bin/patroni" "$WORK/lib/patroni-script"
+  cp -a "$JSONLOGGER_DIR/usr/lib/python3/dist-packages/." "$WORK/lib/jsonlogger/"
+  chmod -R a+rX "$WORK/lib"
+  PATRONI_CMD=(/usr/bin/python3 "$WORK/lib/patroni-script")
+  PATRONI_PYTHONPATH="$WORK/lib/patroni:$WORK/lib/jsonlogger"
+}
+
 ensure_packages() {
+  [ -z "$DEBIAN_SUITE" ] || fetch_suite
   local missing=()
   command -v etcd >/dev/null || missing+=(etcd-server)
   command -v etcdctl >/dev/null || missing+=(etcd-client)
-  command -v patroni >/dev/null || missing+=(patroni)
+  [ -n "$DEBIAN_SUITE" ] || command -v patroni >/dev/null || missing+=(patroni)
   [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
   command -v jq >/dev/null || missing+=(jq)
   command -v curl >/dev/null || missing+=(curl)
@@ -160,6 +210,10 @@ write_patroni_config() { # node index
   for ((m = 1; m <= ETCD_MEMBERS; m++)); do hosts+="${hosts:+,}127.0.0.1:${CLIENT_PORT[$m]}"; done
   local datefmt=""
   [ "$i" = "$DATEFORMAT_NODE" ] && datefmt="  dateformat: '%Y-%m-%d %H:%M:%S %z'"
+  case $LOG_FORM in
+    json) datefmt+=$'\n  type: json' ;;
+    custom) datefmt+=$'\n'"  format: '$CUSTOM_LOG_FORMAT'" ;;
+  esac
   cat >"$dir/patroni.yml" <<YML
 scope: $SCOPE
 namespace: $NAMESPACE
@@ -219,8 +273,10 @@ start_patroni() { # node index
   # Python prints outside the logging module. Patroni's records go to <log.dir>/patroni.log.
   # A simple command (not a function) in the background, so $! is Patroni's own PID: setpriv and
   # env exec, they do not fork.
-  setpriv --reuid=postgres --regid=postgres --init-groups -- env HOME="$WORK" "${tz[@]}" \
-    patroni "$WORK/pg$i/patroni.yml" >>"$WORK/pg$i/stderr.log" 2>&1 &
+  local pp=()
+  [ -z "$PATRONI_PYTHONPATH" ] || pp=(PYTHONPATH="$PATRONI_PYTHONPATH")
+  setpriv --reuid=postgres --regid=postgres --init-groups -- env HOME="$WORK" "${tz[@]}" "${pp[@]}" \
+    "${PATRONI_CMD[@]}" "$WORK/pg$i/patroni.yml" >>"$WORK/pg$i/stderr.log" 2>&1 &
   PATRONI_PID[$i]=$!
   log "patroni pg$i pid ${PATRONI_PID[$i]}"
 }
@@ -359,8 +415,8 @@ patroni_clean() {
   for i in "${!PATRONI_PID[@]}"; do
     kill -0 "${PATRONI_PID[$i]}" 2>/dev/null || continue
     f="$WORK/pg$i/log/patroni.log"
-    last=$(grep -E ' (INFO|ERROR|WARNING): ' "$f" | tail -n 3)
-    echo "$last" | tail -n 1 | grep -q 'INFO: no action\.' || return 1
+    last=$(grep -E "$LEVEL_RE" "$f" | tail -n 3)
+    echo "$last" | tail -n 1 | grep -q -E "$NO_ACTION_RE" || return 1
     echo "$last" | grep -q 'ERROR' && return 1
   done
   return 0
@@ -376,6 +432,7 @@ main() {
   OUT_DIR=$(cd "$OUT_DIR" && pwd)
   WORK=$(mktemp -d /tmp/patroni-nospace.XXXXXX)
   chmod 755 "$WORK"
+  stage_suite_patroni
   local T_START
   T_START=$(stamp)
 
@@ -501,11 +558,16 @@ first_line() { # pattern files... → the first matching line, with its file
 
 # No {n} intervals: Debian's awk is mawk.
 HEAD_RE='^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9:,]+( [+-][0-9][0-9][0-9][0-9])? [A-Z]+: '
+case $LOG_FORM in
+  json) HEAD_RE='^\{"asctime": ' ;;
+  custom) HEAD_RE='^\[[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9:,]+\]\[[A-Z]+\] ' ;;
+esac
 first_nospace_head() { # file: the timestamped head line of the first record that mentions NOSPACE
   awk -v re="$HEAD_RE" '$0 ~ re { head = $0 } /database space exceeded/ { print head; exit }' "$1"
 }
 last_error_then_ok() { # file
-  awk -v re="$HEAD_RE" '$0 ~ re && / ERROR: / { err = $0; ok = "" } $0 ~ re && /INFO: no action\./ && err != "" && ok == "" { ok = $0 }
+  awk -v re="$HEAD_RE" -v erre="$(echo "$LEVEL_RE" | sed 's/(INFO|ERROR|WARNING)/ERROR/')" -v okre="$NO_ACTION_RE" \
+    '$0 ~ re && $0 ~ erre { err = $0; ok = "" } $0 ~ re && $0 ~ okre && err != "" && ok == "" { ok = $0 }
     END { if (err != "") print err " … then: " ok }' "$1"
 }
 leader_lines() { # file: the first line of each leader-race/promotion message and how often it was logged
@@ -520,7 +582,7 @@ first_watch_after() { # iso time: the first watch line received at or after it (
 write_readme() {
   set +o pipefail # head/grep -m1 close pipes early on purpose
   local pv ev gv pgv
-  pv=$(patroni --version 2>&1)
+  pv=$(env ${PATRONI_PYTHONPATH:+PYTHONPATH="$PATRONI_PYTHONPATH"} "${PATRONI_CMD[@]}" --version 2>&1)
   ev=$(etcd --version 2>&1 | head -1)
   gv=$(etcd --version 2>&1 | sed -n 's/^Go Version: //p')
   pgv=$("$PG_BIN/postgres" --version)
@@ -533,22 +595,22 @@ write_readme() {
   cat >"$OUT_DIR/README.md" <<MD
 # Real Patroni + etcd NOSPACE incident (captured by scripts/capture/patroni-incident.sh)
 
-Command: \`ETCD_MEMBERS=$ETCD_MEMBERS PATRONI_NODES=$PATRONI_NODES QUOTA_BYTES=$QUOTA_BYTES LOOP_WAIT=$LOOP_WAIT AFTER_ALARM_SECONDS=$AFTER_ALARM_SECONDS OUT_DIR=<this dir> bash scripts/capture/patroni-incident.sh\`
+Command: \`${DEBIAN_SUITE:+DEBIAN_SUITE=$DEBIAN_SUITE }$( [ "$LOG_FORM" = default ] || printf 'LOG_FORM=%s ' "$LOG_FORM")ETCD_MEMBERS=$ETCD_MEMBERS PATRONI_NODES=$PATRONI_NODES QUOTA_BYTES=$QUOTA_BYTES LOOP_WAIT=$LOOP_WAIT AFTER_ALARM_SECONDS=$AFTER_ALARM_SECONDS OUT_DIR=<this dir> bash scripts/capture/patroni-incident.sh\`
 (further settings: TTL=$TTL RETRY_TIMEOUT=$RETRY_TIMEOUT HEADROOM_BYTES=$HEADROOM_BYTES FILLER_VALUE_BYTES=$FILLER_VALUE_BYTES
 FAILOVER_UNDER_NOSPACE=$FAILOVER_UNDER_NOSPACE DATEFORMAT_NODE=$DATEFORMAT_NODE PIGSTY_TZ=$PIGSTY_TZ SAMPLE_SECONDS=$SAMPLE_SECONDS$( [ "$FILLER_FINE_BYTES" != 0 ] && printf ' FILLER_BATCH=%s FILLER_FINE_BYTES=%s FILLER_FINE_BATCH=%s' "$FILLER_BATCH" "$FILLER_FINE_BYTES" "$FILLER_FINE_BATCH")).
 Host time zone: $(cat /etc/timezone 2>/dev/null || echo unknown) ($(date +%z)); everything ran on 127.0.0.1.
 
 ## Versions
-- $pv (Debian package $(dpkg-query -W -f '${Version}' patroni 2>/dev/null), Python $(/usr/bin/python3 --version 2>&1 | cut -d' ' -f2))
+- $pv (Debian package ${PATRONI_DEB:-$(dpkg-query -W -f '${Version}' patroni 2>/dev/null)}, Python $(/usr/bin/python3 --version 2>&1 | cut -d' ' -f2))
 - $ev ($ctl, Go $gv)
 - $pgv
 
 ## What was run
 1. $ETCD_MEMBERS etcd member(s) \`etcd1..\` with \`--quota-backend-bytes $QUOTA_BYTES\` and no auto-compaction.
-   etcd1 logs with \`--logger=zap --log-outputs=stderr\` (JSON); the others with 3.4's default capnslog text.
+   etcd1 logs with \`--logger=zap --log-outputs=stderr\` (JSON); the others with $(case $ev in *3.4.*) echo "3.4's default capnslog text" ;; *) echo "their default logger (zap JSON on stderr; 3.5 has no capnslog)" ;; esac).
 2. $PATRONI_NODES Patroni node(s) \`pg1..\` (scope \`$SCOPE\`, namespace \`$NAMESPACE\`, loop_wait $LOOP_WAIT, ttl $TTL,
    retry_timeout $RETRY_TIMEOUT), run as \`postgres\`, each logging to \`log.dir\` → \`patroni.log\` in Patroni's default
-   format (\`2026-11-23 22:40:05,295 INFO: …\`, host local time, no zone).$( [ "$DATEFORMAT_NODE" != 0 ] && printf '\n   pg%s uses pigsty'"'"'s `dateformat: '"'"'%%Y-%%m-%%d %%H:%%M:%%S %%z'"'"'` and runs with `TZ=%s`, so its lines read `… +0800 INFO: …`.' "$DATEFORMAT_NODE" "$PIGSTY_TZ")
+   format (\`2026-11-23 22:40:05,295 INFO: …\`, host local time, no zone).$(case $LOG_FORM in json) printf '\n   LOG_FORM=json: every node has `log: {type: json}` (python-json-logger; default fields asctime, levelname, message).' ;; custom) printf '\n   LOG_FORM=custom: every node has `log: {format: %s}`.' "'$CUSTOM_LOG_FORMAT'" ;; esac)$( [ "$DATEFORMAT_NODE" != 0 ] && printf '\n   pg%s uses pigsty'"'"'s `dateformat: '"'"'%%Y-%%m-%%d %%H:%%M:%%S %%z'"'"'` and runs with `TZ=%s`, so its lines read `… +0800 INFO: …`.' "$DATEFORMAT_NODE" "$PIGSTY_TZ")
    \`stderr.log\` is the Patroni process's stdout/stderr: PostgreSQL's own stderr log lines (\`… UTC [pid] LOG: …\`).
 3. A load: \`INSERT\` of a 200-byte row every second on the first primary, so the WAL position moves.
 4. A filler wrote ${FILLER_VALUE_BYTES}-byte values to \`/filler/*\` (outside \`$NAMESPACE\`) until the backend was
