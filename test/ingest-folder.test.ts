@@ -202,6 +202,16 @@ test('sources rm forgets every row of a source; read again with --tz, its times 
     assert.match(shown.stdout, /^times in Asia\/Shanghai$/m);
     assert.match(shown.stdout, /first \(Asia\/Shanghai\)/);
     assert.match(shown.stdout, /2026-11-24T07:26:49\.000\+08:00/);
+    // The analyses too: the same instants on the zone's wall clock, the zone stated once at the top.
+    const utc = runCli(['timeline', '--db', db]);
+    const local = runCli(['timeline', '--db', db, '--tz', 'Asia/Shanghai']);
+    assert.equal(local.code, 0, local.stderr);
+    assert.match(local.stdout, /^times in Asia\/Shanghai\nTIMELINE \(Asia\/Shanghai\)/);
+    const utcTimes = utc.stdout.match(/\d{4}-\d\d-\d\dT[\d:.]+Z/g)!;
+    const localTimes = local.stdout.match(/\d{4}-\d\d-\d\dT[\d:.]+\+08:00/g)!;
+    assert.ok(utcTimes.length > 10);
+    assert.deepEqual(localTimes.map((t) => Date.parse(t)), utcTimes.map((t) => Date.parse(t)));
+    assert.doesNotMatch(local.stdout, /\d\d:\d\d:\d\d(\.\d+)?Z/);
   } finally {
     cleanup();
   }

@@ -6,6 +6,7 @@ import { parseTimestamp } from '../units/time.js';
 import { parseHumanSize } from '../units/sizes.js';
 import { UsageError } from '../errors.js';
 import type { AnalysisReport } from '../analyze/types.js';
+import { checkZone, rezoneDeep } from './zone.js';
 import { loadExactKeyCounts } from '../analyze/snapshot-keys.js';
 import { renderTable, safeJson, safeLine } from './format.js';
 
@@ -51,8 +52,9 @@ export function buildReport(opts: AnalyzeCliOptions): AnalysisReport {
   }
 }
 
-export async function runAnalysis(command: string, opts: AnalyzeCliOptions): Promise<void> {
-  const report = buildReport(opts);
+export async function runAnalysis(command: string, opts: AnalyzeCliOptions & { tz?: string }): Promise<void> {
+  const tz = checkZone(opts.tz);
+  const report = tz ? rezoneDeep(buildReport(opts), tz) : buildReport(opts);
   const sections = COMMAND_SECTIONS[command] ?? undefined;
   const bt = report.projection.backtest;
   if (bt && !opts.backtest) report.projection.backtest = { ...bt, details: [] };
@@ -61,7 +63,10 @@ export async function runAnalysis(command: string, opts: AnalyzeCliOptions): Pro
     process.stdout.write(`${safeJson(body)}\n`);
     return;
   }
-  process.stdout.write(renderTables(report, sections));
+  if (tz) process.stdout.write(safeLine(`times in ${tz}\n`));
+  const tables = renderTables(report, sections);
+  // Section titles that name UTC ("TIMELINE (UTC)") name the zone instead.
+  process.stdout.write(tz ? tables.replace(/^([A-Z][A-Z -]*) \(UTC\)$/gm, (_m, t: string) => safeLine(`${t} (${tz})`)) : tables);
   if (opts.backtest) process.stdout.write(renderBacktest(report));
 }
 

@@ -70,6 +70,7 @@ function buildProgram(): Command {
       .option('--json', 'JSON output (the contract for scripts; has schemaVersion)')
       .option('--until <time>', 'analyse only what was known at this time (ISO-8601), to back-test')
       .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
+      .option('--tz <zone>', 'show times in this zone (IANA name or ±hh:mm); default UTC')
       .option('--backtest', 'project: replay the forecast from earlier origins and list each one (error, coverage)')
       .action(async (opts) => (await import('./analyze.js')).runAnalysis(name, opts));
   }
@@ -77,6 +78,7 @@ function buildProgram(): Command {
     .description('the whole analysis as a document: Markdown (renders on GitHub) or one self-contained HTML file')
     .option('--db <file>', 'the store', defaultDbPath())
     .option('--format <format>', 'md | html', 'md')
+    .option('--tz <zone>', 'show times in this zone (IANA name or ±hh:mm); default UTC')
     .option('-o, --output <file>', 'write the report to this file instead of stdout')
     .option('--until <time>', 'analyse only what was known at this time (ISO-8601), to back-test')
     .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')

@@ -4,6 +4,7 @@ import { buildReport } from './analyze.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
 import { UsageError, InputError } from '../errors.js';
+import { checkZone, rezoneDeep } from './zone.js';
 import { safeLine } from './format.js';
 
 export interface ReportCliOptions {
@@ -12,6 +13,8 @@ export interface ReportCliOptions {
   output?: string;
   until?: string;
   quota?: string;
+  /** Show times in this zone (the report's times carry its offset). */
+  tz?: string;
 }
 
 const RENDERERS = { md: renderMarkdown, html: renderHtml } as const;
@@ -19,7 +22,8 @@ const RENDERERS = { md: renderMarkdown, html: renderHtml } as const;
 export async function runReport(opts: ReportCliOptions): Promise<void> {
   const format = opts.format ?? 'md';
   if (format !== 'md' && format !== 'html') throw new UsageError(`--format ${format}: expected html or md`);
-  const doc = RENDERERS[format](buildReport(opts));
+  const tz = checkZone(opts.tz);
+  const doc = RENDERERS[format](tz ? rezoneDeep(buildReport(opts), tz) : buildReport(opts));
   if (!opts.output) {
     process.stdout.write(doc);
     return;
