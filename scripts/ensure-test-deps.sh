@@ -10,6 +10,7 @@ command -v patroni >/dev/null 2>&1 || need+=(patroni)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v cmark-gfm >/dev/null 2>&1 || need+=(cmark-gfm)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing ${need[*]} (needed by the tests)" >&2
   SUDO=""

@@ -121,7 +121,8 @@ test('hostile keys written into a real etcd: every command shows visible escapes
     // Markdown: a real parser (markdown-it, CommonMark + GFM tables) sees no raw <script> and one row per key.
     const md = run(['report', '--db', db]).out.toString();
     const churn = JSON.parse(run(['churn', '--json', '--db', db]).out.toString()) as { churn: { keys: unknown[] } };
-    const parser = new MarkdownIt();
+    // html: true, so raw HTML in the document WOULD come through: the check below then means something.
+    const parser = new MarkdownIt({ html: true });
     const html = parser.render(md);
     assert.ok(!/<script/i.test(html), 'no raw <script> in the rendered Markdown');
     assert.ok(html.includes('a\\rb|c&lt;script&gt;alert(1)&lt;/script&gt;'), 'the CR key shows as text, \\r visible');
@@ -140,6 +141,14 @@ test('hostile keys written into a real etcd: every command shows visible escapes
     }
     assert.equal(rows, churn.churn.keys.length, 'one table row per key');
     assert.ok(churn.churn.keys.length >= KEYS.length);
+    // The same document through Debian's cmark-gfm (GitHub's parser) with raw HTML allowed (--unsafe).
+    const gfm = spawnSync('/usr/bin/cmark-gfm', ['--unsafe', '-e', 'table', '-e', 'autolink', '-e', 'tagfilter'], { input: md, encoding: 'utf8' });
+    assert.equal(gfm.status, 0, gfm.stderr);
+    assert.ok(!/<script/i.test(gfm.stdout), 'no raw <script> from cmark-gfm');
+    const keysTable = gfm.stdout.slice(gfm.stdout.indexOf('<h3>Keys</h3>'));
+    const body = keysTable.slice(keysTable.indexOf('<tbody>'), keysTable.indexOf('</table>'));
+    assert.equal(body.split('<tr>').length - 1, churn.churn.keys.length, 'cmark-gfm: one table row per key');
+    assert.ok(body.includes('a\\rb|c&lt;script&gt;alert(1)&lt;/script&gt;'), 'cmark-gfm: the CR key as text');
   } finally {
     await etcd.stop();
     cleanup();
@@ -255,4 +264,33 @@ test('analyze/timeline tables: 200k timeline rows render (no spread over the row
   assert.match(lines[3]!, /^│ 2026-11-24T00:00:00Z │ m1 /);
   // A short table keeps cli-table3's look: a rule between every row.
   assert.equal(renderBoxTable(['a'], [['1'], ['2']]), ['┌───┐', '│ a │', '├───┤', '│ 1 │', '├───┤', '│ 2 │', '└───┘'].join('\n'));
+});
+
+test('messages: a skipped line excerpt, an unknown option and a bad --db path are shown with visible escapes', () => {
+  const { dir, cleanup } = tempDir('ef-msg-');
+  try {
+    // The first 30 lines of the real etcd 3.4.23 zap capture, then one of them cut short and given
+    // ESC [ 2 J and OSC 52 (a line no parser can read: it is skipped, and its excerpt is printed).
+    const real = readFileSync(join(FIXTURES, 'etcd-3.4', 'etcd-zap.log'), 'utf8').split('\n').slice(0, 30);
+    const broken = `${real[5]!.slice(0, 40)}\x1b[2J\x1b]52;c;aGk=\x07\r`;
+    const log = join(dir, 'etcd.log');
+    writeFileSync(log, `${[...real, broken].join('\n')}\n`);
+    const ing = run(['ingest', '--db', join(dir, 's.db'), '--tz', 'Asia/Shanghai', log]);
+    assertNoRawControls(ing.out, 'ingest stdout');
+    assertNoRawControls(ing.err, 'ingest stderr');
+    assert.ok(ing.err.toString().includes(':31: skipped: '), ing.err.toString());
+    assert.ok(ing.err.toString().includes('\\x1b[2J\\x1b]52;c;aGk=\\x07'), ing.err.toString());
+
+    const opt = run(['churn', '--bogus\x1b[2J']);
+    assert.equal(opt.code, 2);
+    assertNoRawControls(opt.err, 'unknown option');
+    assert.ok(opt.err.toString().includes('--bogus\\x1b[2J'), opt.err.toString());
+
+    const bad = run(['query', '--db', join(dir, 'no\x1b[2Jdir', 's.db'), 'SELECT 1']);
+    assert.notEqual(bad.code, 0);
+    assertNoRawControls(bad.err, 'bad --db');
+    assert.ok(bad.err.toString().includes('no\\x1b[2Jdir'), bad.err.toString());
+  } finally {
+    cleanup();
+  }
 });
