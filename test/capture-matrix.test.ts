@@ -74,10 +74,9 @@ for (const v of ETCD_VERSIONS) {
   const db = (): string => etcdDb.get(v)!;
 
   test(`etcd ${v}: the version from both members' logs and from endpoint status`, () => {
-    const starts = query(db(), `SELECT src.path p, e.detail d FROM events e JOIN sources src ON src.id = e.source_id
-      WHERE e.kind = 'etcd.start' ORDER BY src.path`);
-    assert.deepEqual(starts.map((r) => [String(r['p']).split('/').pop(), JSON.parse(String(r['d'])).version]),
-      [['etcd1.log', v], ['etcd2.log', v]]);
+    const starts = query(db(), `SELECT DISTINCT src.path p, json_extract(e.detail, '$.version') ver FROM events e
+      JOIN sources src ON src.id = e.source_id WHERE e.kind = 'etcd.start' AND src.path LIKE '%/etcd_.log' ORDER BY src.path`);
+    assert.deepEqual(starts.map((r) => [String(r['p']).split('/').pop(), r['ver']]), [['etcd1.log', v], ['etcd2.log', v]]);
     const st = query(db(), `SELECT DISTINCT s.version FROM status_samples s JOIN sources src ON src.id = s.source_id
       WHERE ${src('endpoint-status.json.txt')} OR ${src('status-samples.log')}`);
     assert.deepEqual(st.map((r) => r['version']), [v]);
@@ -214,6 +213,38 @@ for (const v of ETCD_VERSIONS) {
       assert.match(String(r['error']), /^Active Alarm\(s\): NOSPACE/);
     }
     assert.equal(h.length, 2 * formats.length);
+  });
+}
+
+for (const v of ETCD_VERSIONS) {
+  const dir = join(FIXTURES, `etcd-${v}`);
+  test(`etcd ${v}: online defrag of each member and offline etcdutl defrag, with the sizes the lines print`, () => {
+    const db = etcdDb.get(v)!;
+    for (const f of ['etcd1.log', 'etcd2.log']) {
+      const line = firstZap(join(dir, f), 'finished defragmenting directory');
+      const ev = query(db, `SELECT e.ts_ms t, e.detail d FROM events e JOIN sources src ON src.id = e.source_id
+        WHERE e.kind = 'etcd.defrag.finished' AND json_extract(e.detail, '$.source') = 'backend' AND ${src(f)}`);
+      assert.equal(ev.length, 1, f);
+      const d = JSON.parse(String(ev[0]!['d'])) as Row;
+      assert.equal(ev[0]!['t'], zapTsMs(String(line['ts'])), f);
+      assert.deepEqual([d['dbSizeBytes'], d['dbSizeInUseBytes'], d['dbSizeDiffBytes'], d['dbSizeInUseDiffBytes']],
+        [line['current-db-size-bytes'], line['current-db-size-in-use-bytes'], line['current-db-size-bytes-diff'],
+          line['current-db-size-in-use-bytes-diff']], f);
+      assert.ok(Number(d['dbSizeDiffBytes']) < 0, `${f}: defrag shrank the file`);
+    }
+    // etcdutl (zap console encoder): `<time>\tinfo\t<caller>\tfinished defragmenting directory\t{json}`
+    const l = lines(join(dir, 'etcdutl-defrag-etcd2.txt')).find((x) => x.includes('\tfinished defragmenting directory\t'));
+    assert.ok(l);
+    const [time] = l.split('\t');
+    const fields = JSON.parse(l.slice(l.indexOf('{'))) as Row;
+    const ev = query(db, `SELECT e.ts_ms t, e.detail d FROM events e JOIN sources src ON src.id = e.source_id
+      WHERE ${src('etcdutl-defrag-etcd2.txt')} AND e.kind = 'etcdctl.defrag'`);
+    assert.equal(ev.length, 1);
+    assert.equal(ev[0]!['t'], Date.parse(time!));
+    const d = JSON.parse(String(ev[0]!['d'])) as Row;
+    assert.equal(d['tool'], 'etcdutl');
+    assert.equal(d['dbSizeBytes'], fields['current-db-size-bytes']);
+    assert.equal(d['dbSizeInUseBytes'], fields['current-db-size-in-use-bytes']);
   });
 }
 
