@@ -248,6 +248,25 @@ for (const v of ETCD_VERSIONS) {
   });
 }
 
+for (const v of ETCD_VERSIONS) {
+  const dir = join(FIXTURES, `etcd-${v}`);
+  test(`etcd ${v}: member list in every -w format and alarm list in json, simple and fields name the same members and alarms`, () => {
+    const db = etcdDb.get(v)!;
+    const members = query(db, `SELECT substr(src.path, instr(src.path, 'member-list.')) f, group_concat(m.name) names
+      FROM members m JOIN sources src ON src.id = m.source_id WHERE src.path LIKE '%/member-list.%' GROUP BY src.id ORDER BY f`);
+    assert.deepEqual(members.map((r) => [r['f'], String(r['names']).split(',').sort().join(',')]),
+      ['fields', 'json', 'simple', 'table'].map((f) => [`member-list.${f}.txt`, 'etcd1,etcd2']));
+    // etcdctl's own JSON: the members holding an alarm (decimal ids), alarm 1 = NOSPACE
+    const text = readFileSync(join(dir, 'alarm-list.json.txt'), 'utf8');
+    const want = [...text.matchAll(/"memberID":(\d+),"alarm":(\d+)/g)].map((x) => `${x[1]}:${x[2] === '1' ? 'NOSPACE' : x[2]}`).sort();
+    assert.ok(want.length >= 1);
+    const alarms = query(db, `SELECT substr(src.path, instr(src.path, 'alarm-list.')) f, group_concat(a.member_id || ':' || a.alarm) a
+      FROM alarms a JOIN sources src ON src.id = a.source_id WHERE src.path LIKE '%/alarm-list.%' GROUP BY src.id ORDER BY f`);
+    assert.deepEqual(alarms.map((r) => [r['f'], String(r['a']).split(',').sort()]),
+      ['fields', 'json', 'simple'].map((f) => [`alarm-list.${f}.txt`, want]));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Patroni 4.0.7 (trixie, with etcd 3.5.16) and 4.1.5 (sid, with etcd 3.5.30): one incident per log form.
 // etcd 3.5's gRPC gateway answers a refused put with {"code":8,"message":"etcdserver: mvcc: database space exceeded"}
