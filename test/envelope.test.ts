@@ -262,3 +262,20 @@ test('a real posted paste behind a constant `bash[463359]: ` (k3s#9251) is read 
   assert.deepEqual(shape(paste), shape(clean));
   assert.deepEqual(paste.events.map((e) => e.ts), clean.events.map((e) => e.ts));
 });
+
+test('a prefix of one shape that varies per line (goreman time + name, syslog tag without time): learnt and taken off', () => {
+  // goreman (etcd's Procfile runner) prints `fmt.Sprintf("%s %*s | ", time.Format("15:04:05"), width, name)`
+  // before each line (mattn/goreman log.go); an etcd#4744-style paste shows `13:37:49 etcd1 | 2016-03-10 …`.
+  const capn = fileLines(CAPN);
+  const goreman = bare('goreman.log', capn.map((l, i) => `07:26:${String(i % 60).padStart(2, '0')} ${i % 2 ? 'etcd2' : 'etcd1'} | ${l}`));
+  const g = ingest(goreman);
+  assert.equal(g.envelope, 'shipper-prefix');
+  assert.deepEqual(shape(g), shape(capnBare));
+  assert.deepEqual(g.events.map((e) => e.ts), capnBare.events.map((e) => e.ts));
+  // A syslog tag kept without its time (patroni#2249 pasted `patroni[6864]: ERROR: …`), pid varying.
+  const pat = fileLines(PATRONI);
+  const tagged = bare('tagged.log', pat.map((l, i) => `patroni[${6800 + (i % 7)}]: ${l}`));
+  const t = ingest(tagged);
+  assert.equal(t.envelope, 'shipper-prefix');
+  assert.deepEqual(shape(t), shape(patBare));
+});

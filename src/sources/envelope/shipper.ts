@@ -30,21 +30,56 @@ function prefixOf(line: string): string | null {
   return null;
 }
 
-/** The prefix shared by the sample and the share of lines it accounts for. */
-export function learnShipperPrefix(sample: readonly string[]): { prefix: string; share: number } | null {
+/**
+ * A prefix of the same SHAPE on every line, where the constant one is not enough: a process manager's
+ * time and name (goreman, as etcd's own Procfile runs it: `13:37:49 etcd1 | 2016-03-10 13:37:49.701673 I | …`),
+ * s6/svlogd's stamp and service (`2019-09-17 16:24:57.330335749 +0200 CEST [postgresql-1] 2019-09-17 …`), a
+ * syslog tag kept without its time (`patroni[6864]: 2017-… ERROR: …`). Words (letters, digits, `.-_/@`)
+ * match any word, runs of spaces any run, and every other character itself.
+ */
+export function shapeOf(prefix: string): RegExp {
+  let re = '^';
+  for (const m of prefix.matchAll(/(\s+)|([\w.@/-]+)|([^\s\w.@/-])/g)) {
+    if (m[1]) re += '\\s+';
+    else if (m[2]) re += '[\\w.@/-]+';
+    else re += m[3]!.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  }
+  return new RegExp(re);
+}
+
+export interface LearntPrefix {
+  /** Takes the prefix off a line that has it, else null. */
+  strip(line: string): string | null;
+  share: number;
+}
+
+/** The prefix shared by the sample (constant, else of one shape) and the share of lines it accounts for. */
+export function learnShipperPrefix(sample: readonly string[]): LearntPrefix | null {
   const lines = sample.filter((l) => l.trim() !== '');
   if (lines.length === 0) return null;
   // Lines recognised as they are (more than a few) mean there is no prefix to take off.
   if (lines.filter(recognised).length > 0.1 * lines.length) return null;
-  const tried = new Set<string>();
+  const candidates: string[] = [];
   for (const line of lines.slice(0, CANDIDATE_LINES)) {
     const p = prefixOf(line);
-    if (p === null || tried.has(p)) continue;
-    tried.add(p);
-    const withPrefix = lines.filter((l) => l.startsWith(p));
-    if (withPrefix.length < MIN_PREFIX_SHARE * lines.length) continue;
-    const inner = withPrefix.filter((l) => recognised(l.slice(p.length))).length;
-    if (inner >= MIN_INNER_SHARE * withPrefix.length) return { prefix: p, share: withPrefix.length / lines.length };
+    if (p !== null && !candidates.includes(p)) candidates.push(p);
+  }
+  const constant = (p: string) => (l: string): string | null => (l.startsWith(p) ? l.slice(p.length) : null);
+  const shaped = (re: RegExp) => (l: string): string | null => {
+    const m = re.exec(l);
+    return m ? l.slice(m[0].length) : null;
+  };
+  const tried = new Set<string>();
+  const tries = [
+    ...candidates.map((p) => ({ key: `=${p}`, strip: constant(p) })),
+    ...candidates.map((p) => shapeOf(p)).map((re) => ({ key: `~${re.source}`, strip: shaped(re) })),
+  ];
+  for (const { key, strip } of tries) {
+    if (tried.has(key)) continue;
+    tried.add(key);
+    const inners = lines.map(strip).filter((x): x is string => x !== null);
+    if (inners.length < MIN_PREFIX_SHARE * lines.length) continue;
+    if (inners.filter(recognised).length >= MIN_INNER_SHARE * inners.length) return { strip, share: inners.length / lines.length };
   }
   return null;
 }
@@ -55,10 +90,10 @@ export const shipperPrefixFormat: EnvelopeFormat = {
   lastResort: true,
   matchSample: (sample) => learnShipperPrefix(sample)?.share ?? 0,
   create(_ctx, sample): Unwrapper {
-    const prefix = learnShipperPrefix(sample)?.prefix ?? '';
+    const learnt = learnShipperPrefix(sample);
     return {
       name: `shipper-prefix`,
-      push: (line, lineNo) => [{ text: line.startsWith(prefix) ? line.slice(prefix.length) : line, lineNo, outer: null }],
+      push: (line, lineNo) => [{ text: (learnt?.strip(line) ?? null) ?? line, lineNo, outer: null }],
       end: () => [],
     };
   },
