@@ -39,8 +39,8 @@ export interface ParseContext {
   referenceMs: number;
 }
 
-export type SourceKind = 'patroni-log' | 'etcd-log' | 'etcdctl' | 'transcript' | 'etcd-snapshot';
-export const SOURCE_KINDS: readonly SourceKind[] = ['patroni-log', 'etcd-log', 'etcdctl', 'transcript', 'etcd-snapshot'];
+export type SourceKind = 'patroni-log' | 'etcd-log' | 'etcdctl' | 'transcript' | 'etcd-snapshot' | 'patroni-config';
+export const SOURCE_KINDS: readonly SourceKind[] = ['patroni-log', 'etcd-log', 'etcdctl', 'transcript', 'etcd-snapshot', 'patroni-config'];
 
 export type Level = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'critical' | 'fatal' | 'panic';
 

@@ -17,7 +17,7 @@ export class NotAnInputError extends InputError {
   }
 }
 
-export type TextKind = Exclude<SourceKind, 'etcd-snapshot'>;
+export type TextKind = Exclude<SourceKind, 'etcd-snapshot' | 'patroni-config'>;
 
 export interface Detection {
   kind: TextKind | null;

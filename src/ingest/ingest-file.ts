@@ -19,6 +19,7 @@ import { produceRows, excerpt, type ProduceOptions, type Produced } from './prod
 import { runParseWorker, useParseWorker } from './parse-thread.js';
 import { InputError } from '../errors.js';
 import { readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
+import { readPatroniConfig, storePatroniConfig } from './ingest-config.js';
 
 export interface IngestOptions {
   kind: SourceKind | null;
@@ -90,6 +91,15 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     const head = readHead(path, 64 * 1024);
     const gzipped = head[0] === 0x1f && head[1] === 0x8b;
     const bolt = opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(gzipped ? gunzipHead(head) : head));
+    // Patroni's YAML configuration (read before the folder walk sets configuration files aside).
+    if (!bolt && !gzipped && (opts.kind === null || opts.kind === 'patroni-config')) {
+      const text = readPatroniConfig(path, sizeBytes, head);
+      if (text !== null) {
+        const r = storePatroniConfig(db, path, text, { member: opts.member, sizeBytes });
+        return { ...base, kind: 'patroni-config', status: r.status, records: r.records, ...(r.duplicateOf ? { duplicateOf: r.duplicateOf } : {}) };
+      }
+      if (opts.kind === 'patroni-config') throw new InputError(`${path}: not a Patroni configuration (no scope, etcd/etcd3 or bootstrap section)`);
+    }
     if (opts.setAside && opts.kind === null && !bolt) {
       const why = notAnInputByName(path, sizeBytes, gzipped ? null : head);
       if (why) return { ...base, status: 'not-input', why };

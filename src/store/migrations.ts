@@ -304,6 +304,20 @@ DROP INDEX IF EXISTS snapshot_keys_source;
 `,
   },
   {
+    // etcdctl/etcdutl 3.6 forms (src/sources/etcdctl): the member's quota and storage version from
+    // `endpoint status` (QUOTA, STORAGE VERSION, "dbSizeQuota"), and from etcdutl's `snapshot status` the
+    // snapshot's storage version and what TOTAL KEYS counts ('live-keys' in 3.6; NULL: the older count of
+    // every bucket entry). NULL where the form has no such column.
+    version: 8,
+    name: 'status_samples quota/storage version; snapshot_status version and total-keys meaning',
+    sql: `
+ALTER TABLE status_samples ADD COLUMN db_size_quota_bytes INTEGER;
+ALTER TABLE status_samples ADD COLUMN storage_version TEXT;
+ALTER TABLE snapshot_status ADD COLUMN version TEXT;
+ALTER TABLE snapshot_status ADD COLUMN total_keys_meaning TEXT;
+`,
+  },
+  {
     // One content, one source: sha256 is of the content read (after gunzip), and content_bytes its length,
     // so a log and its .gz copy are one source whichever comes first. A sampling log that grew since it was
     // stored adds only its tail: a new source row for the whole grown content (so a third read is a
@@ -318,6 +332,24 @@ ALTER TABLE sources ADD COLUMN content_bytes INTEGER;
 ALTER TABLE sources ADD COLUMN continues INTEGER REFERENCES sources(id);
 ALTER TABLE sources ADD COLUMN first_line INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE sources ADD COLUMN assumed_tz TEXT;
+`,
+  },
+  {
+    // Settings in force read from configuration files (Patroni's YAML: scope, namespace, dcs, hosts,
+    // loop_wait, ttl, retry_timeout, log.*), each with the line of its key.
+    version: 11,
+    name: 'settings from configuration files',
+    sql: `
+CREATE TABLE settings (
+  id        INTEGER PRIMARY KEY,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  member    TEXT,
+  scope     TEXT,
+  name      TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  line      INTEGER
+);
+CREATE INDEX settings_source ON settings(source_id);
 `,
   },
 ];
