@@ -72,7 +72,7 @@ export function forecastMember(member: string, rows: readonly StatusRow[], bound
   const bounded = boundedVerdict(rows, regimes, gap, ctx);
   if (bounded) return { ...base, ...bounded, verdict: 'bounded' };
   if (fit && fit.slope > 0) return { ...base, verdict: 'growing', why: `in-use size growing in the current regime (${cur.cause})` };
-  return { ...base, why: 'no growth in the current regime' };
+  return { ...base, why: seg.length < MIN_FIT ? `too few samples in the current regime (${seg.length} since ${cur.cause}; ${MIN_FIT} needed)` : 'no growth in the current regime' };
 }
 
 /** Bytes bbolt keeps free while the file grows: the median physical − in-use gap at samples where the file grew. */
@@ -206,7 +206,7 @@ function describe(p: Projection, f: MemberForecast, bt: BacktestResult | null, q
       (bt ? (bt.k > 1 ? ` widened ×${bt.k.toFixed(2)} so that ${bt.coveredAfter}/${bt.origins} back-tests were covered` : `, not widened: ${bt.coveredAfter}/${bt.origins} back-tests covered`) : ' (no back-test possible: too few samples)') +
       (p.etaHigh === null ? '; no upper end (the widened slope interval reaches zero)' : '');
   } else {
-    p.method = 'no growth measured in the current regime';
+    p.method = f.why.startsWith('too few') ? `no forecast: ${f.why}` : 'no growth measured in the current regime';
   }
   if (bt) {
     p.backtest = bt;
