@@ -27,3 +27,10 @@ test('prose about the incident with no log or etcdctl line is a transcript; unre
   assert.equal(detectTextKind(['Patroni says etcdserver: mvcc: database space exceeded since this morning', 'what should we do?']).kind, 'transcript');
   assert.equal(detectTextKind(['Dear all,', 'the meeting moves to Tuesday.']).kind, null);
 });
+
+test('a Patroni traceback in journald (each frame its own entry) counts as Patroni, not prose', () => {
+  // The real pg1 traceback frames behind the journald short prefix test/fixtures/patroni-derived/journald uses.
+  const frames = read('patroni-3.0.2/pg1/patroni.log').filter((l) => /^\s+File "/.test(l)).slice(0, 6)
+    .map((l) => `Nov 23 23:54:59 pg1 patroni[5152]: ${l.trim()}`);
+  assert.equal(detectTextKind(frames).kind, 'patroni-log');
+});

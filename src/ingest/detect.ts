@@ -5,6 +5,7 @@ import type { SourceKind } from '../model.js';
 import { looksLikeEtcdLogLine } from '../sources/etcd-log/index.js';
 import { looksLikePatroniLogLine } from '../sources/patroni-log/index.js';
 import { looksLikeEtcdctlOutput } from '../sources/etcdctl/index.js';
+import { parseSyslogPrefix } from '../units/time.js';
 import { InputError } from '../errors.js';
 
 /**
@@ -49,7 +50,7 @@ export function detectTextKind(lines: readonly string[]): Detection {
     nonEmpty++;
     if (!onTopic && TOPIC_RE.test(line)) onTopic = true;
     if (looksLikeEtcdLogLine(line)) hits['etcd-log']++;
-    else if (looksLikePatroniLogLine(line) || TRACEBACK_RE.test(line)) hits['patroni-log']++;
+    else if (looksLikePatroniLogLine(line) || TRACEBACK_RE.test(line) || TRACEBACK_RE.test(parseSyslogPrefix(line)?.rest ?? '')) hits['patroni-log']++;
     else if (looksLikeEtcdctlOutput(line)) hits.etcdctl++;
     else if (PROSE_RE.test(line) || CJK_RE.test(line)) other++;
   }
