@@ -34,3 +34,14 @@ test('a Patroni traceback in journald (each frame its own entry) counts as Patro
     .map((l) => `Nov 23 23:54:59 pg1 patroni[5152]: ${l.trim()}`);
   assert.equal(detectTextKind(frames).kind, 'patroni-log');
 });
+
+test('journald short with two spaces before the host (etcd#7356 paste) is read as etcd', () => {
+  // Real lines from etcd#7356 (etcd 3.2 under systemd, capnslog's journald formatter: bare messages).
+  const lines = [
+    'Feb 15 02:57:33  vm3 etcd[1200]: recognized and used environment variable ETCD_DATA_DIR=/var/lib/etcd/default',
+    'Feb 15 02:57:33  vm3 etcd[1200]: etcd Version: 3.2.0+git',
+    'Feb 15 02:57:33  vm3 etcd[1200]: Git SHA: b9bbfda',
+    'Feb 15 02:57:33  vm3 etcd[1200]: snapshot count = 100000',
+  ];
+  assert.equal(detectTextKind(lines).kind, 'etcd-log');
+});

@@ -133,7 +133,7 @@ export interface SyslogPrefix {
 // journalctl's short format: `Nov 20 16:17:53 postgres-3 patroni[11292]: …`; with a Chinese locale
 // (the seed) the month is `11月`: `11月 20 16:17:52 postgres-3 patroni[11292]: …`.
 const SYSLOG_RE =
-  /^(?:(\p{L}{3,5}\.?)|(\d{1,2})月) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\S+) ([^\s[:]+)(?:\[(\d+)\])?: ?(.*)$/su;
+  /^(?:(\p{L}{3,5}\.?)|(\d{1,2})月) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) {1,2}(\S+) ([^\s[:]+)(?:\[(\d+)\])?: ?(.*)$/su;
 
 export function parseSyslogPrefix(line: string): SyslogPrefix | null {
   const m = SYSLOG_RE.exec(line);
