@@ -212,3 +212,27 @@ describe('client-side errors etcdctl prints', () => {
     assert.deepEqual(ofKind(out, 'issue'), []);
   });
 });
+
+describe('stored (migration 8)', () => {
+  it('quota, storage version, snapshot version and the TOTAL KEYS meaning reach the store', async () => {
+    const { runCli, tempDir } = await import('./helpers/cli.js');
+    const { dir, cleanup } = tempDir();
+    try {
+      const db = `${dir}/s.db`;
+      const ing = runCli(['ingest', '--db', db, '--at', '2026-11-30T09:22:00+08:00', fixture('etcdctl-derived/endpoint-status.36-quota.fields.txt'),
+        fixture('etcdctl-derived/snapshot-status-nospace.36.json.txt'), fixture('etcd-3.5.16/etcdutl-snapshot-status-nospace.json.txt')]);
+      assert.equal(ing.code, 0, ing.stderr);
+      const q = (sql: string) => JSON.parse(runCli(['query', '--db', db, '--json', sql]).stdout) as Record<string, unknown>[];
+      assert.deepEqual(q('SELECT member_id, db_size_quota_bytes, storage_version FROM status_samples ORDER BY line'), [
+        { member_id: 'b696592df6916a0c', db_size_quota_bytes: 262144, storage_version: '' },
+        { member_id: 'be19834c1e36f013', db_size_quota_bytes: 262144, storage_version: '' },
+      ]);
+      assert.deepEqual(q('SELECT total_keys, version, total_keys_meaning FROM snapshot_status ORDER BY total_keys'), [
+        { total_keys: 7, version: '', total_keys_meaning: 'live-keys' },
+        { total_keys: 910, version: null, total_keys_meaning: null },
+      ]);
+    } finally {
+      cleanup();
+    }
+  });
+});

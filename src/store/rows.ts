@@ -18,10 +18,10 @@ export const REQUEST_COLS = ['line', 'seq', 'ts_ms', 'member', 'op', 'key', 'ran
 export const SINGLE_ROW_TABLES = {
   status_samples: ['line', 'seq', 'ts_ms', 'time_basis', 'format', 'endpoint', 'member_id', 'cluster_id', 'version',
     'db_size_bytes', 'db_size_approx', 'db_size_in_use_bytes', 'revision', 'raft_term', 'raft_index',
-    'raft_applied_index', 'is_leader', 'leader_id', 'is_learner', 'errors', 'alarms'],
+    'raft_applied_index', 'is_leader', 'leader_id', 'is_learner', 'errors', 'alarms', 'db_size_quota_bytes', 'storage_version'],
   health_samples: ['line', 'seq', 'ts_ms', 'time_basis', 'format', 'endpoint', 'healthy', 'took_ms', 'error'],
   snapshot_status: ['line', 'seq', 'ts_ms', 'time_basis', 'format', 'hash', 'revision', 'total_keys',
-    'total_size_bytes', 'total_size_approx'],
+    'total_size_bytes', 'total_size_approx', 'version', 'total_keys_meaning'],
   alarms: ['line', 'seq', 'ts_ms', 'time_basis', 'member_id', 'alarm'],
   members: ['line', 'seq', 'ts_ms', 'time_basis', 'member_id', 'status', 'name', 'peer_urls', 'client_urls', 'is_learner'],
   issues: ['line', 'reason', 'excerpt'],
@@ -120,7 +120,7 @@ export class RowEncoder {
         this.single('status_samples', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.format, r.endpoint,
           r.memberId, r.clusterId, r.version, r.dbSizeBytes, r.dbSizeApprox ? 1 : 0, r.dbSizeInUseBytes, r.revision,
           r.raftTerm, r.raftIndex, r.raftAppliedIndex, b(r.isLeader), r.leaderId, b(r.isLearner),
-          JSON.stringify(r.errors), JSON.stringify(r.alarms)]);
+          JSON.stringify(r.errors), JSON.stringify(r.alarms), r.dbSizeQuotaBytes ?? null, r.storageVersion ?? null]);
         return;
       case 'health':
         this.single('health_samples', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.format, r.endpoint,
@@ -128,7 +128,7 @@ export class RowEncoder {
         return;
       case 'snapshot-status':
         this.single('snapshot_status', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.format, r.hash,
-          r.revision, r.totalKeys, r.totalSizeBytes, r.totalSizeApprox ? 1 : 0]);
+          r.revision, r.totalKeys, r.totalSizeBytes, r.totalSizeApprox ? 1 : 0, r.version ?? null, r.totalKeysMeaning ?? null]);
         return;
       case 'alarm':
         this.single('alarms', [r.line, this.nextSeq(r.line), ts(t), t?.basis ?? null, r.memberId, r.alarm]);
