@@ -98,6 +98,7 @@ const LOGRUS_TTY_RE = /^(INFO|WARN|ERRO|FATA|DEBU|TRAC|PANI)\[(\d{4,})\] (.*)$/s
 const LOGRUS_TTY_LEVELS: Record<string, Level> = {
   INFO: 'info', WARN: 'warn', ERRO: 'error', FATA: 'fatal', DEBU: 'debug', TRAC: 'debug', PANI: 'panic',
 };
+const GO_STD_RE = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (?:(INFO|WARNING|ERROR|FATAL): )?(.*)$/s;
 const BRACKET_RE = /^\[(INFO|WARNING|ERROR)\] (.*)$/s;
 // Journald tags that identify an etcd whose capnslog went through the journald formatter (bare message).
 const ETCD_TAG_RE = /etcd|k3s|rke2/i;
@@ -117,7 +118,7 @@ export function looksLikeEtcdLogLine(line: string): boolean {
   const c = line.charCodeAt(0);
   if (c === 0x7b) return looksLikeZap(line);
   // A digit also starts a Chinese-locale journald prefix (`11月 20 16:17:52 host etcd[1]: …`), so fall through.
-  if (c >= 0x30 && c <= 0x39 && CAPNSLOG_RE.test(line)) return true;
+  if (c >= 0x30 && c <= 0x39 && (CAPNSLOG_RE.test(line) || GO_STD_RE.test(line))) return true;
   if (c === 0x72 && RAFT_RE.test(line)) return true;
   if (c === 0x74 && LOGRUS_RE.test(line)) return true;
   if (c >= 0x41 && c <= 0x57 && LOGRUS_TTY_RE.test(line)) return true;
@@ -166,6 +167,15 @@ function parseBody(raw: string, body: string, lineNo: number, ctx: ParseContext,
       const ms = Math.floor(Number(`0.${frac}`) * 1000 + 1e-6);
       const time = wallTime(+y!, +mo!, +d!, +h!, +mi!, +s!, ms, ctx.tz);
       return emit(raw, lineNo, { time, member, level: CAPNSLOG_LEVELS[lvl!] ?? null }, msg!, classifyText(msg!, pkg!));
+    }
+    const g = GO_STD_RE.exec(body);
+    if (g) {
+      // Go's standard logger (grpc-gateway inside etcd 3.5, real in our 3.5.16 capture):
+      // `2026/11/30 01:35:23 ERROR: Failed to decode request: http: invalid Read on closed Body` (local time).
+      const [, y, mo, d, h, mi, s, frac, lvl, msg] = g;
+      const ms = frac ? Math.floor(Number(`0.${frac}`) * 1000 + 1e-6) : 0;
+      const time = wallTime(+y!, +mo!, +d!, +h!, +mi!, +s!, ms, ctx.tz);
+      return emit(raw, lineNo, { time, member, level: lvl ? STD_LEVELS[lvl] ?? null : null }, msg!, ev('etcd.other', { logger: 'go' }));
     }
   }
   if (c === 0x72) {
