@@ -257,7 +257,8 @@ fi
 ETCD_VERSION=$(etcd --version)
 ETCDCTL_VERSION=$(etcdctl version)
 ETCDUTL_VERSION=""
-[[ -n $HAVE_ETCDUTL ]] && ETCDUTL_VERSION=$(printf '$ etcdutl version\n%s' "$(etcdutl version)")
+# with its own trailing newline, so an empty value adds no blank line to the README
+[[ -n $HAVE_ETCDUTL ]] && ETCDUTL_VERSION=$(printf '$ etcdutl version\n%s' "$(etcdutl version)")$'\n'
 [[ -n $DEB_VERSION ]] || DEB_VERSION=$(dpkg-query -W -f '${Package} ${Version}\n' etcd-server etcd-client 2>/dev/null || true)
 
 mkdir -p "$OUT_DIR"
@@ -322,7 +323,8 @@ else
   HEALTH_NOTE=' (captured 2>&1)'
   ETCDUTL_ROWS='| etcdutl-snapshot-status-{nospace,recovered}.{table,json,simple,fields}.txt | `etcdutl snapshot status <snapshot> -w …` |
 | etcdutl-defrag-etcd2.txt | `etcdutl defrag --data-dir <etcd2 data dir>` after both members were stopped (offline defrag) |
-| etcdutl-member-db-status-etcd2.{table,json}.txt | `etcdutl snapshot status <etcd2 data dir>/member/snap/db -w …` after that defrag |'
+| etcdutl-member-db-status-etcd2.{table,json}.txt | `etcdutl snapshot status <etcd2 data dir>/member/snap/db -w …` after that defrag |
+'
 fi
 ALARM_FIELDS_RC=$(grep -o 'alarm-list.fields.txt (exit [0-9]*)' out/commands.txt || true)
 WRITER_SUMMARY=$(grep ' summary ' writer.log | sed 's/^[^ ]* summary //' || true)
@@ -353,8 +355,7 @@ $ etcd --version
 $ETCD_VERSION
 $ etcdctl version
 $ETCDCTL_VERSION
-$ETCDUTL_VERSION
-$DEB_VERSION
+$ETCDUTL_VERSION$DEB_VERSION
 \`\`\`
 
 ## Timeline ($TZ)
@@ -413,8 +414,7 @@ $LOG2_ROW
 | recovery-01 … recovery-10 | each recovery command's output in order (status json → revision, compact, status, defrag etcd1, defrag etcd2, status, alarm disarm, alarm list, put, status) |
 | endpoint-status-recovered.{table,json}.txt | \`endpoint status --cluster\` ${AFTER_RECOVERY_S} s after recovery |
 | snapshot-save-recovered.txt, snapshot-recovered.db, snapshot-status-recovered.{table,json}.txt | snapshot after compaction+defrag |
-$ETCDUTL_ROWS
-| commands.txt | transcript: time, exact command, output file, exit code of every captured etcdctl command |
+$ETCDUTL_ROWS| commands.txt | transcript: time, exact command, output file, exit code of every captured etcdctl command |
 | capture-meta.env | machine-readable timeline, pids, ports, quota (used by derive-journald.sh) |
 | watch.stderr.txt | stderr of the watch, only if it printed anything |
 EOF
