@@ -33,7 +33,7 @@ export const DETECT_SAMPLE_LINES = 400;
 const TRACEBACK_RE = /^\s*(?:Traceback \(most recent call last\):|File "[^"]+", line \d+, in )/;
 // Prose that is about an etcd or Patroni incident: read as a transcript (its commands, errors and
 // quoted lines), not refused, even when no line has a log or etcdctl shape.
-const TOPIC_RE = /etcd|patroni|mvcc|NOSPACE|database space exceeded|alarm disarm|defrag|compact/i;
+const TOPIC_RE = /etcd|patroni|mvcc|NOSPACE|database space exceeded|alarm disarm|defrag|compact|\bDCS\b|leader lock/i;
 // A sentence (three words, not a table row, JSON or a fields line) or a run of CJK text.
 const PROSE_RE = /^\s*[^\s|+{}[\]"#]\S*\s+\S+\s+\S+/;
 const CJK_RE = /[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]{3}/;

@@ -78,7 +78,7 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
   const kind = opts.kind ?? detect(opts.path, detectSample, envelope.format?.name ?? null);
   await out.begin(kind);
 
-  const parser = createParser(kind, opts.ctx);
+  const parser = createParser(kind, withYearOfLines(opts.ctx, detectSample));
   const enc = new RowEncoder();
   const shown: ParseIssue[] = [];
   const tzGiven = opts.ctx.tz !== null;
@@ -115,6 +115,25 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
   store(unwrap ? applyOuter(parser.end(), lastOuter, tzGiven) : parser.end());
   await out.batch(enc.take(src.bytesRead(), true));
   return { kind, envelope: envelope.format?.name ?? null, totals: enc.totals(), shown };
+}
+
+// A date with its year inside the lines: `2020-05-03 02:31:13,685`, `2026-11-24T07:26:49.569+08:00`.
+const DATED_RE = /\b((?:19|20)\d\d)-[01]\d-[0-3]\d[T ]\d\d:/;
+
+/**
+ * Year-less prefixes (journald short, BSD syslog) take their year from the reference time, which is the
+ * file's mtime unless --at was given. A file whose own lines carry a year (Patroni's and capnslog's times
+ * behind a journald prefix) must not get another year from when the file was copied: the reference
+ * becomes the end of the latest year its sampled lines name, when that differs from the reference's.
+ */
+export function withYearOfLines(ctx: ParseContext, sample: readonly { text: string }[]): ParseContext {
+  let year = 0;
+  for (const l of sample) {
+    const m = DATED_RE.exec(l.text);
+    if (m) year = Math.max(year, Number(m[1]));
+  }
+  if (year === 0 || year === new Date(ctx.referenceMs).getUTCFullYear()) return ctx;
+  return { ...ctx, referenceMs: Date.UTC(year, 11, 31, 23, 59, 59) };
 }
 
 function unwrapBatch(unwrap: Unwrapper, b: LineBatch): InnerLine[] {

@@ -21,7 +21,7 @@ const SEPARATORS = new Set([' ', '\t', '|', ':', ']', '>', ')', ',', ';']);
 const recognised = (s: string): boolean => looksLikeEtcdLogLine(s) || looksLikePatroniLogLine(s);
 
 /** The shortest prefix after which this line is an etcd or Patroni line, or null. */
-function prefixOf(line: string): string | null {
+export function prefixOf(line: string): string | null {
   const end = Math.min(line.length - 1, MAX_PREFIX);
   for (let i = 1; i <= end; i++) {
     if (!SEPARATORS.has(line[i - 1]!)) continue;

@@ -8,7 +8,33 @@ import { createEtcdLogParser, looksLikeEtcdLogLine } from '../etcd-log/parser.js
 import { createPatroniLogParser, looksLikePatroniLogLine, parseSystemctlActiveLine } from '../patroni-log/parser.js';
 import { createEtcdctlOutputParser } from './parser.js';
 import { ShellSession } from './session.js';
-import { CLIENT_RETRY_MSG } from './client-error.js';
+import { CLIENT_RETRY_MSG, clientErrorEvent } from './client-error.js';
+import { prefixOf } from '../envelope/shipper.js';
+
+const NOSPACE_TEXT_RE = /(?:etcdserver: )?(?:mvcc: )?database space exceeded|etcdserver: no space/;
+// A Markdown blockquote (`> 2017-10-02 18:00:19,216 ERROR: …`) or a log line in an inline code span.
+const QUOTE_RE = /^\s*>\s?(?=\S)/;
+const CODE_SPAN_RE = /`([^`]{20,})`/;
+
+/**
+ * The line a post decorated: in a code span, or behind a prefix of its own (a syslog tag kept
+ * without its time, a process manager's name column) after which it is an etcd or Patroni line.
+ * Null when nothing recognisable is found.
+ */
+function undecorated(line: string): string | null {
+  const c = CODE_SPAN_RE.exec(line);
+  if (c && (looksLikeEtcdLogLine(c[1]!) || looksLikePatroniLogLine(c[1]!))) return c[1]!;
+  const p = prefixOf(line);
+  return p === null ? null : line.slice(p.length);
+}
+
+/** From the start of the error (`rpc error:`, else `etcdserver:`) to the end of the line, without closing quotes. */
+function errorAround(line: string, at: number): string {
+  const rpc = line.lastIndexOf('rpc error:', at);
+  const server = line.lastIndexOf('etcdserver:', at);
+  const start = rpc !== -1 ? rpc : server !== -1 ? server : at;
+  return line.slice(start).replace(/["'\])]+\s*$/, '').trim();
+}
 
 // Traceback shapes, also after a write-up collapsed their indentation:
 //   Traceback (most recent call last):
@@ -24,8 +50,20 @@ export function createTranscriptParser(ctx: ParseContext): StreamParser {
   const patroni = createPatroniLogParser(ctx);
   const etcdctl = createEtcdctlOutputParser(ctx, { tolerant: true });
   let inTraceback = false;
+  let depth = 0;
+  const within = (f: () => ParseOutput[]): ParseOutput[] => {
+    depth++;
+    try {
+      return f();
+    } finally {
+      depth--;
+    }
+  };
 
   const push = (line: string, lineNo: number): ParseOutput[] => {
+    // A post's quote marker comes off before anything else: the quoted text is read as if bare.
+    const q = depth === 0 ? QUOTE_RE.exec(line) : null;
+    if (q) return within(() => push(line.slice(q[0].length), lineNo));
     if (looksLikePatroniLogLine(line)) {
       inTraceback = true;
       return patroni.push(line, lineNo);
@@ -45,7 +83,15 @@ export function createTranscriptParser(ctx: ParseContext): StreamParser {
     }
     const uptime = parseSystemctlActiveLine(line, lineNo, ctx);
     if (uptime) return [uptime];
-    return etcdctl.push(line, lineNo);
+    const inner = depth === 0 ? undecorated(line) : null;
+    if (inner !== null) return within(() => push(inner, lineNo));
+    const outs = etcdctl.push(line, lineNo);
+    if (outs.length > 0) return outs;
+    // The error quoted from another client's log (TiKV PD, kube-apiserver, an application):
+    //   [error="rpc error: code = ResourceExhausted desc = etcdserver: mvcc: database space exceeded"]
+    //   compact.go:124] etcd: endpoint ([https://…:2379]) compact failed: etcdserver: mvcc: database space exceeded
+    const nospace = NOSPACE_TEXT_RE.exec(line);
+    return nospace ? [clientErrorEvent(errorAround(line, nospace.index), lineNo, line, null)] : outs;
   };
 
   // The session reads commands (prompts, bare etcdctl lines) and gives each block's output its meaning.
