@@ -236,3 +236,16 @@ describe('command lines', () => {
     }
   });
 });
+
+describe('command lines as posted (real lines from public posts)', () => {
+  it('reads the binary from a variable, `$> ` and CoreOS host-user prompts, and refuses prose with a #', () => {
+    const cases: [string, string | null][] = [
+      ['$ETCDCTL defrag', 'operator.defrag'], //                                       beclab/Olares#3142
+      ['$ETCDCTL alarm disarm', 'operator.alarm.disarm'], //                           beclab/Olares#3142
+      [' $> etcdctl endpoint status', 'operator.check'], //                             etcd#12961
+      ['ip-10-72-4-110 core # ETCDCTL_API=3 /opt/bin/etcdctl defrag', 'operator.defrag'], // etcd#8260
+      ['I am # not a prompt', null],
+    ];
+    for (const [line, event] of cases) assert.equal(parseCommandLine(line, { tz: null })?.action?.event ?? null, event, line);
+  });
+});

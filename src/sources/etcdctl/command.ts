@@ -32,7 +32,9 @@ export interface ShellCommand {
 // known command after it makes it a prompt.
 const HOST_PROMPT = /^(?:\([\w.-]+\) )?(?:[\w.-]+@[\w.-]+(?::[^\s$#>]*)?|\[[\w.-]+@[\w.-]+(?: [^\]]*)?\]|(?:ba|z)?sh-[\d.]+|PS [^>]*)\s?[$#%>] ?(.*)$/;
 const PATH_PROMPT = /^[~/][^\s$#>]* [$#] (.*)$/;
-const BARE_PROMPT = /^([$#>%]) (.*)$/;
+const BARE_PROMPT = /^([$#>%]|\$>) (.*)$/;
+// CoreOS/Container Linux's `ip-10-72-4-110 core # …` (host, user, prompt): taken only before an etcd command.
+const HOST_USER_PROMPT = /^[\w.-]+ [\w.-]+ [$#] (.*)$/;
 // A time in front of the prompt: `2026-11-24T07:28:59.445+08:00  $ …`, `[2024-01-05 10:23:11] $ …`.
 const TIMED_PROMPT = /^\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\]?\s+(.*)$/;
 
@@ -80,16 +82,18 @@ function promptCommand(text: string): string | null {
   let m = HOST_PROMPT.exec(text) ?? PATH_PROMPT.exec(text);
   if (m) return m[1]!.trim();
   m = BARE_PROMPT.exec(text);
-  if (!m) return null;
+  if (!m) {
+    const h = HOST_USER_PROMPT.exec(text);
+    return h && isEtcdCommandStart(h[1]!.trim()) ? h[1]!.trim() : null;
+  }
   const cmd = m[2]!.trim();
-  if (m[1] === '$' || m[1] === '%') return cmd;
+  if (m[1] === '$' || m[1] === '%' || m[1] === '$>') return cmd;
   // `# 检查告警` is a comment, `> quoted text` a quote: a known command word decides.
   return KNOWN_COMMANDS.has(firstWord(cmd)) || ENV_ASSIGNMENT.test(cmd) ? cmd : null;
 }
 
 function firstWord(text: string): string {
-  const w = /^\S+/.exec(text)?.[0] ?? '';
-  return w.slice(w.lastIndexOf('/') + 1);
+  return basename(/^\S+/.exec(text)?.[0] ?? '');
 }
 
 /** `etcdctl defrag`, `ETCDCTL_API=3 etcdctl …`, `sudo -E etcdctl …`, `kubectl exec … -- etcdctl …`. */
@@ -120,7 +124,13 @@ function findTool(words: readonly string[]): number {
   return -1;
 }
 
-const basename = (w: string): string => w.slice(w.lastIndexOf('/') + 1);
+// A variable holding the binary, as scripts and runbooks write it: `$ETCDCTL defrag`, `${ETCDCTL} compact …`.
+const TOOL_VARIABLE = /^\$\{?(ETCDCTL|ETCDUTL)\w*\}?$/i;
+const basename = (w: string): string => {
+  const v = TOOL_VARIABLE.exec(w);
+  if (v) return v[1]!.toLowerCase();
+  return w.slice(w.lastIndexOf('/') + 1);
+};
 
 /** Shell words, quotes removed; stops at a pipe, `;`, `&&`, `||` or a redirection. */
 export function tokenize(text: string): string[] {
