@@ -249,3 +249,26 @@ describe('command lines as posted (real lines from public posts)', () => {
     for (const [line, event] of cases) assert.equal(parseCommandLine(line, { tz: null })?.action?.event ?? null, event, line);
   });
 });
+
+describe('a runbook in a write-up (a Chinese blog post: indented commands with the binary by path)', () => {
+  it('reads each indented command as an operator action, in order', () => {
+    const lines = [
+      '恢复步骤',
+      '  1. 获取最近的 revision',
+      '',
+      '    /usr/local/etcd/etcdctl --user=$user --password=$password --endpoints=$host endpoint status',
+      '  2. 压缩 etcd 的 revision',
+      '',
+      '    /usr/local/etcd/etcdctl --user=$user --password=$password --endpoints=$host compact $revision',
+      '  3. 整理 etcd 碎片',
+      '',
+      '    /usr/local/etcd/etcdctl --user=$user --password=$password --endpoints=$host defrag',
+    ];
+    const p = createTranscriptParser({ tz: null, member: null, referenceMs: 0 });
+    const out: ParseOutput[] = [];
+    lines.forEach((l, i) => out.push(...p.push(l, i + 1)));
+    out.push(...p.end());
+    const ops = out.filter((o): o is LogEvent => o.kind === 'event' && o.event.startsWith('operator.')).map((e) => [e.line, e.event]);
+    assert.deepEqual(ops, [[4, 'operator.check'], [7, 'operator.compact'], [10, 'operator.defrag']]);
+  });
+});

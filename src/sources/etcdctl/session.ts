@@ -26,7 +26,8 @@ interface Block {
 }
 
 // Cheap test before the prompt regexes: most lines of a sample file or log are not commands.
-const MAYBE_COMMAND = /[$#>%] |^\s*(?:[A-Z_]+=|sudo |etcdctl|etcdutl|kubectl |oc |docker |podman |crictl |nerdctl |env |time |watch )/;
+// A path to the binary (`/usr/local/etcd/etcdctl …`, `./etcdctl …`) or a variable holding it (`$ETCDCTL defrag`) too.
+const MAYBE_COMMAND = /[$#>%] |^\s*(?:[A-Z_]+=|sudo |etcdctl|etcdutl|kubectl |oc |docker |podman |crictl |nerdctl |env |time |watch |\$\{?ETCD|\S*\/etcd(?:ctl|utl)\b)/;
 // A comment in a write-up or a script: `# 检查告警`, `// check the alarm` (a `# etcdctl …` is a root prompt).
 const COMMENT = /^\s*(?:#(?:\s|$)|\/\/)/;
 // Output that confirms the command did its work.
