@@ -233,3 +233,9 @@ test('real posted lines of other versions: 2.x peer loss, membership, 3.5 start-
   assert.equal(slow!.detail.tookMs, 2901.272452);
   assert.deepEqual([alarm!.detail.alarm, alarm!.detail.from, alarm!.level], ['NOSPACE', '85c81a44f6d86d35', 'warn']);
 });
+
+test('k3s start-up line (k3s#4787) is a start event with the k3s version', () => {
+  const out = parseLines(['Mar 17 17:22:21 antikythera k3s[22301]: time="2022-03-17T17:22:21-07:00" level=info msg="Starting k3s v1.23.4+k3s-95f66a04 (95f66a04)"']);
+  const [e] = events(out);
+  assert.deepEqual([e!.event, iso(e!), e!.detail.k3sVersion, e!.member], ['etcd.start', '2022-03-18T00:22:21.000Z', 'v1.23.4+k3s-95f66a04', 'antikythera']);
+});

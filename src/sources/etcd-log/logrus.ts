@@ -59,6 +59,10 @@ function k3sAlarm(member: string, alarm: string, how: string): Classified {
 
 export function classifyK3s(msg: string): Classified {
   if (msg === 'Defragmenting etcd database') return ev('etcd.defrag.started', { source: 'k3s' });
+  // `Starting k3s v1.23.4+k3s-95f66a04 (95f66a04)` (k3s#4787): the server's version, as etcd's start line gives its own.
+  if (msg.startsWith('Starting k3s v') || msg.startsWith('Starting rke2 v')) {
+    return ev('etcd.start', { source: msg.startsWith('Starting k3s') ? 'k3s' : 'rke2', k3sVersion: msg.split(' ')[2] ?? null });
+  }
   if (msg === 'Alarms disarmed on etcd server') return ev('etcd.alarm.disarmed', { alarm: null, from: null, source: 'k3s' });
   const c0 = msg.charCodeAt(0);
   if (c0 === 0x41 && msg.startsWith('Alarm on etcd member ')) {
