@@ -405,3 +405,19 @@ test('property: parsing is deterministic (ingest twice = ingest once)', () => {
   const lines = readLines('patroni-3.0.2/pg3/patroni.log');
   assert.deepEqual(parseLines(lines), parseLines(lines));
 });
+
+test('a post: a record quoted as inline code, and a journald traceback cut before its exception (patroni#659)', () => {
+  const out = parseLines([
+    'Just 1 cluster of 17 is failed:',
+    '`2018-04-19 14:06:48,189 INFO: PAUSE: demoted self because failed to update leader lock in DCS`',
+    'апр 19 14:06:45 04.db patroni[29681]: Traceback (most recent call last):',
+    'апр 19 14:06:45 04.db patroni[29681]: File "/usr/lib/python2.7/site-packages/patroni/dcs/etcd.py", line 338, in wrapper',
+    'апр 19 14:06:45 04.db patroni[29681]: retval = func(self, *args, **kwargs) is not None',
+    'апр 19 14:06:45 04.db patroni[29681]: File "/usr/lib/python2.7/site-packages/patroni/dcs/etcd.py", line 529, in _update_leader',
+  ], { ...UTC, referenceMs: Date.parse('2018-05-01T00:00:00Z') });
+  assert.deepEqual(events(out).map((e) => [e.line, e.event, e.time ? new Date(e.time.ms).toISOString() : null]), [
+    [2, 'patroni.demoted', '2018-04-19T14:06:48.189Z'],
+    [3, 'patroni.dcs-error', '2018-04-19T14:06:45.000Z'],
+  ]);
+  assert.equal(events(out)[1]!.detail['write'], '_update_leader');
+});

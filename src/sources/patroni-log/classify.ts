@@ -19,6 +19,7 @@ const HA_RESULT_RE =
 // `patroni.dcs.etcd.EtcdRaftInternal`), and Python 2's undotted `EtcdKeyNotFound`.
 const DCS_EXCEPTION_RE = /^(?:patroni\.dcs\.|etcd\.|Etcd)/;
 const DCS_EXCEPTION_IN_TEXT_RE = /(?:^|\n|\]: )(?:patroni\.dcs\.[\w.]+|etcd\.Etcd\w+|Etcd\w+): /;
+const DCS_FRAME_RE = /\/patroni\/dcs\/\w+\.py", line \d+/;
 const DCS_EXCEPTION_LINE_RE = /^(?:patroni\.dcs\.[\w.]+|etcd\.Etcd\w+|Etcd\w+): /;
 
 export function classifyPatroniRecord(message: string, text: string, level: Level | null): Classified {
@@ -67,7 +68,9 @@ export function classifyPatroniRecord(message: string, text: string, level: Leve
   }
   // A journald paste that starts inside a traceback (`patroni[2350]: return self._handle_server_response(response)`)
   // has no level: its exception line still says what failed.
-  if (DCS_EXCEPTION_IN_TEXT_RE.test(text)) {
+  // A record that is a traceback without its head line (journald split it, the paste cut it) whose frames
+  // are in Patroni's DCS layer: a DCS error, and its frames name the write.
+  if (DCS_EXCEPTION_IN_TEXT_RE.test(text) || (/^(?:Traceback \(most recent call last\):|File ")/.test(message) && DCS_FRAME_RE.test(text))) {
     return { event: 'patroni.dcs-error', detail: { ...extra, ...failedWrite(message, text), ...errorDetail(all) }, self: null };
   }
   return { event: 'patroni.other', detail: extra, self: null };

@@ -69,7 +69,12 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
   };
 
   const push = (input: string, lineNo: number): ParseOutput[] => {
-    const line = input.endsWith('\r') ? input.slice(0, -1) : input;
+    let line = input.endsWith('\r') ? input.slice(0, -1) : input;
+    // A record quoted in a post's prose as inline code: `2018-04-19 14:06:48,189 INFO: PAUSE: demoted self …`
+    if (line.includes('`')) {
+      const span = CODE_SPAN_RE.exec(line);
+      if (span && looksLikePatroniLogLine(span[1]!)) line = span[1]!;
+    }
     const journal = parseSyslogPrefix(line);
     const body = journal ? journal.rest : line;
     const member = (journal?.host ?? ctx.member) || null;
@@ -131,6 +136,7 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
 const TRACEBACK_LINE_RE =
   /^(?:\s|Traceback \(most recent call last\):|File "|During handling of the above exception|The above exception was the direct cause|[\w.]+(?:Error|Exception|Unknown|Exhausted|Timeout)\b|\^+$)/;
 
+const CODE_SPAN_RE = /`([^`]{20,})`/;
 const FRAME_RE = /^\s*File "[^"]*", line \d+, in /;
 
 function continuesJournal(p: Pending | null, j: SyslogPrefix): boolean {
