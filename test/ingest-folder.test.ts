@@ -44,7 +44,10 @@ test('an incident folder: inputs read, everything else listed once as not read, 
     copyFileSync(join(E34, 'etcd-capnslog.log'), inputs[1]!);
     copyFileSync(join(E34, 'status-samples.log'), inputs[2]!);
     writeFileSync(join(inc, 'README.md'), '# Incident 2026-11-24\n\nThe primary was restarted at noon; nothing else was changed.\n');
+    // Patroni's own config is an input (settings in force); other YAML is set aside.
     writeFileSync(join(inc, 'patroni.yml'), readFileSync(join(FIXTURES, 'patroni-3.0.2', 'pg1', 'patroni.yml')));
+    inputs.push(join(inc, 'patroni.yml'));
+    writeFileSync(join(inc, 'values.yaml'), 'replicaCount: 3\nimage:\n  tag: v1\n');
     writeFileSync(join(inc, 'empty.log'), '');
     symlinkSync('.', join(inc, 'loop-a'));
     symlinkSync('..', join(inc, 'etcd2', 'loop-b'));
@@ -69,7 +72,7 @@ test('an incident folder: inputs read, everything else listed once as not read, 
       ['empty.log', /empty file/],
       ['etcd2/loop-b', /a link to a directory already walked/],
       ['loop-a', /a link to a directory already walked/],
-      ['patroni.yml', /a configuration file/],
+      ['values.yaml', /a configuration file/],
       ['pipe', /not a regular file \(a FIFO\)/],
     ];
     if (!root) expected.push(['locked', /cannot list the directory: EACCES/]);

@@ -34,6 +34,8 @@ export interface MemberForecast {
   why: string;
   regime: Regime;
   regimes: number;
+  /** When the current regime is too short to fit: the earlier regime whose rate is assumed to continue. */
+  borrowedFrom: Regime | null;
 }
 
 export interface ForecastContext {
@@ -66,12 +68,25 @@ export function forecastMember(member: string, rows: readonly StatusRow[], bound
   const base: MemberForecast = {
     member, lastMs: last.ts_ms, physical, inUse, verdict: 'no-growth', slope: fit?.slope ?? null, slopeLow: fit?.slopeLow ?? null,
     slopeHigh: fit?.slopeHigh ?? null, n: fit?.n ?? seg.length, targetInUse: ctx.quota - gap, boundBytes: null, band: null,
-    why: '', regime: cur, regimes: regimes.length,
+    why: '', regime: cur, regimes: regimes.length, borrowedFrom: null,
   };
   if (physical >= ctx.quota || last.alarms.includes('NOSPACE')) return { ...base, verdict: 'reached', why: 'quota reached (physical size at the quota or NOSPACE alarm set)' };
   const bounded = boundedVerdict(rows, regimes, gap, ctx);
   if (bounded) return { ...base, ...bounded, verdict: 'bounded' };
   if (fit && fit.slope > 0) return { ...base, verdict: 'growing', why: `in-use size growing in the current regime (${cur.cause})` };
+  // Just after a recovery (compaction, defrag, disarm) the current regime is too short to fit; with no
+  // compaction in force the same write load fills the file again at the rate measured before: the latest
+  // earlier regime that grew, stated as the assumption it is.
+  if (seg.length < MIN_FIT) {
+    const earlier = latestGrowingRegime(rows, regimes.slice(0, -1));
+    if (earlier) {
+      return {
+        ...base, verdict: 'growing', slope: earlier.fit.slope, slopeLow: earlier.fit.slopeLow, slopeHigh: earlier.fit.slopeHigh,
+        n: earlier.fit.n, borrowedFrom: earlier.regime,
+        why: `the current regime (since ${cur.cause}) has ${seg.length} sample(s); the in-use growth of the regime since ${earlier.regime.cause} (${earlier.fit.n} samples) is assumed to continue`,
+      };
+    }
+  }
   return { ...base, why: seg.length < MIN_FIT ? `too few samples in the current regime (${seg.length} since ${cur.cause}; ${MIN_FIT} needed)` : 'no growth in the current regime' };
 }
 
@@ -201,7 +216,7 @@ function describe(p: Projection, f: MemberForecast, bt: BacktestResult | null, q
     p.etaAt = iso(etaOf(f, f.slope));
     p.etaLow = iso(etaOf(f, w.high));
     p.etaHigh = iso(etaOf(f, w.low));
-    p.method = `theil-sen on in-use size in the current regime (since ${f.regime.cause}); the file reaches the quota when in-use reaches ` +
+    p.method = `theil-sen on in-use size ${f.borrowedFrom ? `in the regime since ${f.borrowedFrom.cause} (the current one, since ${f.regime.cause}, is too short: the same write rate is assumed)` : `in the current regime (since ${f.regime.cause})`}; the file reaches the quota when in-use reaches ` +
       `${humanizeBytes(f.targetInUse)} (quota less the free-page slack seen while it grew); 95% interval` +
       (bt ? (bt.k > 1 ? ` widened ×${bt.k.toFixed(2)} so that ${bt.coveredAfter}/${bt.origins} back-tests were covered` : `, not widened: ${bt.coveredAfter}/${bt.origins} back-tests covered`) : ' (no back-test possible: too few samples)') +
       (p.etaHigh === null ? '; no upper end (the widened slope interval reaches zero)' : '');
@@ -212,4 +227,14 @@ function describe(p: Projection, f: MemberForecast, bt: BacktestResult | null, q
     p.backtest = bt;
     ev(`back-test: ${bt.summary}`);
   }
+}
+
+function latestGrowingRegime(rows: readonly StatusRow[], regimes: readonly Regime[]): { regime: Regime; fit: NonNullable<ReturnType<typeof theilSen>> } | null {
+  for (let i = regimes.length - 1; i >= 0; i--) {
+    const r = regimes[i]!;
+    if (r.to - r.from + 1 < MIN_FIT) continue;
+    const fit = theilSen(rows.slice(r.from, r.to + 1).map((x) => ({ x: x.ts_ms, y: inUseOf(x) })));
+    if (fit && fit.slope > 0) return { regime: r, fit };
+  }
+  return null;
 }
