@@ -421,3 +421,14 @@ test('a post: a record quoted as inline code, and a journald traceback cut befor
   ]);
   assert.equal(events(out)[1]!.detail['write'], '_update_leader');
 });
+
+test('a syslog tag kept without its time (patroni#2249): untimed records with level and DCS classification', () => {
+  const out = parseLines([
+    "patroni[6864]: ERROR: Failed to get list of machines from localhost:2379/v2: EtcdException('Bad response : 404 page not found\\n',)",
+    'patroni[6864]: INFO: waiting on etcd',
+  ]);
+  assert.equal(issues(out).length, 0);
+  assert.deepEqual(events(out).map((e) => [e.line, e.event, e.level, e.time]), [
+    [1, 'patroni.dcs-error', 'error', null], [2, 'patroni.dcs-error', 'info', null],
+  ]);
+});

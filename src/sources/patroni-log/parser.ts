@@ -75,6 +75,15 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
       const span = CODE_SPAN_RE.exec(line);
       if (span && looksLikePatroniLogLine(span[1]!)) line = span[1]!;
     }
+    const tagged = line.charCodeAt(0) === 0x70 ? TAG_ONLY_RE.exec(line) : null;
+    if (tagged) {
+      // No time in the line: an untimed record of its own (the wrapper's time, if any, is applied later).
+      const out = flush();
+      const ev = makeEvent(lineNo, null, ctx.member, TAG_LEVELS[tagged[3]!] ?? null, tagged[4]!.trim(), line);
+      ev.detail = { tag: tagged[1]!, pid: Number(tagged[2]) };
+      pending = { ev, lines: [line], extra: [], pid: null, journal: null, traceback: false, afterFrame: false };
+      return out;
+    }
     const journal = parseSyslogPrefix(line);
     const body = journal ? journal.rest : line;
     const member = (journal?.host ?? ctx.member) || null;
@@ -282,8 +291,14 @@ function isPatroniHead(line: string): boolean {
 }
 
 /** A line that only Patroni writes: a head line in either date format, the journald form, or Patroni's JSON. */
+// A syslog tag kept without its time, as a post pastes it (patroni#2249):
+//   patroni[6864]: ERROR: Failed to get list of machines from localhost:2379/v2: EtcdException('Bad response : 404 page not found\n',)
+const TAG_ONLY_RE = /^(patroni[\w@.-]*)\[(\d+)\]: (DEBUG|INFO|WARNING|ERROR|CRITICAL): (.*)$/s;
+const TAG_LEVELS: Record<string, Level> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'critical' };
+
 export function looksLikePatroniLogLine(line: string): boolean {
   if (isPatroniHead(line)) return true;
+  if (line.charCodeAt(0) === 0x70 && TAG_ONLY_RE.test(line)) return true;
   const j = parseSyslogPrefix(line);
   if (j) return /^patroni/.test(j.tag) && (isPatroniHead(j.rest) || j.rest.startsWith('{'));
   if (!line.startsWith('{') || !line.includes('"message"')) return false;
