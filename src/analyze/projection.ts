@@ -13,23 +13,13 @@ import { humanizeBytes } from '../units/sizes.js';
 import { blockSlopeInterval, theilSen, median } from './stats.js';
 import { bytesPerRevision, inUseOf, splitRegimes, type Boundary, type Regime } from './regimes.js';
 import { compactionState, describeRetention, type SettingsInForce } from './settings.js';
-import { runBacktest, widen } from './backtest.js';
+import { runBacktest, widen, type ForecastLike } from './backtest.js';
 import { formatDuration } from './hindsight.js';
 
-export interface MemberForecast {
+/** In-use growth (slope, bytes per ms, with its 95% interval) is that of the current regime. */
+export interface MemberForecast extends ForecastLike {
   member: string;
-  lastMs: number;
-  physical: number;
-  inUse: number;
-  verdict: 'reached' | 'bounded' | 'growing' | 'no-growth';
-  /** In-use growth in the current regime, bytes per ms, with its 95% interval. */
-  slope: number | null;
-  slopeLow: number | null;
-  slopeHigh: number | null;
   n: number;
-  /** The in-use size at which the physical file reaches the quota. */
-  targetInUse: number;
-  boundBytes: number | null;
   band: [number, number] | null;
   why: string;
   regime: Regime;

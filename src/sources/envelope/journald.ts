@@ -63,24 +63,30 @@ export const journaldJsonFormat: EnvelopeFormat = {
   }),
 };
 
+/**
+ * Multi-line journal records are judged over the whole sample: the share of non-empty lines that are
+ * record lines, provided at least one line is the record's timestamp field.
+ */
+function shareOfRecords(sample: readonly string[], isRecordLine: (l: string) => boolean, timeField: string): number {
+  let nonEmpty = 0;
+  let hits = 0;
+  let times = 0;
+  for (const l of sample) {
+    if (l.trim() === '') continue;
+    nonEmpty++;
+    if (isRecordLine(l)) hits++;
+    if (l.startsWith(timeField)) times++;
+  }
+  return nonEmpty > 0 && times > 0 ? hits / nonEmpty : 0;
+}
+
 // `\t"__REALTIME_TIMESTAMP" : "1714557600123456",`
 const PRETTY_FIELD_RE = /^\t"[A-Za-z0-9_]+" : /;
 
 export const journaldJsonPrettyFormat: EnvelopeFormat = {
   name: 'journald-json-pretty',
   matches: () => false,
-  matchSample(sample) {
-    let nonEmpty = 0;
-    let hits = 0;
-    let times = 0;
-    for (const l of sample) {
-      if (l.trim() === '') continue;
-      nonEmpty++;
-      if (l === '{' || l === '}' || PRETTY_FIELD_RE.test(l)) hits++;
-      if (l.startsWith('\t"__REALTIME_TIMESTAMP" : ')) times++;
-    }
-    return nonEmpty > 0 && times > 0 ? hits / nonEmpty : 0;
-  },
+  matchSample: (sample) => shareOfRecords(sample, (l) => l === '{' || l === '}' || PRETTY_FIELD_RE.test(l), '\t"__REALTIME_TIMESTAMP" : '),
   create: (): Unwrapper => {
     let held: { lines: string[]; lineNo: number } | null = null;
     return {
@@ -110,18 +116,7 @@ const EXPORT_NAME_RE = /^[A-Z0-9_]+$/;
 export const journaldExportFormat: EnvelopeFormat = {
   name: 'journald-export',
   matches: () => false,
-  matchSample(sample) {
-    let nonEmpty = 0;
-    let hits = 0;
-    let times = 0;
-    for (const l of sample) {
-      if (l === '') continue;
-      nonEmpty++;
-      if (EXPORT_FIELD_RE.test(l)) hits++;
-      if (l.startsWith('__REALTIME_TIMESTAMP=')) times++;
-    }
-    return nonEmpty > 0 && times > 0 ? hits / nonEmpty : 0;
-  },
+  matchSample: (sample) => shareOfRecords(sample, (l) => EXPORT_FIELD_RE.test(l), '__REALTIME_TIMESTAMP='),
   create: () => createExportUnwrapper(),
 };
 
