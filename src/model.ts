@@ -55,6 +55,7 @@ export type EventKind =
   | 'patroni.demoted'
   | 'patroni.leader-race-failed' //   following new leader after trying and failing to obtain lock
   | 'patroni.dcs-error' //            Error communicating with DCS, DCS is not accessible, refresh_lease, waiting on etcd, get_cluster …
+  | 'patroni.dcs-switch' //         Selected new etcd server X
   | 'patroni.nospace' //              database space exceeded (detail.write names the failed write: _write_status, touch_member, …)
   | 'patroni.error' //                other ERROR records
   | 'patroni.other'
@@ -83,6 +84,7 @@ export type EventKind =
   | 'etcd.peer.inactive' //           rafthttp: peer X became inactive (message send to peer failed)
   | 'etcd.snapshot.saved' //          raft snapshot saved (detail.index): saved snapshot [to disk | at index N]
   | 'etcd.raftlog.compacted' //       raft log compacted (detail.index): compacted Raft logs / compacted raft log at N
+  | 'etcd.election' //              raft votes: ignored / cast / rejected / received MsgPreVote, MsgVote (detail.action, peer, term)
   | 'etcd.member.changed' //        membership: added / removed / updated member (detail.action, detail.member)
   | 'etcd.request.slow' //          v3rpc `request stats` over the warning threshold (detail.tookMs, detail.responseType)
   | 'etcd.db.size' //                 k3s/RKE2: Connected to etcd vX - datastore using N of M bytes

@@ -239,3 +239,13 @@ test('k3s start-up line (k3s#4787) is a start event with the k3s version', () =>
   const [e] = events(out);
   assert.deepEqual([e!.event, iso(e!), e!.detail.k3sVersion, e!.member], ['etcd.start', '2022-03-18T00:22:21.000Z', 'v1.23.4+k3s-95f66a04', 'antikythera']);
 });
+
+test('raft vote lines around an election (patroni#3407, zap behind journald) are election events with peer and term', () => {
+  const out = parseLines([
+    'Jun  5 17:10:04 vdlpjabberdb1 etcd[1469]: {"level":"info","ts":"2025-06-05T17:10:03.583842+0300","logger":"raft","caller":"etcdserver/zap_raft.go:77","msg":"2abf76fc689f1968 [logterm: 358, index: 129721171, vote: 2abf76fc689f1968] ignored MsgPreVote from a2d20e2ccf5be40c [logterm: 358, index: 129721171] at term 358: lease is not expired (remaining ticks: 10)"}',
+  ]);
+  const [e] = events(out);
+  assert.equal(e!.event, 'etcd.election');
+  assert.equal(iso(e!), '2025-06-05T14:10:03.583Z');
+  assert.deepEqual(e!.detail, { node: '2abf76fc689f1968', action: 'ignored', vote: 'MsgPreVote', peer: 'a2d20e2ccf5be40c', term: 358, reason: 'lease is not expired (remaining ticks: 10)' });
+});

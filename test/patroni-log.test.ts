@@ -134,7 +134,7 @@ test('real pg1 (default format, leader → stopped → restarted under NOSPACE �
   assert.deepEqual(issues(out), []);
   assert.deepEqual(kinds(out), {
     'patroni.dcs-error': 4, 'patroni.ha.leader': 156, 'patroni.ha.lock-owner': 51, 'patroni.ha.other': 12,
-    'patroni.ha.secondary': 19, 'patroni.nospace': 85, 'patroni.other': 20,
+    'patroni.ha.secondary': 19, 'patroni.nospace': 85, 'patroni.other': 18, 'patroni.dcs-switch': 2,
   });
   assert.deepEqual(writes(out), {
     '_write_status/put': 40, 'null/null': 40, 'refresh_lease/lease_grant': 4, 'touch_member/put': 1,
@@ -192,7 +192,7 @@ test('real pg2 (pigsty %z in Asia/Shanghai): explicit +0800 times, touch_member 
   assert.deepEqual(issues(out), []);
   assert.deepEqual(kinds(out), {
     'patroni.dcs-error': 3, 'patroni.ha.lock-owner': 55, 'patroni.ha.other': 8, 'patroni.ha.secondary': 209,
-    'patroni.leader-race-failed': 43, 'patroni.nospace': 128, 'patroni.other': 102,
+    'patroni.leader-race-failed': 43, 'patroni.nospace': 128, 'patroni.other': 100, 'patroni.dcs-switch': 2,
   });
   assert.deepEqual(writes(out), { '_do_attempt_to_acquire_leader/txn': 43, 'touch_member/put': 85 });
   for (const e of events(out)) assert.deepEqual([e.time?.offsetMin, e.time?.basis], [480, 'explicit']);
@@ -212,7 +212,7 @@ test('real pg3: first refused write is touch_member at 23:54:58.443, promotion a
   assert.deepEqual(issues(out), []);
   assert.deepEqual(kinds(out), {
     'patroni.ha.leader': 25, 'patroni.ha.lock-owner': 54, 'patroni.ha.other': 10, 'patroni.ha.secondary': 182,
-    'patroni.leader-race-failed': 43, 'patroni.nospace': 129, 'patroni.other': 102, 'patroni.promoted': 1,
+    'patroni.leader-race-failed': 43, 'patroni.nospace': 129, 'patroni.other': 101, 'patroni.dcs-switch': 1, 'patroni.promoted': 1,
   });
   assert.deepEqual(writes(out), { '_do_attempt_to_acquire_leader/txn': 43, 'touch_member/put': 86 });
   const first = ofKind(out, 'patroni.nospace')[0]!;
@@ -262,7 +262,7 @@ test('derived journald: traceback lines as separate entries are continuations; P
   assert.deepEqual(issues(out), []);
   assert.deepEqual(kinds(out), {
     'patroni.dcs-error': 4, 'patroni.ha.leader': 156, 'patroni.ha.lock-owner': 51, 'patroni.ha.other': 12,
-    'patroni.ha.secondary': 19, 'patroni.nospace': 85, 'patroni.other': 25, 'postgres.log': 41,
+    'patroni.ha.secondary': 19, 'patroni.nospace': 85, 'patroni.other': 23, 'patroni.dcs-switch': 2, 'postgres.log': 41,
   });
   assert.deepEqual(writes(out), writes(parseFile('patroni-3.0.2/pg1/patroni.log')));
   assert.ok(events(out).every((e) => e.member === 'pg1'));

@@ -272,3 +272,21 @@ describe('a runbook in a write-up (a Chinese blog post: indented commands with t
     assert.deepEqual(ops, [[4, 'operator.check'], [7, 'operator.compact'], [10, 'operator.defrag']]);
   });
 });
+
+describe('kubectl exec … -- etcdctl \\ continued over lines (a Russian write-up on kubeadm etcd)', () => {
+  it('is one operator action with the flags of every line', () => {
+    const lines = [
+      'kubectl -n kube-system exec -it etcd-10-31-145-112 -- etcdctl \\',
+      '--cert=/etc/kubernetes/pki/etcd/server.crt \\',
+      '--key=/etc/kubernetes/pki/etcd/server.key \\',
+      '--cacert=/etc/kubernetes/pki/etcd/ca.crt \\',
+      'endpoint status --cluster -w table',
+    ];
+    const p = createTranscriptParser({ tz: null, member: null, referenceMs: 0 });
+    const out: ParseOutput[] = [];
+    lines.forEach((l, i) => out.push(...p.push(l, i + 1)));
+    out.push(...p.end());
+    const ops = out.filter((o): o is LogEvent => o.kind === 'event' && o.event.startsWith('operator.'));
+    assert.deepEqual(ops.map((e) => [e.line, e.event, e.detail['command'], e.detail['cluster']]), [[1, 'operator.check', 'endpoint status', true]]);
+  });
+});

@@ -66,7 +66,7 @@ const LEADER_RE =
 export function classifyLeader(msg: string): Classified | null {
   if (!msg.includes(' at term ')) return null;
   const m = LEADER_RE.exec(msg);
-  if (!m) return null;
+  if (!m) return classifyVote(msg);
   const [, node, elected, from, to, lost, became, term] = m;
   const d: Detail = { change: '', term: Number(term), node: node! };
   if (elected) Object.assign(d, { change: 'elected', leader: elected });
@@ -75,4 +75,17 @@ export function classifyLeader(msg: string): Classified | null {
   else if (became) Object.assign(d, { change: `became-${became}`, ...(became === 'leader' ? { leader: node! } : {}) });
   else d.change = 'new-election';
   return ev('etcd.leader.changed', d);
+}
+
+// raft's vote lines around an election (a member that cannot reach the leader keeps asking; patroni#3407):
+//   2abf76fc689f1968 [logterm: 358, index: 129721171, vote: 2abf76fc689f1968] ignored MsgPreVote from a2d20e2ccf5be40c [logterm: 358, index: 129721171] at term 358: lease is not expired (remaining ticks: 10)
+//   8e9e05c52164694d [logterm: 2, index: 5, vote: 0] cast MsgVote for 91bc3c398fb3c146 [logterm: 2, index: 5] at term 3
+//   8e9e05c52164694d received MsgPreVoteResp from 91bc3c398fb3c146 at term 2
+const VOTE_RE = /^([0-9a-f]+) (?:\[[^\]]*\] )?(ignored|cast|rejected|received) (Msg(?:Pre)?Vote(?:Resp)?) (?:for|from) ([0-9a-f]+)(?: \[[^\]]*\])? at term (\d+)(?:: (.*))?/;
+
+function classifyVote(msg: string): Classified | null {
+  const v = VOTE_RE.exec(msg);
+  if (!v) return null;
+  const [, node, action, vote, peer, term, reason] = v;
+  return ev('etcd.election', { node: node!, action: action!, vote: vote!, peer: peer!, term: Number(term), reason: reason ?? null });
 }

@@ -103,7 +103,8 @@ function isEtcdCommandStart(text: string): boolean {
   if (tool < 0) return false;
   // `etcdctl version: 3.4.23` is output; a command's next word is a subcommand or a flag.
   const next = words[tool + 1];
-  return next === undefined || /^(?:-{1,2}[\w-]+(?:=.*)?|[a-z][a-z-]*)$/.test(next);
+  // `… -- etcdctl \` continues on the next line (a kubeadm cluster's certificate flags follow).
+  return next === undefined || next === '\\' || /^(?:-{1,2}[\w-]+(?:=.*)?|[a-z][a-z-]*)$/.test(next);
 }
 
 /** `kubectl exec etcd-0 -- sh -c "etcdctl … defrag"`: the quoted command's words. */

@@ -10,7 +10,7 @@ export interface Classified {
 }
 
 const DCS_ERROR_RE =
-  /Error communicating with DCS|DCS is not accessible|^refresh_lease\b|waiting on etcd|^get_cluster\b|fail(?:ed|ing) to update leader lock|Request to server .* failed|watchprefix failed|KVCache\.run|Etcd is not responding properly|Failed to (?:keepalive|grant) lease|Our lease disappeared|Reconnection allowed, looking for another server|Failed to get list of machines|^Failed to update \S|^Updating member state failed|^Etcd Cluster ID changed|^Connected to Etcd node with term|^failed to resolve host|^Can not resolve SRV|^Invalid auth token|^Auth token is for old revision|^Failed to load .* coordinator cluster/;
+  /Error communicating with DCS|DCS is not accessible|^refresh_lease\b|waiting on etcd|^get_cluster\b|fail(?:ed|ing) to update leader lock|Request to server .* failed|watchprefix failed|KVCache\.run|Etcd is not responding properly|Failed to (?:keepalive|grant) lease|Our lease disappeared|Failed to get list of machines|Reconnection allowed, looking for another server|^Failed to update \S|^Updating member state failed|^Etcd Cluster ID changed|^Connected to Etcd node with term|^failed to resolve host|^Can not resolve SRV|^Invalid auth token|^Auth token is for old revision|^Failed to load .* coordinator cluster/;
 // Results of the HA cycle (`logger.info(self.ha.run_cycle())`) and the leader race's reasoning.
 const HA_RESULT_RE =
   /^(?:no action\.|bootstrap|clone from|doing crash recovery|reinitializing|running pg_rewind|Cluster has no leader|Demoting self because watchdog|Error communicating with PostgreSQL|I am the leader, can not|Not promoting self|PostgreSQL is still starting up|Postponing promotion|Promotion cancelled|Running as a leader|Unexpected exception raised|continue |data directory is not accessible|failed to acquire initialize lock|failed to start postgres|initialized a new cluster|lost leader|not allowed to promote|not promoting because|not reachable|not watchdog capable|postgres is not running|primary start has timed out|released leader key|removed leader|running with empty data directory|started as |starting as |stopped PostgreSQL|terminated crash recovery|updated leader lock|waiting for|waiting to become primary|not healthy enough for leader race|following a different leader|trying to bootstrap|Could not take out TTL lock|cannot be a real primary|Copying logical slots|Leader key released|stopped PostgreSQL|.+ (?:already )?in progress$)/;
@@ -52,6 +52,9 @@ export function classifyPatroniRecord(message: string, text: string, level: Leve
     return { event: 'patroni.demoted', detail: { ...extra, reason: r[1] || null }, self: null };
   }
   if (/after trying and failing to obtain lock/.test(m)) return { event: 'patroni.leader-race-failed', detail: extra, self: null };
+  // The DCS client chose an etcd endpoint (at start-up, or after `Reconnection allowed, looking for another
+  // server`, which stays a DCS error): `Selected new etcd server http://192.168.56.11:2379`.
+  if ((r = /^Selected new etcd server (\S+)/.exec(m))) return { event: 'patroni.dcs-switch', detail: { ...extra, server: r[1]! }, self: null };
   if (DCS_ERROR_RE.test(m)) return { event: 'patroni.dcs-error', detail: { ...extra, ...failedWrite(message, text), ...errorDetail(all) }, self: null };
   if (HA_RESULT_RE.test(m)) return { event: 'patroni.ha.other', detail: extra, self: null };
   // An exception line standing alone (journald split the traceback and the paste kept only its last
