@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runCli, tempDir, FIXTURES } from './helpers/cli.js';
-import type { AnalysisReport } from '../src/analyze/types.js';
+import { ANALYSIS_SCHEMA_VERSION, type AnalysisReport } from '../src/analyze/types.js';
 
 const SEED = join(FIXTURES, 'seed', 'etcd-no-space-incident.txt');
 
@@ -23,7 +23,7 @@ function analyzeSeed(): AnalysisReport {
 
 test('seed: about 0.25 revisions/s and about 315 bytes per revision over about ten months', () => {
   const r = analyzeSeed();
-  assert.equal(r.schemaVersion, 1);
+  assert.equal(r.schemaVersion, ANALYSIS_SCHEMA_VERSION);
   // 6,662,600 revisions between Patroni's start (2022-11-20 16:17:52 CST) and the first NOSPACE error.
   assert.equal(r.incident.revisionAtNospace, 6662600);
   assert.ok(r.growth.revisionsPerSecond! > 0.24 && r.growth.revisionsPerSecond! < 0.26, `rev/s ${r.growth.revisionsPerSecond}`);
@@ -76,4 +76,14 @@ test('seed: the recommendation keeps retained history a small stated fraction of
   assert.ok(runbook.commands.some((c) => /alarm disarm/.test(c)));
   assert.equal(runbook.commands.filter((c) => / defrag( |$)/.test(c)).length, 3, 'one defrag per member (by member id)');
   assert.match(runbook.commands.filter((c) => / defrag( |$)/.test(c))[2]!, /the leader, last/);
+});
+
+test('seed ingested alone (no --at): the timeline tells snapshot, compact, defrag, disarm in that order, and invents no time', () => {
+  const r = analyzeSeed();
+  const ops = r.timeline.filter((e) => e.kind.startsWith('operator.') || e.kind.startsWith('etcdctl.'));
+  assert.deepEqual(ops.map((e) => [e.kind, e.at]), [
+    ['operator.snapshot.save', null], ['operator.compact', null], ['operator.defrag', null], ['operator.alarm.disarm', null],
+  ]);
+  // Every time in the timeline comes from the write-up's own lines (2022–2023), none from the file's mtime.
+  for (const e of r.timeline) if (e.at !== null) assert.ok(e.at < '2024', `${e.kind} at ${e.at}`);
 });

@@ -270,7 +270,7 @@ test('e2e: a reduced real Patroni + etcd NOSPACE capture, ingested and analysed,
       const report = json<AnalysisReport>(['analyze']);
       const churn = json<Pick<AnalysisReport, 'churn'>>(['churn']).churn;
       const timeline = json<Pick<AnalysisReport, 'timeline'>>(['timeline']).timeline;
-      const at = (e: TimelineEntry) => Date.parse(e.at);
+      const at = (e: TimelineEntry) => (e.at === null ? Number.NaN : Date.parse(e.at));
 
       // (1) churn from the snapshot taken before the recovery equals the watch truth, key by key
       const truth = watchTruth(join(out, 'watch-service.jsonl'), snapRev, PREFIX);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runCli, tempDir, FIXTURES } from './helpers/cli.js';
 import { assertGolden } from './helpers/golden.js';
+import { ANALYSIS_SCHEMA_VERSION } from '../src/analyze/types.js';
 
 const COMMANDS = ['analyze', 'churn', 'growth', 'project', 'timeline', 'recommend', 'snapshot'];
 const DATASETS: Record<string, string[]> = {
@@ -30,7 +31,7 @@ for (const [name, args] of Object.entries(DATASETS)) {
         assertGolden(`${name}/${cmd}.txt`, table.stdout);
         const json = runCli([cmd, '--db', db, '--json']);
         assert.equal(json.code, 0, json.stderr);
-        assert.equal(JSON.parse(json.stdout).schemaVersion, 1);
+        assert.equal(JSON.parse(json.stdout).schemaVersion, cmd === 'snapshot' ? 1 : ANALYSIS_SCHEMA_VERSION);
         assertGolden(`${name}/${cmd}.json`, json.stdout);
       }
       const sources = runCli(['sources', '--db', db, '--json']);

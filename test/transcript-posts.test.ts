@@ -45,7 +45,7 @@ test('a Patroni log quoted with `> ` in a post (patroni#534): the quoted records
   ]);
   assert.equal(r.code, 0);
   assert.deepEqual(r.events.map((e) => [e.line, e.kind, e.ts === null ? null : new Date(e.ts).toISOString()]), [
-    [3, 'patroni.other', '2017-10-02T18:00:18.703Z'],
+    [3, 'patroni.dcs-switch', '2017-10-02T18:00:18.703Z'],
     [4, 'patroni.dcs-error', '2017-10-02T18:00:19.216Z'],
   ]);
   assert.equal(JSON.parse(r.events[1]!.detail).keyPath, '/service/mycluster/leader');

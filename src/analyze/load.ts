@@ -55,6 +55,9 @@ export interface SnapshotStatusRow {
 export interface Loaded {
   untilMs: number | null;
   status: StatusRow[];
+  /** Samples with no time (etcdctl output pasted without a `date` line or --at), in file order: they still
+   *  name the members and their endpoints. Empty with --until (their time is unknown). */
+  untimedStatus: Omit<StatusRow, 'ts_ms' | 'time_basis'>[];
   events: EventRow[];
   requests: RequestRow[];
   snapshots: SnapshotStatusRow[];
@@ -83,6 +86,12 @@ export function loadEvidence(db: Db, untilMs: number | null): Loaded {
     FROM status_samples s JOIN sources src ON src.id = s.source_id
     WHERE s.ts_ms IS NOT NULL AND ${cutStrict('s.ts_ms', untilMs)}
     ORDER BY s.ts_ms, src.path, s.line, s.seq`).all() as StatusRow[];
+  const untimedStatus = untilMs !== null ? [] : db.prepare(`
+    SELECT s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
+           s.revision, s.alarms, s.format, s.is_leader, src.path, s.line
+    FROM status_samples s JOIN sources src ON src.id = s.source_id
+    WHERE s.ts_ms IS NULL
+    ORDER BY src.path, s.line, s.seq`).all() as Omit<StatusRow, 'ts_ms' | 'time_basis'>[];
   const events = db.prepare(notableEventsSql(cut('e.ts_ms', untilMs))).all() as EventRow[];
   const requests = db.prepare(`
     SELECT r.ts_ms, r.member, r.op, r.key, r.outcome, src.path, r.line
@@ -94,7 +103,7 @@ export function loadEvidence(db: Db, untilMs: number | null): Loaded {
     FROM snapshot_status s JOIN sources src ON src.id = s.source_id
     WHERE ${cut('s.ts_ms', untilMs)}
     ORDER BY s.ts_ms, src.path, s.line`).all() as SnapshotStatusRow[];
-  return { untilMs, status, events, requests, snapshots };
+  return { untilMs, status, untimedStatus, events, requests, snapshots };
 }
 
 export function detailOf(e: EventRow): Record<string, unknown> {

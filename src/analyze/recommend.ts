@@ -200,12 +200,13 @@ function runbook(d: Loaded, incident: Incident): Recommendation {
   // and every value placed into a command is shell-quoted.
   const latest = new Map<string, { endpoint: string; leader: boolean }>();
   const refused = new Set<string>();
-  for (const s of d.status) {
+  const samples = d.status.length > 0 ? d.status : d.untimedStatus;
+  for (const s of samples) {
     if (isPlausibleEndpoint(s.endpoint)) latest.set(s.member_id ?? s.endpoint, { endpoint: s.endpoint, leader: s.is_leader === 1 });
     else refused.add(s.endpoint);
   }
   const members = [...latest.values()].sort((a, b) => Number(a.leader) - Number(b.leader) || a.endpoint.localeCompare(b.endpoint));
-  const lastRev = [...d.status].reverse().find((s) => s.revision !== null)?.revision ?? incident.revisionAtNospace;
+  const lastRev = [...samples].reverse().find((s) => s.revision !== null)?.revision ?? incident.revisionAtNospace;
   const eps = members.map((m) => shellQuote(m.endpoint));
   // Without a known endpoint the commands stop at once (${X:?}) instead of running with a placeholder.
   const all = eps.length ? shellQuote(members.map((m) => m.endpoint).join(',')) : '"${ENDPOINTS:?set ENDPOINTS to every member, comma-separated}"';

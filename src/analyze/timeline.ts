@@ -49,7 +49,42 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
       out.push({ at: iso(e.ts_ms)!, member: e.member, kind: 'patroni.recovered', summary: `first clean Patroni HA loop after recovery: ${e.message}`, source: `${e.path}:${e.line}`, count: 1 });
     }
   }
-  return out.sort((a, b) => a.at.localeCompare(b.at) || a.source.localeCompare(b.source));
+  const timed = out.sort((a, b) => a.at!.localeCompare(b.at!) || a.source.localeCompare(b.source));
+  return withUntimedActions(timed, d.events);
+}
+
+const OPERATOR_ACTIONS = new Set(['operator.compact', 'operator.defrag', 'operator.alarm.disarm', 'operator.snapshot.save']);
+/** An action's own output, when timed, already stands in the timeline for it: `compacted revision N` a line below. */
+const CONFIRMED_BY: Record<string, string> = { 'operator.compact': 'etcdctl.compact', 'operator.defrag': 'etcdctl.defrag' };
+const CONFIRM_WITHIN_LINES = 5;
+
+/**
+ * Operator actions read from a paste that gives them no time (the seed's `etcdctl defrag`, `alarm disarm`)
+ * are still part of the story: each is listed without a time, right after the last timed entry of the same
+ * file above it (else first), so the order the operator worked in is kept and no time is invented.
+ */
+function withUntimedActions(timed: TimelineEntry[], events: readonly EventRow[]): TimelineEntry[] {
+  const untimed = events.filter((e) => e.ts_ms === null && OPERATOR_ACTIONS.has(e.kind)
+    && !events.some((o) => o.kind === CONFIRMED_BY[e.kind] && o.path === e.path && o.ts_ms !== null && o.line > e.line && o.line <= e.line + CONFIRM_WITHIN_LINES));
+  if (untimed.length === 0) return timed;
+  const lineOf = (t: TimelineEntry): { path: string; line: number } => {
+    const i = t.source.lastIndexOf(':');
+    return { path: t.source.slice(0, i), line: Number(t.source.slice(i + 1)) };
+  };
+  const after = new Map<number, TimelineEntry[]>(); // index in `timed` (-1: before everything) → actions
+  for (const e of [...untimed].sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line)) {
+    let anchor = -1;
+    timed.forEach((t, i) => {
+      const s = lineOf(t);
+      if (s.path === e.path && s.line < e.line) anchor = i;
+    });
+    const list = after.get(anchor) ?? [];
+    list.push({ at: null, member: e.member, kind: e.kind, summary: `${e.message} (operator; the paste gives no time)`, source: `${e.path}:${e.line}`, count: 1 });
+    after.set(anchor, list);
+  }
+  const out: TimelineEntry[] = [...(after.get(-1) ?? [])];
+  timed.forEach((t, i) => out.push(t, ...(after.get(i) ?? [])));
+  return out;
 }
 
 function writeOf(e: EventRow): string | null {

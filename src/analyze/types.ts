@@ -1,7 +1,7 @@
 // The analysis contract: `analyze --json` prints an AnalysisReport. Bump ANALYSIS_SCHEMA_VERSION on
 // any change a script could notice. Times are ISO-8601 UTC strings; unknowable values are null.
 
-export const ANALYSIS_SCHEMA_VERSION = 1;
+export const ANALYSIS_SCHEMA_VERSION = 2;
 
 /** Where a figure comes from, best first: snapshot > status samples > etcd log > Patroni log > default. */
 export type EvidenceSource =
@@ -130,7 +130,8 @@ export interface BacktestResult {
 }
 
 export interface TimelineEntry {
-  at: string;
+  /** ISO-8601 UTC; null for an operator action whose paste carries no time (listed in paste order). */
+  at: string | null;
   member: string | null;
   kind: string;
   summary: string;

@@ -82,6 +82,7 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
   const enc = new RowEncoder();
   const shown: ParseIssue[] = [];
   const tzGiven = opts.ctx.tz !== null;
+  const useFallback = kind !== 'transcript' || opts.fallback.basis === 'at';
   const store = (outs: ParseOutput[]): void => {
     for (const o of outs) {
       if (o.kind === 'issue') {
@@ -89,8 +90,9 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
         if (shown.length < SHOWN_ISSUES) shown.push(o);
         continue;
       }
-      // etcdctl output carries no time of its own: a marker line, else --at, else the file's mtime.
-      if (o.time === null && o.kind !== 'request' && (o.kind !== 'event' || o.event.startsWith('etcdctl.'))) o.time = opts.fallback;
+      // etcdctl output carries no time of its own: a marker line, else --at, else the file's mtime. A pasted
+      // transcript's mtime says when it was saved, not when its commands ran: there only --at applies.
+      if (o.time === null && o.kind !== 'request' && (o.kind !== 'event' || o.event.startsWith('etcdctl.')) && useFallback) o.time = opts.fallback;
       enc.record(o);
     }
   };

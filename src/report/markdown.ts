@@ -95,7 +95,7 @@ export function summarizeReport(r: AnalysisReport): string {
       `${i.revisionAtNospace !== null ? ` at revision ${i.revisionAtNospace}` : ''}` +
       `${i.dbSizeAtNospace !== null ? ` with a DB of ${bytes(i.dbSizeAtNospace, i.dbSizeAtNospaceApprox)}` : ''}` +
       `, against a quota of ${bytes(p.quotaBytes)} (${p.quotaSource.source}, ${p.quotaSource.completeness}).`);
-    const compacted = r.timeline.some((e) => e.kind.startsWith('etcd.compaction') && e.at < i.nospaceAt!);
+    const compacted = r.timeline.some((e) => e.kind.startsWith('etcd.compaction') && e.at !== null && e.at < i.nospaceAt!);
     s.push(`Root cause: the history etcd keeps until it is compacted grew until the physical DB reached the quota; ` +
       `${compacted ? 'compaction ran before the alarm but did not keep up' : 'no compaction is recorded before the alarm'}.`);
   } else {
