@@ -90,3 +90,19 @@ test('journald lines around Patroni records that carry 2020 keep 2020, whatever 
     '2020-05-03T02:31:13.000Z', '2020-05-03T02:31:13.685Z', '2020-05-03T02:31:28.046Z',
   ]);
 });
+
+test('a zap warning a terminal wrapped over four lines (replicatedhq/kURL#3923) is one client error, timed by its ts', () => {
+  const r = ingestPaste([
+    "sh-5.1# etcdctl alarm list",
+    "{\"level\":\"warn\",\"ts\":\"2023-01-11T20:27:40.371Z\",\"logger\":\"etcd-client\",\"caller\":\"v3@v3.5.6/retry_intercepto",
+    "r.go:62\",\"msg\":\"retrying of unary invoker failed\",\"target\":\"etcd-endpoints://0xc000430a80/127.0.0.1:2379\",\"",
+    "attempt\":0,\"error\":\"rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error:",
+    " connection closed before server preface received\"}",
+    "Error: context deadline exceeded",
+  ]);
+  assert.equal(r.code, 0);
+  const errors = r.events.filter((e) => e.kind === 'etcdctl.client.error');
+  assert.equal(errors[0]!.line, 2);
+  assert.equal(new Date(errors[0]!.ts!).toISOString(), '2023-01-11T20:27:40.371Z');
+  assert.match(JSON.parse(errors[0]!.detail).error, /^rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error: connection closed before server preface received/);
+});

@@ -11,6 +11,17 @@ import { ShellSession } from './session.js';
 import { CLIENT_RETRY_MSG, clientErrorEvent } from './client-error.js';
 import { prefixOf } from '../envelope/shipper.js';
 
+const MAX_WRAPPED_LINES = 8;
+
+function parsesAsObject(text: string): boolean {
+  try {
+    const o: unknown = JSON.parse(text);
+    return typeof o === 'object' && o !== null;
+  } catch {
+    return false;
+  }
+}
+
 const NOSPACE_TEXT_RE = /(?:etcdserver: )?(?:mvcc: )?database space exceeded|etcdserver: no space/;
 // A Markdown blockquote (`> 2017-10-02 18:00:19,216 ERROR: …`) or a log line in an inline code span.
 const QUOTE_RE = /^\s*>\s?(?=\S)/;
@@ -60,6 +71,37 @@ export function createTranscriptParser(ctx: ParseContext): StreamParser {
     }
   };
 
+  // A zap JSON line a terminal wrapped at its width (kURL#3923 pasted `…"caller":"v3@v3.5.6/retry_intercepto`
+  // and `r.go:62","msg":…` on the next line): held and joined until it parses, for a few lines at most.
+  let wrapped: { text: string; lineNo: number; lines: string[] } | null = null;
+  const pushWrapped = (line: string, lineNo: number): ParseOutput[] => {
+    if (wrapped) {
+      wrapped.text += line;
+      wrapped.lines.push(line);
+      if (parsesAsObject(wrapped.text)) {
+        const w = wrapped;
+        wrapped = null;
+        return push(w.text, w.lineNo);
+      }
+      if (wrapped.lines.length < MAX_WRAPPED_LINES) return [];
+      // Not a wrapped line after all: read each line as it came.
+      const w = wrapped;
+      wrapped = null;
+      return w.lines.flatMap((l, i) => push(l, w.lineNo + i));
+    }
+    if (line.startsWith('{"') && !line.trimEnd().endsWith('}') && !parsesAsObject(line)) {
+      wrapped = { text: line, lineNo, lines: [line] };
+      return [];
+    }
+    return push(line, lineNo);
+  };
+  const flushWrapped = (): ParseOutput[] => {
+    if (!wrapped) return [];
+    const w = wrapped;
+    wrapped = null;
+    return w.lines.flatMap((l, i) => push(l, w.lineNo + i));
+  };
+
   const push = (line: string, lineNo: number): ParseOutput[] => {
     // A post's quote marker comes off before anything else: the quoted text is read as if bare.
     const q = depth === 0 ? QUOTE_RE.exec(line) : null;
@@ -96,7 +138,7 @@ export function createTranscriptParser(ctx: ParseContext): StreamParser {
 
   // The session reads commands (prompts, bare etcdctl lines) and gives each block's output its meaning.
   return new ShellSession(ctx, {
-    push,
-    end: () => [...patroni.end(), ...etcd.end(), ...etcdctl.end()],
+    push: pushWrapped,
+    end: () => [...flushWrapped(), ...patroni.end(), ...etcd.end(), ...etcdctl.end()],
   });
 }
