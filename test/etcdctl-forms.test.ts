@@ -236,3 +236,20 @@ describe('stored (migration 8)', () => {
     }
   });
 });
+
+describe('etcd 3.1 `-w fields` with its stray quote (etcd#7117)', () => {
+  it('reads `"DBSize" :" 114688` as the value 114688', () => {
+    const lines = [
+      '"ClusterID" : 17237436991929493444', '"MemberID" : 9372538179322589801', '"Revision" : 601', '"RaftTerm" : 17',
+      '"Version" : "3.1.0-rc.1+git"', '"DBSize" :" 114688', '"Leader" :" 9372538179322589801', '"RaftIndex" :" 620',
+      '"RaftTerm" :" 17', '"Endpoint" : "127.0.0.1:2379"', '',
+    ];
+    const p = createEtcdctlParser({ tz: null, member: null, referenceMs: 0 });
+    const out: ParseOutput[] = [];
+    lines.forEach((l, i) => out.push(...p.push(l, i + 1)));
+    out.push(...p.end());
+    const s = out.find((o) => o.kind === 'status');
+    assert.ok(s && s.kind === 'status');
+    assert.deepEqual([s.endpoint, s.dbSizeBytes, s.revision, s.version, s.memberId], ['127.0.0.1:2379', 114688, 601, '3.1.0-rc.1+git', '8211f1d0f64f3269']);
+  });
+});

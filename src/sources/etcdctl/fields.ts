@@ -12,7 +12,9 @@ export interface FieldEntry {
   line: number;
 }
 
-const FIELD_LINE = /^"([A-Za-z]+)" :(?: (.*))?$/;
+// etcd 3.1's printer wrote some keys as `"DBSize" :"` before the value (etcd#7117 pasted
+// `"DBSize" :" 114688`, `"Leader" :" 9372538179322589801`): the stray quote is not part of the value.
+const FIELD_LINE = /^"([A-Za-z]+)" :"?(?: (.*))?$/;
 
 export function parseFieldLine(text: string, line: number): FieldEntry | null {
   const m = FIELD_LINE.exec(text);
