@@ -264,12 +264,7 @@ describe('a runbook in a write-up (a Chinese blog post: indented commands with t
       '',
       '    /usr/local/etcd/etcdctl --user=$user --password=$password --endpoints=$host defrag',
     ];
-    const p = createTranscriptParser({ tz: null, member: null, referenceMs: 0 });
-    const out: ParseOutput[] = [];
-    lines.forEach((l, i) => out.push(...p.push(l, i + 1)));
-    out.push(...p.end());
-    const ops = out.filter((o): o is LogEvent => o.kind === 'event' && o.event.startsWith('operator.')).map((e) => [e.line, e.event]);
-    assert.deepEqual(ops, [[4, 'operator.check'], [7, 'operator.compact'], [10, 'operator.defrag']]);
+    assert.deepEqual(operator(transcript(lines)).map((e) => [e.line, e.event]), [[4, 'operator.check'], [7, 'operator.compact'], [10, 'operator.defrag']]);
   });
 });
 
@@ -282,11 +277,7 @@ describe('kubectl exec … -- etcdctl \\ continued over lines (a Russian write-u
       '--cacert=/etc/kubernetes/pki/etcd/ca.crt \\',
       'endpoint status --cluster -w table',
     ];
-    const p = createTranscriptParser({ tz: null, member: null, referenceMs: 0 });
-    const out: ParseOutput[] = [];
-    lines.forEach((l, i) => out.push(...p.push(l, i + 1)));
-    out.push(...p.end());
-    const ops = out.filter((o): o is LogEvent => o.kind === 'event' && o.event.startsWith('operator.'));
+    const ops = operator(transcript(lines));
     assert.deepEqual(ops.map((e) => [e.line, e.event, e.detail['command'], e.detail['cluster']]), [[1, 'operator.check', 'endpoint status', true]]);
   });
 });
