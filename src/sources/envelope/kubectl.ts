@@ -6,6 +6,7 @@
 import type { ParseContext } from '../../model.js';
 import type { EnvelopeFormat, Unwrapper } from './types.js';
 import { parseTimestamp } from '../../units/time.js';
+import { perLineUnwrapper } from './per-line.js';
 
 const TS = String.raw`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d))`;
 // Detection counts lines whose text starts right after the one space; once claimed, an indented
@@ -35,14 +36,8 @@ export const kubectlTimestampsFormat: EnvelopeFormat = {
 };
 
 function createTimestampsUnwrapper(ctx: ParseContext): Unwrapper {
-  return {
-    name: 'kubectl-timestamps',
-    push(line, lineNo) {
-      const m = TS_RE.exec(line);
-      if (!m) return [{ text: line, lineNo, outer: null }];
-      const outer = { time: parseTimestamp(m[1]!, ctx), host: null, tag: null, pid: null };
-      return [{ text: line.slice(m[0].length), lineNo, outer }];
-    },
-    end: () => [],
-  };
+  return perLineUnwrapper('kubectl-timestamps', (line) => {
+    const m = TS_RE.exec(line);
+    return m ? { text: line.slice(m[0].length), outer: { time: parseTimestamp(m[1]!, ctx), host: null, tag: null, pid: null } } : null;
+  });
 }

@@ -7,6 +7,7 @@ import type { OuterContext, ParseContext } from '../../model.js';
 import type { EnvelopeFormat, Unwrapper } from './types.js';
 import { parseTimestamp } from '../../units/time.js';
 import { journalShortLine } from './short-line.js';
+import { perLineUnwrapper } from './per-line.js';
 
 const RFC5424_RE =
   /^(?:<\d{1,3}>)?1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)|-) (\S{1,255}) (\S{1,48}) (\S{1,128}) (\S{1,32}) (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?:\uFEFF)?(.*))?$/s;
@@ -20,19 +21,15 @@ export const syslogRfc5424Format: EnvelopeFormat = {
 };
 
 function createRfc5424Unwrapper(ctx: ParseContext): Unwrapper {
-  return {
-    name: 'syslog-rfc5424',
-    push(line, lineNo) {
-      const m = RFC5424_RE.exec(line);
-      if (!m) return [{ text: line, lineNo, outer: null }];
-      const ts = nil(m[1]!);
-      const pid = Number(nil(m[4]!));
-      const outer: OuterContext = {
-        time: ts ? parseTimestamp(ts, ctx) : null, host: nil(m[2]!), tag: nil(m[3]!),
-        pid: Number.isInteger(pid) && pid > 0 ? pid : null,
-      };
-      return [{ text: journalShortLine(outer, m[7] ?? ''), lineNo, outer }];
-    },
-    end: () => [],
-  };
+  return perLineUnwrapper('syslog-rfc5424', (line) => {
+    const m = RFC5424_RE.exec(line);
+    if (!m) return null;
+    const ts = nil(m[1]!);
+    const pid = Number(nil(m[4]!));
+    const outer: OuterContext = {
+      time: ts ? parseTimestamp(ts, ctx) : null, host: nil(m[2]!), tag: nil(m[3]!),
+      pid: Number.isInteger(pid) && pid > 0 ? pid : null,
+    };
+    return { text: journalShortLine(outer, m[7] ?? ''), outer };
+  });
 }

@@ -8,6 +8,7 @@
 import type { EnvelopeFormat, Unwrapper } from './types.js';
 import { looksLikeEtcdLogLine } from '../etcd-log/index.js';
 import { looksLikePatroniLogLine } from '../patroni-log/index.js';
+import { perLineUnwrapper } from './per-line.js';
 
 /** A prefix must be on this share of the sampled non-empty lines. */
 const MIN_PREFIX_SHARE = 0.9;
@@ -91,10 +92,9 @@ export const shipperPrefixFormat: EnvelopeFormat = {
   matchSample: (sample) => learnShipperPrefix(sample)?.share ?? 0,
   create(_ctx, sample): Unwrapper {
     const learnt = learnShipperPrefix(sample);
-    return {
-      name: `shipper-prefix`,
-      push: (line, lineNo) => [{ text: (learnt?.strip(line) ?? null) ?? line, lineNo, outer: null }],
-      end: () => [],
-    };
+    return perLineUnwrapper('shipper-prefix', (line) => {
+      const text = learnt?.strip(line) ?? null;
+      return text === null ? null : { text, outer: null };
+    });
   },
 };

@@ -8,9 +8,10 @@
 // The classic `short` form (`May 01 10:00:00 host tag[pid]: …`, also rsyslog's traditional format) is not a
 // wrapper here: the etcd and Patroni parsers read it inline (units/time.ts parseSyslogPrefix).
 import type { OuterContext, ParseContext, RecordTime } from '../../model.js';
-import type { EnvelopeFormat, InnerLine, Unwrapper } from './types.js';
+import type { EnvelopeFormat, Unwrapper } from './types.js';
 import { parseSyslogPrefix, parseTimestamp, syslogTime } from '../../units/time.js';
 import { journalShortLine, learnReferenceMs } from './short-line.js';
+import { perLineUnwrapper } from './per-line.js';
 
 // Host, `tag[pid]:` and the message, after the time. The tag excludes `[`, `:` and blanks; `: ` (or the
 // line's end) must follow it, so `2026-11-30T09:15:16.027+08:00 start endpoints=127.0.0.1:52331 …` is not syslog.
@@ -75,15 +76,11 @@ export const journaldShortPreciseFormat: EnvelopeFormat = {
 };
 
 function createSyslogUnwrapper(name: string, parse: (line: string) => SyslogHead | null): Unwrapper {
-  return {
-    name,
-    push(line, lineNo): InnerLine[] {
-      const h = parse(line);
-      // journalctl indents the continuation lines of a multi-line message; a stray line passes as it is.
-      if (!h) return [{ text: line, lineNo, outer: null }];
-      const outer: OuterContext = { time: h.time, host: h.host, tag: h.tag, pid: h.pid };
-      return [{ text: journalShortLine(outer, h.msg), lineNo, outer }];
-    },
-    end: () => [],
-  };
+  // journalctl indents the continuation lines of a multi-line message: those pass as they are.
+  return perLineUnwrapper(name, (line) => {
+    const h = parse(line);
+    if (!h) return null;
+    const outer: OuterContext = { time: h.time, host: h.host, tag: h.tag, pid: h.pid };
+    return { text: journalShortLine(outer, h.msg), outer };
+  });
 }
