@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { BIN, ROOT, FIXTURES, tempDir } from './helpers/cli.js';
 import { startEtcd, etcdctl, gateway } from './helpers/etcd-server.js';
-import { shellQuote } from '../src/analyze/recommend.js';
+import { shellQuote } from '../src/analyze/runbook.js';
 import { safeText } from '../src/report/terminal-safe.js';
 import { decodeUtf8Visible } from '../src/units/bytes-text.js';
 import { renderBoxTable } from '../src/report/box-table.js';
