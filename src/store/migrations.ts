@@ -352,4 +352,29 @@ CREATE TABLE settings (
 CREATE INDEX settings_source ON settings(source_id);
 `,
   },
+  {
+    // Issue 12: clusters apart. One store may hold several etcd clusters (a team's staging and production,
+    // two Patroni clusters on their own etcd); nothing may mix them. `ingest --cluster NAME` is kept per source
+    // (cluster_option, the strongest evidence); after every ingest and `sources rm` the clusters are told again
+    // from all sources (src/analyze/clusters.ts): the user's names, the hex cluster ids of etcdctl headers and
+    // etcd's "added member" lines, member ids seen in those, Patroni scopes in keys and configuration. Each
+    // source gets its cluster (NULL: unassigned, or no cluster known at all) and how it was told; a status
+    // sample gets its own cluster only where its file mixes clusters (a transcript of two).
+    // Placed before 13 so that the array stays in version order (migrate() applies them in array order).
+    version: 12,
+    name: 'clusters: per source (and per status sample where a file mixes clusters)',
+    sql: `
+CREATE TABLE clusters (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  cluster_id TEXT,
+  scope      TEXT,
+  named_by   TEXT NOT NULL
+);
+ALTER TABLE sources ADD COLUMN cluster_option TEXT;
+ALTER TABLE sources ADD COLUMN cluster INTEGER REFERENCES clusters(id);
+ALTER TABLE sources ADD COLUMN cluster_basis TEXT;
+ALTER TABLE status_samples ADD COLUMN cluster INTEGER REFERENCES clusters(id);
+`,
+  },
 ];

@@ -1,0 +1,129 @@
+// The evidence of which etcd cluster each source belongs to, read from the rows it produced, and the
+// assignment written back (migration 12). Deciding is src/analyze/clusters.ts; this file is the SQL.
+import type { Db } from './open.js';
+
+/** What one source says about its cluster. Ids are lowercase hex without leading zeros. */
+export interface SourceClusterSignals {
+  id: number;
+  path: string;
+  /** `ingest --cluster NAME`. */
+  option: string | null;
+  /** Cluster ids it names (etcdctl headers, `-w fields` ClusterID, etcd's "added member … to cluster …"), with how many records name each. */
+  clusterIds: Map<string, number>;
+  /** Member ids it names (status samples, member lists, alarm lists, snapshot members buckets, etcd's member lines). */
+  members: Set<string>;
+  /** Patroni scopes: configuration files' `scope`, and keys `/<namespace>/<scope>/{leader,members/…,…}`. */
+  scopes: Set<string>;
+  /** A member named together with its cluster id by the same record (status headers, "added member"): member → cluster. */
+  links: Map<string, string>;
+}
+
+/** An assignment: clusters by name, each source's cluster (null: none) and how it was told. */
+export interface ClusterAssignment {
+  clusters: { name: string; clusterId: string | null; scope: string | null; namedBy: 'option' | 'cluster-id' | 'patroni-scope' }[];
+  sources: { id: number; cluster: string | null; basis: string }[];
+  /** Status samples of files that mix clusters: sample row id → cluster name. */
+  samples: { id: number; cluster: string }[];
+}
+
+/** Hex as etcd prints ids (`%x`): lowercase, no leading zeros. Decimal text (alarm list) when `decimal`. */
+export function normalizeId(v: unknown, decimal = false): string | null {
+  if (typeof v !== 'string' || v === '') return null;
+  try {
+    if (decimal) return /^\d{1,20}$/.test(v) ? BigInt(v).toString(16) : null;
+    return /^[0-9a-fA-F]{1,16}$/.test(v) ? BigInt(`0x${v}`).toString(16) : null;
+  } catch {
+    return null;
+  }
+}
+
+// Patroni's keys: /<namespace>/<scope>/<what> (namespace `/service` by default, scope the cluster's name).
+// Kubernetes' /registry/<resource>/<namespace>/<name> has the same depth: a configmap named `config` is no scope.
+const PATRONI_KEY = /^\/([^/]+)\/([^/]+)\/(?:leader|members\/[^/]+|status|config|initialize|failover|sync|history|failsafe)$/;
+
+export function patroniScopeOfKey(key: string): string | null {
+  const m = PATRONI_KEY.exec(key);
+  return m && m[1] !== 'registry' ? m[2]! : null;
+}
+
+export function readClusterSignals(db: Db): SourceClusterSignals[] {
+  const sources = db.prepare('SELECT id, path, cluster_option AS option FROM sources ORDER BY id').all() as { id: number; path: string; option: string | null }[];
+  const by = new Map<number, SourceClusterSignals>(sources.map((s) => [s.id, {
+    id: s.id, path: s.path, option: s.option, clusterIds: new Map(), members: new Set(), scopes: new Set(), links: new Map(),
+  }]));
+  const addId = (src: number, cluster: string | null, member: string | null, n = 1): void => {
+    const s = by.get(src);
+    if (!s) return;
+    if (cluster !== null) s.clusterIds.set(cluster, (s.clusterIds.get(cluster) ?? 0) + n);
+    if (member !== null) s.members.add(member);
+    if (cluster !== null && member !== null) s.links.set(member, cluster);
+  };
+  for (const r of db.prepare(`SELECT source_id AS s, cluster_id AS c, member_id AS m, COUNT(*) AS n FROM status_samples
+      WHERE cluster_id IS NOT NULL OR member_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`).all() as { s: number; c: string | null; m: string | null; n: number }[]) {
+    addId(r.s, normalizeId(r.c), normalizeId(r.m), r.n);
+  }
+  for (const r of db.prepare(`SELECT source_id AS s, json_extract(detail, '$.cluster') AS c, json_extract(detail, '$.member') AS m
+      FROM events WHERE kind = 'etcd.member.changed' AND json_valid(detail) ORDER BY id`).all() as { s: number; c: unknown; m: unknown }[]) {
+    addId(r.s, normalizeId(r.c), normalizeId(r.m));
+  }
+  for (const r of db.prepare('SELECT DISTINCT source_id AS s, member_id AS m FROM members ORDER BY 1, 2').all() as { s: number; m: string }[]) {
+    addId(r.s, null, normalizeId(r.m));
+  }
+  // `alarm list` prints member ids in decimal; a snapshot's alarm bucket too (ingest-snapshot.ts).
+  for (const r of db.prepare('SELECT DISTINCT source_id AS s, member_id AS m FROM alarms ORDER BY 1, 2').all() as { s: number; m: string }[]) {
+    addId(r.s, null, normalizeId(r.m, true) ?? normalizeId(r.m));
+  }
+  for (const r of db.prepare(`SELECT DISTINCT source_id AS s, scope FROM settings WHERE scope IS NOT NULL ORDER BY 1, 2`).all() as { s: number; scope: string }[]) {
+    by.get(r.s)?.scopes.add(r.scope);
+  }
+  const keyed = `SELECT DISTINCT source_id AS s, key FROM %T WHERE key LIKE '/%/%/%'
+    AND (key LIKE '%/leader' OR key LIKE '%/members/%' OR key LIKE '%/status' OR key LIKE '%/config' OR key LIKE '%/initialize') ORDER BY 1, 2`;
+  for (const table of ['etcd_requests', 'snapshot_keys']) {
+    for (const r of db.prepare(keyed.replace('%T', table)).all() as { s: number; key: string }[]) {
+      const scope = patroniScopeOfKey(r.key);
+      if (scope !== null) by.get(r.s)?.scopes.add(scope);
+    }
+  }
+  return [...by.values()];
+}
+
+/** Status samples of one source with the ids that tell their cluster (for a file that mixes clusters). */
+export function readSampleIds(db: Db, sourceId: number): { id: number; cluster: string | null; member: string | null }[] {
+  return (db.prepare('SELECT id, cluster_id AS c, member_id AS m FROM status_samples WHERE source_id = ? ORDER BY id').all(sourceId) as
+    { id: number; c: string | null; m: string | null }[]).map((r) => ({ id: r.id, cluster: normalizeId(r.c), member: normalizeId(r.m) }));
+}
+
+/** Replaces the stored assignment, in one transaction. */
+export function writeClusterAssignment(db: Db, a: ClusterAssignment): void {
+  db.transaction(() => {
+    db.exec('UPDATE sources SET cluster = NULL, cluster_basis = NULL; UPDATE status_samples SET cluster = NULL WHERE cluster IS NOT NULL; DELETE FROM clusters;');
+    const ins = db.prepare('INSERT INTO clusters (name, cluster_id, scope, named_by) VALUES (?,?,?,?)');
+    const ref = new Map<string, number>();
+    for (const c of a.clusters) ref.set(c.name, Number(ins.run(c.name, c.clusterId, c.scope, c.namedBy).lastInsertRowid));
+    const src = db.prepare('UPDATE sources SET cluster = ?, cluster_basis = ? WHERE id = ?');
+    for (const s of a.sources) src.run(s.cluster === null ? null : ref.get(s.cluster) ?? null, s.basis, s.id);
+    const smp = db.prepare('UPDATE status_samples SET cluster = ? WHERE id = ?');
+    for (const s of a.samples) smp.run(ref.get(s.cluster) ?? null, s.id);
+  })();
+}
+
+/** `ingest --cluster NAME`: the user's word for the sources this ingest stored. */
+export function setClusterOption(db: Db, firstSourceId: number, name: string): void {
+  db.prepare('UPDATE sources SET cluster_option = ? WHERE id >= ?').run(name, firstSourceId);
+}
+
+export function nextSourceId(db: Db): number {
+  return ((db.prepare('SELECT MAX(id) AS m FROM sources').get() as { m: number | null }).m ?? 0) + 1;
+}
+
+export interface StoredCluster { ref: number; name: string; clusterId: string | null; scope: string | null; namedBy: string; sources: number }
+
+export function readClusters(db: Db): StoredCluster[] {
+  return db.prepare(`SELECT c.id AS ref, c.name, c.cluster_id AS clusterId, c.scope, c.named_by AS namedBy,
+      (SELECT COUNT(*) FROM sources s WHERE s.cluster = c.id) AS sources
+    FROM clusters c ORDER BY c.name`).all() as StoredCluster[];
+}
+
+export function readUnassigned(db: Db): { id: number; path: string }[] {
+  return db.prepare(`SELECT id, path FROM sources WHERE cluster IS NULL AND EXISTS (SELECT 1 FROM clusters) ORDER BY id`).all() as { id: number; path: string }[];
+}
