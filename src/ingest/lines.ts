@@ -11,6 +11,21 @@ import { Readable } from 'node:stream';
 export interface LineBatch {
   firstLineNo: number;
   lines: string[];
+  /**
+   * Lines longer than MAX_LINE_BYTES, in order: their text in `lines` is '' and they are not parsed.
+   * Each is one skipped line with its true length; its bytes were never held (a 200 MB line costs
+   * nothing but its first OVERLONG_HEAD_BYTES).
+   */
+  overlong?: OverlongLine[];
+}
+
+export interface OverlongLine {
+  /** Index into LineBatch.lines. */
+  index: number;
+  /** The whole line's length in bytes, without its terminator. */
+  bytes: number;
+  /** Its first bytes, for the excerpt. */
+  head: string;
 }
 
 export interface LineSource {
@@ -41,8 +56,14 @@ export interface LineSourceOptions {
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
-/** Lines longer than this many bytes are cut and reported by the parser as they stand (a binary file has no newlines). */
-export const MAX_LINE_CHARS = 1 << 20;
+/**
+ * Lines longer than this many bytes are not parsed: each is one skipped line (OverlongLine) with its true
+ * number and length, and the lines after it keep their numbers. No log line or etcdctl output is near
+ * 1 MiB; a binary file or a minified blob is.
+ */
+export const MAX_LINE_BYTES = 1 << 20;
+/** How much of an over-long line is kept for its excerpt. */
+export const OVERLONG_HEAD_BYTES = 256;
 
 /**
  * Bytes per read. 128 KiB rather than 1 MiB: with the parse worker, a batch of lines (and its rows)
@@ -77,45 +98,16 @@ export function openLineSource(input: string | Readable, opts: LineSourceOptions
   // Lines are found in the raw bytes and each is decoded on its own. Decoding a whole chunk
   // (StringDecoder) was 12% of ingest CPU: one non-ASCII byte (zap's `"took":"668.176µs"`) makes
   // the whole chunk a two-byte string, and then every line, JSON.parse and SQLite's binding work on
-  // UTF-16. Per line, ASCII lines stay one-byte strings. A line cut by a chunk boundary is carried as bytes.
+  // UTF-16. Per line, ASCII lines stay one-byte strings. A line cut by a chunk boundary is carried as
+  // bytes; once the carry passes MAX_LINE_BYTES only its length is counted until the line ends.
   async function* batches(): AsyncGenerator<LineBatch> {
-    let carry: Buffer | null = null;
-    let lineNo = (opts.firstLineNo ?? 1) - 1;
+    const split = new LineSplitter(opts.firstLineNo ?? 1);
     for await (const chunk of contentChunks()) {
-      const lines: string[] = [];
-      let start = 0;
-      let nl = chunk.indexOf(0x0a);
-      if (carry !== null) {
-        if (nl === -1) {
-          carry = Buffer.concat([carry, chunk]);
-          if (carry.length > MAX_LINE_CHARS) {
-            lines.push(decodeLine(carry, 0, carry.length));
-            carry = null;
-          }
-        } else {
-          const joined = Buffer.concat([carry, chunk.subarray(0, nl)]);
-          lines.push(decodeLine(joined, 0, joined.length));
-          carry = null;
-          start = nl + 1;
-          nl = chunk.indexOf(0x0a, start);
-        }
-      }
-      if (carry === null) {
-        for (; nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-          lines.push(decodeLine(chunk, start, nl));
-          start = nl + 1;
-        }
-        if (start < chunk.length) carry = chunk.subarray(start);
-        if (carry !== null && carry.length > MAX_LINE_CHARS) {
-          lines.push(decodeLine(carry, 0, carry.length));
-          carry = null;
-        }
-      }
-      if (lines.length === 0) continue;
-      yield { firstLineNo: lineNo + 1, lines };
-      lineNo += lines.length;
+      const b = split.push(chunk);
+      if (b) yield b;
     }
-    if (carry !== null && carry.length > 0) yield { firstLineNo: lineNo + 1, lines: [decodeLine(carry, 0, carry.length)] };
+    const last = split.end();
+    if (last) yield last;
   }
   return {
     digest: () => {
@@ -131,6 +123,92 @@ export function openLineSource(input: string | Readable, opts: LineSourceOptions
     },
     batches,
   };
+}
+
+/**
+ * Cuts chunks into lines. Holds at most one partial line of up to MAX_LINE_BYTES (plus the chunk being
+ * cut); a longer line is counted, not kept.
+ */
+export class LineSplitter {
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** Set while inside a line that has passed MAX_LINE_BYTES: its head and the bytes counted so far. */
+  private long: { head: string; bytes: number } | null = null;
+  private nextLineNo: number;
+
+  constructor(firstLineNo = 1) {
+    this.nextLineNo = firstLineNo;
+  }
+
+  /** The lines this chunk completes, or null when it completes none. */
+  push(chunk: Buffer): LineBatch | null {
+    const out: LineBatch = { firstLineNo: this.nextLineNo, lines: [] };
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      this.finishLine(out, chunk, start, nl);
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.extend(chunk.subarray(start));
+    this.nextLineNo += out.lines.length;
+    return out.lines.length > 0 ? out : null;
+  }
+
+  /** The last line when the input does not end with a newline. */
+  end(): LineBatch | null {
+    if (this.long === null && this.carryBytes === 0) return null;
+    const out: LineBatch = { firstLineNo: this.nextLineNo, lines: [] };
+    this.finishLine(out, Buffer.alloc(0), 0, 0);
+    this.nextLineNo++;
+    return out;
+  }
+
+  /** Ends the line made of the carry and chunk[start, end). */
+  private finishLine(out: LineBatch, chunk: Buffer, start: number, end: number): void {
+    if (this.long === null && this.carryBytes + (end - start) > MAX_LINE_BYTES) this.startLong(chunk.subarray(start, end));
+    else if (this.long !== null) this.long.bytes += end - start;
+    if (this.long !== null) {
+      // The length excludes a '\r' terminator as decodeLine drops it.
+      const last = end > start ? chunk[end - 1] : this.lastCarryByte;
+      const bytes = this.long.bytes - (last === 0x0d ? 1 : 0);
+      (out.overlong ??= []).push({ index: out.lines.length, bytes, head: this.long.head });
+      out.lines.push('');
+      this.long = null;
+    } else if (this.carryBytes === 0) {
+      out.lines.push(decodeLine(chunk, start, end));
+    } else {
+      const joined = Buffer.concat([...this.carry, chunk.subarray(start, end)]);
+      out.lines.push(decodeLine(joined, 0, joined.length));
+    }
+    this.carry = [];
+    this.carryBytes = 0;
+    this.lastCarryByte = -1;
+  }
+
+  private lastCarryByte = -1;
+
+  /** Adds bytes with no newline to the current line. */
+  private extend(part: Buffer): void {
+    this.lastCarryByte = part[part.length - 1] ?? this.lastCarryByte;
+    if (this.long !== null) {
+      this.long.bytes += part.length;
+      return;
+    }
+    if (this.carryBytes + part.length > MAX_LINE_BYTES) {
+      this.startLong(part);
+      return;
+    }
+    // Copied: the chunk's buffer may be reused by the stream.
+    this.carry.push(Buffer.from(part));
+    this.carryBytes += part.length;
+  }
+
+  /** The current line passes MAX_LINE_BYTES with `part`: keep its head and count from here on. */
+  private startLong(part: Buffer): void {
+    const head = Buffer.concat([...this.carry, part.subarray(0, OVERLONG_HEAD_BYTES)]).subarray(0, OVERLONG_HEAD_BYTES);
+    this.long = { head: head.toString('utf8'), bytes: this.carryBytes + part.length };
+    this.carry = [];
+    this.carryBytes = 0;
+  }
 }
 
 /** bytes[start, end) as UTF-8 (invalid sequences → U+FFFD), without a trailing '\r'. */

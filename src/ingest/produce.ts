@@ -2,7 +2,7 @@
 // database. It runs on the main thread (stdin, small files) or in the parse worker (large files), so
 // both paths share one implementation; only how batches reach the RowSink differs.
 import type { OuterContext, ParseContext, ParseIssue, ParseOutput, RecordTime } from '../model.js';
-import type { LineBatch, LineSource } from './lines.js';
+import { MAX_LINE_BYTES, type LineBatch, type LineSource, type OverlongLine } from './lines.js';
 import { detectTextKind, DETECT_SAMPLE_LINES, NotAnInputError, type TextKind } from './detect.js';
 import { createParser } from './parsers.js';
 import { applyOuter, createUnwrapper, detectEnvelope, type InnerLine, type Unwrapper } from '../sources/envelope/index.js';
@@ -17,6 +17,8 @@ export interface ProduceOptions {
   ctx: ParseContext;
   /** The time of etcdctl output without a timestamp line (--at, else the file's mtime). */
   fallback: RecordTime;
+  /** `ingest --keep-raw`: a row per line, no per-minute groups (store/row-groups.ts). */
+  keepRaw?: boolean;
 }
 
 export interface RowConsumer {
@@ -75,11 +77,11 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
   const detectSample = unwrap
     ? innerPending.flat().slice(0, DETECT_SAMPLE_LINES).map((l) => ({ text: l.text, lineNo: l.lineNo }))
     : sample;
-  const kind = opts.kind ?? detect(opts.path, detectSample, envelope.format?.name ?? null);
+  const kind = opts.kind ?? detect(opts.path, detectSample, envelope.format?.name ?? null, firstOverlong(pending));
   await out.begin(kind);
 
   const parser = createParser(kind, withYearOfLines(opts.ctx, detectSample));
-  const enc = new RowEncoder();
+  const enc = new RowEncoder({ aggregate: opts.keepRaw !== true });
   const shown: ParseIssue[] = [];
   const tzGiven = opts.ctx.tz !== null;
   const useFallback = kind !== 'transcript' || opts.fallback.basis === 'at';
@@ -102,13 +104,19 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
     await out.batch(enc.take(src.bytesRead()));
   };
   const parseBatch = async (b: LineBatch): Promise<void> => {
+    if (b.overlong) store(b.overlong.map((o) => overlongIssue(o, b.firstLineNo)));
     if (unwrap) return parseInner(unwrapBatch(unwrap, b));
     const { lines, firstLineNo } = b;
-    for (let i = 0; i < lines.length; i++) store(parser.push(lines[i]!, firstLineNo + i));
+    for (let i = 0; i < lines.length; i++) if (!b.overlong?.some((o) => o.index === i)) store(parser.push(lines[i]!, firstLineNo + i));
     await out.batch(enc.take(src.bytesRead()));
   };
-  if (unwrap) for (const inner of innerPending) await parseInner(inner);
-  else for (const b of pending) await parseBatch(b);
+  if (unwrap) {
+    for (const [i, inner] of innerPending.entries()) {
+      const b = pending[i]!;
+      if (b.overlong) store(b.overlong.map((o) => overlongIssue(o, b.firstLineNo)));
+      await parseInner(inner);
+    }
+  } else for (const b of pending) await parseBatch(b);
   pending.length = 0;
   innerPending.length = 0;
   for (let n = await batches.next(); !n.done; n = await batches.next()) await parseBatch(n.value);
@@ -140,11 +148,27 @@ export function withYearOfLines(ctx: ParseContext, sample: readonly { text: stri
 
 function unwrapBatch(unwrap: Unwrapper, b: LineBatch): InnerLine[] {
   const out: InnerLine[] = [];
-  for (let i = 0; i < b.lines.length; i++) for (const l of unwrap.push(b.lines[i]!, b.firstLineNo + i)) out.push(l);
+  for (let i = 0; i < b.lines.length; i++) {
+    if (b.overlong?.some((o) => o.index === i)) continue;
+    for (const l of unwrap.push(b.lines[i]!, b.firstLineNo + i)) out.push(l);
+  }
   return out;
 }
 
-function detect(path: string, sample: { text: string; lineNo: number }[], envelope: string | null): TextKind {
+/** A line over MAX_LINE_BYTES (lines.ts): one skipped line with its true number and length. */
+function overlongIssue(o: OverlongLine, firstLineNo: number): ParseIssue {
+  return { kind: 'issue', line: firstLineNo + o.index, reason: `line of ${o.bytes} bytes is longer than the ${MAX_LINE_BYTES}-byte limit; not read`, excerpt: o.head.slice(0, 200) };
+}
+
+function firstOverlong(pending: readonly LineBatch[]): { lineNo: number; bytes: number } | null {
+  for (const b of pending) {
+    const o = b.overlong?.[0];
+    if (o) return { lineNo: b.firstLineNo + o.index, bytes: o.bytes };
+  }
+  return null;
+}
+
+function detect(path: string, sample: { text: string; lineNo: number }[], envelope: string | null, overlong: { lineNo: number; bytes: number } | null): TextKind {
   const nul = sample.findIndex((l) => l.text.includes('\u0000'));
   if (nul !== -1) {
     throw new NotAnInputError(`${path}:${sample[nul]!.lineNo}: binary data (NUL byte), not a log or etcdctl output`, 'binary data');
@@ -152,6 +176,9 @@ function detect(path: string, sample: { text: string; lineNo: number }[], envelo
   const d = detectTextKind(sample.map((l) => l.text));
   if (d.kind) return d.kind;
   const first = sample.find((l) => l.text.trim() !== '');
+  if (!first && overlong) {
+    throw new NotAnInputError(`${path}:${overlong.lineNo}: a line of ${overlong.bytes} bytes, longer than ${MAX_LINE_BYTES}, and no other line: not a log or etcdctl output`, 'one over-long line');
+  }
   throw first
     ? new NotAnInputError(`${path}:${first.lineNo}: cannot tell what this input holds (${envelope ? `inside a ${envelope} wrapper: ` : ''}${d.evidence}); first line: ${excerpt(first.text)}; use --kind`,
       `no log line or etcdctl output recognised in ${d.evidence.replace(/:.*/, '')}`)
