@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeRequestText, hexToDecimal, readGoQuoted, readProtoString } from '../src/sources/etcd-log/request.js';
+import { decodeUtf8Visible } from '../src/units/bytes-text.js';
 
 test('put from the seed incident (etcd 3.5.1)', () => {
   const d = decodeRequestText(
@@ -77,11 +78,31 @@ test('compaction, alarm, delete_range and a bare read-only range', () => {
 test('proto string escapes: \\" \\\\ \\n \\t and octal UTF-8 bytes', () => {
   assert.equal(readProtoString(String.raw`"a\"b\\c\nd\te"`, 0).value, 'a"b\\c\nd\te');
   assert.equal(readProtoString(String.raw`"/\303\251t\303\251"`, 0).value, '/été');
-  // An invalid UTF-8 sequence decodes to U+FFFD.
-  assert.equal(readProtoString(String.raw`"\377x"`, 0).value, '\ufffdx');
+  // A byte outside a well-formed UTF-8 sequence is the visible text \xNN, as the bbolt reader shows key
+  // bytes (units/bytes-text.ts): 0xff and 0xfe stay apart (they both decoded to U+FFFD before).
+  assert.equal(readProtoString(String.raw`"\377x"`, 0).value, '\\xffx');
+  assert.equal(readProtoString(String.raw`"\376x"`, 0).value, '\\xfex');
+  assert.equal(readProtoString(String.raw`"\303\251\377\303"`, 0).value, 'é\\xff\\xc3');
+  assert.equal(readProtoString(String.raw`"\xff\xfe"`, 0).value, '\\xff\\xfe');
   assert.equal(readProtoString(String.raw`"\001"`, 0).value, '\u0001');
   const d = decodeRequestText(String.raw`header:<ID:1 > put:<key:"/svc/\344\270\255" value_size:4 >`);
   assert.equal(d?.key, '/svc/中');
+});
+
+test('a key with bytes that are not UTF-8 reads as the snapshot reader reads it (seed put line, key bytes changed)', () => {
+  // The seed incident's put (etcd 3.5.1), its key given the bytes 0xff / 0xfe as etcd's proto text prints them.
+  const line = (k: string): string => `header:<ID:2416326952385748711 > put:<key:"/pgcluster/${k}" value_size:218 lease:7386330616106706594 >`;
+  const ff = decodeRequestText(line(String.raw`\377`))?.key;
+  const fe = decodeRequestText(line(String.raw`\376`))?.key;
+  assert.notEqual(ff, fe);
+  assert.equal(ff, decodeUtf8Visible(Buffer.from([...Buffer.from('/pgcluster/'), 0xff])));
+  assert.equal(fe, '/pgcluster/\\xfe');
+  assert.ok(!ff?.includes('\ufffd'));
+  // capnslog's %q doubles the backslashes; the bytes come out the same.
+  const q = readGoQuoted(`"${line(String.raw`\\377`).replaceAll('"', '\\"')}"`, 0).value;
+  assert.equal(decodeRequestText(q)?.key, ff);
+  // A Go %q of raw bytes prints \xff for a byte that is not UTF-8: kept visible, not read as U+00FF.
+  assert.equal(readGoQuoted(String.raw`"a\xff\xfe"`, 0).value, 'a\\xff\\xfe');
 });
 
 test('capnslog %q: one Go unquote gives compact text (journald literal, etcd-io/etcd#11947)', () => {

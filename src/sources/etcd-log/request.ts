@@ -6,6 +6,7 @@
 //   key:"/cs/leader" range_end:"/cs/leades" sort_order:ASCEND             (read-only range: bare RangeRequest)
 // The text given here must already be unquoted once when it came from a capnslog `%q` (see unquoteGo).
 import type { RequestOp } from '../../model.js';
+import { decodeUtf8Visible } from '../../units/bytes-text.js';
 
 export interface DecodedPut {
   key: string;
@@ -199,13 +200,13 @@ function isFieldName(name: string): boolean {
   return true;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
 
 /**
  * Reads a proto text string starting at the opening quote. Escapes: \" \\ \n \r \t \' \a \b \f \v,
- * octal \ooo and \xHH give raw bytes; the bytes are decoded as UTF-8, and invalid sequences become
- * U+FFFD (binary keys therefore do not round-trip; their byte length is not preserved either).
+ * octal \ooo and \xHH give raw bytes; the bytes are decoded as UTF-8 as the bbolt reader decodes keys
+ * (units/bytes-text.ts): each byte outside a well-formed sequence becomes the visible text `\xNN`, so the
+ * keys 0xff and 0xfe stay two keys and match the same keys read from a snapshot.
  * An unterminated string ends at the end of the text.
  */
 export function readProtoString(s: string, start: number): { value: string; end: number } {
@@ -257,7 +258,9 @@ export function readProtoString(s: string, start: number): { value: string; end:
 /**
  * Reads a Go strconv.Quote (`%q`) string starting at the opening quote, as capnslog writes the request:
  * `"header:<ID:1 > put:<key:\"/k\" value_size:4 >"` → `header:<ID:1 > put:<key:"/k" value_size:4 >`.
- * \xHH (an invalid UTF-8 byte in Go) becomes U+00HH; \uHHHH and \UHHHHHHHH become that code point.
+ * \xHH below 0x80 is that character; from 0x80 it is a byte that was not UTF-8 (Go prints valid runes as
+ * themselves or \u) and stays the visible text `\xHH`, as units/bytes-text.ts shows such bytes (were it
+ * U+00HH, 0xff would read as `ÿ`). \uHHHH and \UHHHHHHHH become that code point.
  */
 export function readGoQuoted(s: string, start: number): { value: string; end: number } {
   let out = '';
@@ -279,7 +282,7 @@ export function readGoQuoted(s: string, start: number): { value: string; end: nu
     const hex = width > 0 ? s.slice(i, i + width) : '';
     if (width > 0 && hex.length === width && /^[0-9a-fA-F]+$/.test(hex)) {
       const cp = parseInt(hex, 16);
-      out += cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
+      out += e === 'x' && cp >= 0x80 ? `\\x${hex.toLowerCase()}` : cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
       i += width;
     } else if (e >= '0' && e <= '7' && /^[0-7]{3}$/.test(s.slice(i - 1, i + 2))) {
       out += String.fromCharCode(parseInt(s.slice(i - 1, i + 2), 8) & 0xff);
@@ -311,7 +314,7 @@ function pushUtf8(bytes: number[], s: string, i: number): void {
 }
 
 function decodeBytes(bytes: number[], ascii: boolean): string {
-  if (!ascii) return utf8.decode(Uint8Array.from(bytes));
+  if (!ascii) return decodeUtf8Visible(Buffer.from(bytes));
   let out = '';
   for (let k = 0; k < bytes.length; k += 4096) out += String.fromCharCode(...bytes.slice(k, k + 4096));
   return out;
