@@ -197,8 +197,15 @@ function describe(p: Projection, f: MemberForecast, bt: BacktestResult | null, q
     p.etaAt = iso(f.lastMs);
     p.method = 'quota already reached at the last sample';
   } else if (f.verdict === 'bounded') {
-    p.boundBytes = f.boundBytes;
-    p.method = `bounded at about ${humanizeBytes(f.boundBytes!)} (${((100 * f.boundBytes!) / quota).toFixed(1)}% of the quota): compaction keeps the in-use size in a band and the file at its high-water mark; no ETA`;
+    // The claim is "stays under the bound": widened by the factor its back-test needed for 95% of the
+    // earlier bounded claims to hold on this history.
+    const kb = bt?.boundK ?? 1;
+    const bound = Math.round(f.boundBytes! * kb);
+    p.boundBytes = bound;
+    p.method = `bounded at about ${humanizeBytes(bound)} (${((100 * bound) / quota).toFixed(1)}% of the quota): compaction keeps the in-use size in a band and the file at its high-water mark; no ETA; ` +
+      (!bt || !bt.boundedOrigins ? 'the bound is not back-tested (too few earlier origins)'
+        : kb > 1 ? `the bound as fitted (${humanizeBytes(f.boundBytes!)}) widened ×${kb.toFixed(2)} so that ${bt.boundHeldAfter}/${bt.boundedOrigins} earlier bounded claims held (${bt.boundHeld} held as made)`
+          : `not widened: ${bt.boundHeld}/${bt.boundedOrigins} earlier bounded claims held`);
     ev(`bounded: ${f.why}`);
   } else if (f.verdict === 'growing') {
     const k = bt?.k ?? 1;
@@ -208,7 +215,8 @@ function describe(p: Projection, f: MemberForecast, bt: BacktestResult | null, q
     p.etaHigh = iso(etaOf(f, w.low));
     p.method = `theil-sen on in-use size ${f.borrowedFrom ? `in the regime since ${f.borrowedFrom.cause} (the current one, since ${f.regime.cause}, is too short: the same write rate is assumed)` : `in the current regime (since ${f.regime.cause})`}; the file reaches the quota when in-use reaches ` +
       `${humanizeBytes(f.targetInUse)} (quota less the free-page slack seen while it grew); 95% interval` +
-      (bt ? (bt.k > 1 ? ` widened ×${bt.k.toFixed(2)} so that ${bt.coveredAfter}/${bt.origins} back-tests were covered` : `, not widened: ${bt.coveredAfter}/${bt.origins} back-tests covered`) : ' (no back-test possible: too few samples)') +
+      (bt && bt.growingOrigins ? (bt.k > 1 ? ` widened ×${bt.k.toFixed(2)} so that ${bt.growingCoveredAfter}/${bt.growingOrigins} back-tests were covered` : `, not widened: ${bt.growingCoveredAfter}/${bt.growingOrigins} back-tests covered`) +
+        (bt.capHit ? ` (×${bt.k.toFixed(0)} is the cap: the interval is not earned)` : '') : ' (no back-test of a growing forecast possible: too few samples)') +
       (p.etaHigh === null ? '; no upper end (the widened slope interval reaches zero)' : '');
   } else {
     p.method = f.why.startsWith('too few') ? `no forecast: ${f.why}` : 'no growth measured in the current regime';

@@ -112,6 +112,10 @@ export interface BacktestOrigin {
   /** Multiple of the 95% half-interval (slope domain) the truth needed; null for bounded verdicts. */
   z: number | null;
   covered: boolean;
+  /** What the origin was judged against: nospace, end, regime-end:<cause> (growing), largest-after (bounded). */
+  judgedAgainst?: string;
+  /** Bounded: the largest physical size over the rest of the history ÷ the claimed bound. */
+  ratio?: number;
 }
 
 export interface BacktestResult {
@@ -123,8 +127,21 @@ export interface BacktestResult {
   covered: number;
   coveredAfter: number;
   k: number;
-  /** Median absolute error: ms (nospace-time) or bytes (size-at-end). */
+  /** Median absolute error of the growing forecasts: ms (nospace-time) or bytes (size-at-end). */
   medianAbsError: number | null;
+  /** Growing forecasts (judged in the slope domain within their own regime); capHit: k reached its cap uncovered. */
+  growingOrigins?: number;
+  growingCovered?: number;
+  growingCoveredAfter?: number;
+  capHit?: boolean;
+  /** Bounded forecasts: how often the physical size stayed under the claimed bound, and the factor that made 95% hold. */
+  boundedOrigins?: number;
+  boundHeld?: number;
+  boundHeldAfter?: number;
+  boundK?: number;
+  boundMedianMiss?: number | null;
+  /** Origins whose regime ended too soon after them to check their claim. */
+  unjudged?: number;
   summary: string;
   details: BacktestOrigin[];
 }
