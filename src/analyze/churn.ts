@@ -73,10 +73,10 @@ function countLoggedRequests(d: Loaded): KeyCount[] {
   for (const r of d.requests) {
     if (r.op !== 'put' || r.key === null) continue;
     const k = m.get(r.key) ?? { key: r.key, revisions: 0, firstMs: null, lastMs: null };
-    k.revisions++;
+    k.revisions += r.count;
     if (r.ts_ms !== null) {
       k.firstMs = k.firstMs === null ? r.ts_ms : Math.min(k.firstMs, r.ts_ms);
-      k.lastMs = k.lastMs === null ? r.ts_ms : Math.max(k.lastMs, r.ts_ms);
+      k.lastMs = Math.max(k.lastMs ?? r.ts_ms, r.last_ts_ms ?? r.ts_ms);
     }
     m.set(r.key, k);
   }
@@ -85,20 +85,20 @@ function countLoggedRequests(d: Loaded): KeyCount[] {
 
 function inferFromPatroniLoops(d: Loaded): KeyCount[] {
   const m = new Map<string, KeyCount>();
-  const bump = (key: string, ms: number | null): void => {
+  const bump = (key: string, ms: number | null, n: number, lastMs: number | null): void => {
     const k = m.get(key) ?? { key, revisions: 0, firstMs: null, lastMs: null };
-    k.revisions++;
+    k.revisions += n;
     if (ms !== null) {
       k.firstMs = k.firstMs === null ? ms : Math.min(k.firstMs, ms);
-      k.lastMs = k.lastMs === null ? ms : Math.max(k.lastMs, ms);
+      k.lastMs = Math.max(k.lastMs ?? ms, lastMs ?? ms);
     }
     m.set(key, k);
   };
   for (const e of d.events) {
     if (e.kind !== 'patroni.ha.leader' && e.kind !== 'patroni.ha.secondary') continue;
     const me = e.member ?? 'node';
-    bump(`<namespace>/<scope>/members/${me}`, e.ts_ms);
-    if (e.kind === 'patroni.ha.leader') bump('<namespace>/<scope>/status', e.ts_ms);
+    bump(`<namespace>/<scope>/members/${me}`, e.ts_ms, e.count, e.last_ts_ms);
+    if (e.kind === 'patroni.ha.leader') bump('<namespace>/<scope>/status', e.ts_ms, e.count, e.last_ts_ms);
   }
   return [...m.values()];
 }

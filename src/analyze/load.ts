@@ -28,6 +28,11 @@ export interface EventRow {
   path: string;
   line: number;
   source_kind: string;
+  /** Lines behind this row: 1, or a per-minute group's count (store/row-groups.ts); the row is its first line. */
+  count: number;
+  /** The group's last line and time (null for a single line). */
+  last_line: number | null;
+  last_ts_ms: number | null;
 }
 
 export interface RequestRow {
@@ -36,8 +41,12 @@ export interface RequestRow {
   op: string;
   key: string | null;
   outcome: string;
+  error: string | null;
   path: string;
   line: number;
+  /** Lines behind this row (a per-minute group's count, else 1), the last of them at last_ts_ms. */
+  count: number;
+  last_ts_ms: number | null;
 }
 
 export interface SnapshotStatusRow {
@@ -73,7 +82,8 @@ const cutStrict = (col: string, until: number | null): string => (until === null
  */
 export function notableEventsSql(cutSql: string): string {
   return `
-    SELECT e.ts_ms, e.time_basis, e.member, e.level, e.kind, e.message, e.detail, src.path, e.line, src.kind AS source_kind
+    SELECT e.ts_ms, e.time_basis, e.member, e.level, e.kind, e.message, e.detail, src.path, e.line, src.kind AS source_kind,
+           e.count, e.last_line, e.last_ts_ms
     FROM events e JOIN sources src ON src.id = e.source_id
     WHERE e.kind <> 'etcd.other' AND e.kind <> 'patroni.other' AND e.kind <> 'postgres.log' AND ${cutSql}
     ORDER BY e.ts_ms, src.path, e.line`;
@@ -94,7 +104,7 @@ export function loadEvidence(db: Db, untilMs: number | null): Loaded {
     ORDER BY src.path, s.line, s.seq`).all() as Omit<StatusRow, 'ts_ms' | 'time_basis'>[];
   const events = db.prepare(notableEventsSql(cut('e.ts_ms', untilMs))).all() as EventRow[];
   const requests = db.prepare(`
-    SELECT r.ts_ms, r.member, r.op, r.key, r.outcome, src.path, r.line
+    SELECT r.ts_ms, r.member, r.op, r.key, r.outcome, r.error, src.path, r.line, r.count, r.last_ts_ms
     FROM etcd_requests r JOIN sources src ON src.id = r.source_id
     WHERE ${cut('r.ts_ms', untilMs)}
     ORDER BY r.ts_ms, src.path, r.line, r.seq`).all() as RequestRow[];

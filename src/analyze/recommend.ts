@@ -162,7 +162,7 @@ function alertRules(growth: Growth, plan: CompactionPlan | null, q: number): Rec
 
 function patroniFinding(d: Loaded, churn: Churn): Recommendation | null {
   const status = churn.groups.find((g) => /\/status$/.test(g.group));
-  const statusWrites = d.events.filter((e) => e.kind === 'patroni.nospace' && e.detail?.includes('_write_status')).length;
+  const statusWrites = d.events.filter((e) => e.kind === 'patroni.nospace' && e.detail?.includes('_write_status')).reduce((n, e) => n + e.count, 0);
   if (!status && statusWrites === 0) return null;
   return {
     id: 'patroni',

@@ -26,12 +26,12 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
       const write = e.kind === 'patroni.nospace' ? writeOf(e) : null;
       const b = bursts.get(key);
       if (b) {
-        b.entry.count++;
+        b.entry.count += e.count;
         b.write ??= write;
         b.entry.summary = burstSummary(e.kind, b.entry.count, b.write);
         continue;
       }
-      const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: burstSummary(e.kind, 1, write), source: `${e.path}:${e.line}`, count: 1 };
+      const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: burstSummary(e.kind, e.count, write), source: `${e.path}:${e.line}`, count: e.count };
       bursts.set(key, { entry, write });
       out.push(entry);
       continue;

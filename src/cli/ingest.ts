@@ -18,6 +18,7 @@ interface IngestCliOptions {
   member?: string;
   at?: string;
   strict?: boolean;
+  keepRaw?: boolean;
 }
 
 export async function runIngest(paths: string[], opts: IngestCliOptions): Promise<void> {
@@ -40,7 +41,7 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
       const progress = createProgress(p === '-' ? null : fileSize(p), p);
       const r = await ingestInput(db, p, {
         kind: (opts.kind as SourceKind | undefined) ?? null, tz: opts.tz ?? null, member: opts.member ?? null,
-        atMs, strict: opts.strict ?? false, onBytes: progress.update, setAside,
+        atMs, strict: opts.strict ?? false, keepRaw: opts.keepRaw ?? false, onBytes: progress.update, setAside,
       }).finally(() => progress.stop());
       if (r.status === 'not-input') notRead.push({ path: p, why: r.why ?? 'not an input' });
       else printResult(r);

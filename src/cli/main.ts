@@ -31,6 +31,7 @@ function buildProgram(): Command {
     .option('--member <name>', 'the member (node) these inputs come from')
     .option('--at <time>', 'time of etcdctl output that has no timestamp line (ISO-8601)')
     .option('--strict', 'store nothing from an input that has any skipped line')
+    .option('--keep-raw', 'store every log line as a row with its text (default: repeated routine lines are counted per minute)')
     .action(async (paths: string[], opts) => (await import('./ingest.js')).runIngest(paths, opts));
 
   program.command('sources')

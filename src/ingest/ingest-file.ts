@@ -29,6 +29,8 @@ export interface IngestOptions {
   atMs: number | null;
   /** With strict, a file with any skipped line is rolled back. */
   strict: boolean;
+  /** --keep-raw: a row per log line (no per-minute groups of repeated lines). */
+  keepRaw?: boolean;
   stdin?: Readable;
   onBytes?: (bytesRead: number) => void;
   /**
@@ -146,7 +148,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   const produceOpts: ProduceOptions = {
     path, kind: (opts.kind ?? growth?.base.kind ?? null) as TextKind | null,
     ctx: { tz: opts.tz, member: opts.member ?? growth?.base.member ?? null, referenceMs: opts.atMs ?? mtimeMs },
-    fallback: fallbackTime(opts.atMs, mtimeMs),
+    fallback: fallbackTime(opts.atMs, mtimeMs), keepRaw: opts.keepRaw === true,
   };
   let sourceId = 0;
   let sink: RowSink | null = null;

@@ -377,4 +377,23 @@ ALTER TABLE sources ADD COLUMN cluster_basis TEXT;
 ALTER TABLE status_samples ADD COLUMN cluster INTEGER REFERENCES clusters(id);
 `,
   },
+  {
+    // Issue 13: what repeats is stored as counts. Routine and bursty lines (etcd.other, patroni.other,
+    // postgres.log, Patroni's HA-loop lines, slow heartbeats, failed and slow applies, Patroni's NOSPACE and DCS
+    // errors, slow requests) are folded per source, minute, member and what they say (kind, message, op, key,
+    // outcome, error) into ONE row: the group's first line, with its raw text, and `count` lines behind it, the
+    // last of them at last_line / last_ts_ms (src/store/rows.ts). A NOSPACE log was stored at about twice its
+    // size with a row per line; the figures stay exact (sum `count`). Rows of older stores are single lines
+    // (count 1, last_line NULL = line). `ingest --keep-raw` stores every line as before.
+    version: 13,
+    name: 'per-minute aggregates: count, last_line, last_ts_ms on events and etcd_requests',
+    sql: `
+ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE events ADD COLUMN last_line INTEGER;
+ALTER TABLE events ADD COLUMN last_ts_ms INTEGER;
+ALTER TABLE etcd_requests ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE etcd_requests ADD COLUMN last_line INTEGER;
+ALTER TABLE etcd_requests ADD COLUMN last_ts_ms INTEGER;
+`,
+  },
 ];

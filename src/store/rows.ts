@@ -6,13 +6,18 @@
 // ROWS_PER_INSERT rows per parameter array: one multi-row INSERT prepared once costs far less per row
 // than a statement run per row (fewer native calls, one VDBE program start per 64 rows).
 import type { ParsedRecord, ParseIssue, RecordTime } from '../model.js';
+import {
+  AGGREGATED_EVENT_KINDS, MinuteGroups, STARTUP_LINES_KEPT, eventGroupKey, minuteOf, requestGroupKey, type Group,
+} from './row-groups.js';
 
-/** Rows per multi-row INSERT: 64 × 13 columns = 832 parameters, well under SQLite's 32766. */
+/** Rows per multi-row INSERT: 64 × 16 columns = 1024 parameters, well under SQLite's 32766. */
 export const ROWS_PER_INSERT = 64;
 
 /** Columns after source_id (which RowSink puts into the statement itself), in parameter order. */
-export const EVENT_COLS = ['line', 'ts_ms', 'utc_offset_min', 'time_basis', 'member', 'level', 'kind', 'message', 'raw', 'detail'] as const;
-export const REQUEST_COLS = ['line', 'seq', 'ts_ms', 'member', 'op', 'key', 'range_end', 'value_size', 'lease', 'in_txn', 'outcome', 'error', 'took_ms'] as const;
+export const EVENT_COLS = ['line', 'ts_ms', 'utc_offset_min', 'time_basis', 'member', 'level', 'kind', 'message', 'raw', 'detail',
+  'count', 'last_line', 'last_ts_ms'] as const;
+export const REQUEST_COLS = ['line', 'seq', 'ts_ms', 'member', 'op', 'key', 'range_end', 'value_size', 'lease', 'in_txn', 'outcome', 'error', 'took_ms',
+  'count', 'last_line', 'last_ts_ms'] as const;
 
 /** The rarer record kinds: one statement per row. Columns after source_id, in parameter order. */
 export const SINGLE_ROW_TABLES = {
@@ -52,7 +57,17 @@ const REQUEST_W = REQUEST_COLS.length;
 const b = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
 const ts = (t: RecordTime | null): number | null => t?.ms ?? null;
 
+export interface EncoderOptions {
+  /** Fold routine and bursty lines into per-minute groups (row-groups.ts); false with `ingest --keep-raw`. */
+  aggregate: boolean;
+}
+
 export class RowEncoder {
+  private readonly eventGroups = new MinuteGroups<Param>();
+  private readonly requestGroups = new MinuteGroups<Param>();
+  /** Lines up to this one (a start-up line and those after it) are kept one by one. */
+  private keepUntil = -1;
+  private lastLine = 0;
   private events: Param[] = [];
   private requests: Param[] = [];
   private out: RowBatch = emptyBatch();
@@ -64,8 +79,12 @@ export class RowEncoder {
   private lastMs: number | null = null;
   private readonly bases = new Set<string>();
 
+  constructor(private readonly opts: EncoderOptions = { aggregate: true }) {}
+
   /** Takes what the encoder has gathered since the last take; with `final`, also the partial groups. */
   take(bytesRead: number, final = false): RowBatch {
+    // Groups are written out once their minute is over, never between a start-up line and those kept after it.
+    if (final || this.lastLine > this.keepUntil) this.closeGroups(final);
     const out = this.out;
     out.bytesRead = bytesRead;
     if (final) {
@@ -97,23 +116,33 @@ export class RowEncoder {
     }
     switch (r.kind) {
       case 'event': {
-        const a = this.events;
-        a.push(r.line, ts(t), t?.offsetMin ?? null, t?.basis ?? null, r.member, r.level, r.event, r.message, r.raw,
-          hasKeys(r.detail) ? JSON.stringify(r.detail) : null);
-        if (a.length === EVENT_W * ROWS_PER_INSERT) {
-          this.out.events.push(a);
-          this.events = [];
+        if (r.line > this.lastLine) this.lastLine = r.line;
+        const grouped = t !== null && this.opts.aggregate && r.line > this.keepUntil && AGGREGATED_EVENT_KINDS.has(r.event);
+        let key = '';
+        if (grouped) {
+          key = eventGroupKey(r, minuteOf(t.ms));
+          if (this.eventGroups.add(key, r.line, t.ms)) return;
+        }
+        const row: Param[] = [r.line, ts(t), t?.offsetMin ?? null, t?.basis ?? null, r.member, r.level, r.event, r.message, r.raw,
+          hasKeys(r.detail) ? JSON.stringify(r.detail) : null, 1, null, null];
+        if (grouped) this.eventGroups.start(key, minuteOf(t.ms), r.line, t.ms, row);
+        else {
+          if (r.event === 'etcd.start') this.keepUntil = r.line + STARTUP_LINES_KEPT;
+          this.pushEvent(row);
         }
         return;
       }
       case 'request': {
-        const a = this.requests;
-        a.push(r.line, this.nextSeq(r.line), ts(t), r.member, r.op, r.key, r.rangeEnd, r.valueSize, r.lease,
-          r.inTxn ? 1 : 0, r.outcome, r.error, r.tookMs);
-        if (a.length === REQUEST_W * ROWS_PER_INSERT) {
-          this.out.requests.push(a);
-          this.requests = [];
+        const seq = this.nextSeq(r.line);
+        let key = '';
+        if (t !== null && this.opts.aggregate) {
+          key = requestGroupKey(r, minuteOf(t.ms));
+          if (this.requestGroups.add(key, r.line, t.ms)) return;
         }
+        const row: Param[] = [r.line, seq, ts(t), r.member, r.op, r.key, r.rangeEnd, r.valueSize, r.lease,
+          r.inTxn ? 1 : 0, r.outcome, r.error, r.tookMs, 1, null, null];
+        if (key !== '') this.requestGroups.start(key, minuteOf(t!.ms), r.line, t!.ms, row);
+        else this.pushRequest(row);
         return;
       }
       case 'status':
@@ -140,6 +169,30 @@ export class RowEncoder {
     }
   }
 
+  private pushEvent(row: Param[]): void {
+    const a = this.events;
+    for (const v of row) a.push(v);
+    if (a.length === EVENT_W * ROWS_PER_INSERT) {
+      this.out.events.push(a);
+      this.events = [];
+    }
+  }
+
+  private pushRequest(row: Param[]): void {
+    const a = this.requests;
+    for (const v of row) a.push(v);
+    if (a.length === REQUEST_W * ROWS_PER_INSERT) {
+      this.out.requests.push(a);
+      this.requests = [];
+    }
+  }
+
+  /** Writes out the groups that are over: each its first line's row with count, last_line, last_ts_ms. */
+  private closeGroups(all: boolean): void {
+    for (const g of this.eventGroups.closing(all)) this.pushEvent(finishGroup(g, EVENT_W));
+    for (const g of this.requestGroups.closing(all)) this.pushRequest(finishGroup(g, REQUEST_W));
+  }
+
   private single(table: SingleRowTable, params: Param[]): void {
     this.out.singles.push({ table, params });
   }
@@ -152,6 +205,17 @@ export class RowEncoder {
     }
     return this.seq++;
   }
+}
+
+/** The last three columns of both tables are count, last_line, last_ts_ms (NULL for a single line). */
+function finishGroup(g: Group<Param>, width: number): Param[] {
+  const p = g.params;
+  p[width - 3] = g.count;
+  if (g.count > 1) {
+    p[width - 2] = g.lastLine;
+    p[width - 1] = g.lastMs;
+  }
+  return p;
 }
 
 function emptyBatch(): RowBatch {

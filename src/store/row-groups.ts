@@ -1,0 +1,111 @@
+// Per-minute groups of repeated lines (issue 13): what repeats is stored as counts. A NOSPACE etcd logs
+// up to a hundred `failed to apply request` lines a second per member, all alike but for the time, the
+// request id and `took`:
+//   {"level":"warn","ts":"2026-11-24T07:28:37.791+0800","caller":"etcdserver/util.go:166","msg":"failed to apply request",
+//    "took":"668.176µs","request":"header:<ID:8754331417662256138 > put:<key:\"/service/pg_demo/members/node2\" … >",
+//    "response":"size:5","error":"etcdserver: no space"}
+// Lines of a routine or bursty kind that say the same thing (same member, kind, message, op, key, outcome,
+// error) in the same minute of one source become one row: the group's first line (raw text kept, so evidence
+// still cites file:line), `count` lines in all, the last at last_line / last_ts_ms. Everything else is a row
+// per record, as before. Pure: no database (the encoder runs in the parse worker).
+import type { EtcdRequest, EventKind, LogEvent } from '../model.js';
+
+/** Event kinds folded per minute: the routine lines and the bursty ones. */
+export const AGGREGATED_EVENT_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
+  'etcd.other', 'patroni.other', 'postgres.log',
+  'patroni.ha.leader', 'patroni.ha.secondary', 'patroni.ha.lock-owner', 'patroni.ha.other',
+  'etcd.heartbeat.slow', 'etcd.apply.failed', 'etcd.apply.slow', 'etcd.request.slow',
+  'patroni.nospace', 'patroni.dcs-error', 'patroni.leader-race-failed',
+]);
+
+/**
+ * Lines after a start-up line are kept one by one: capnslog prints etcd's flags on the lines after
+ * `etcd Version:` (`etcdmain: … quota-backend-bytes …` as etcd.other), and settings.ts reads the 40 rows
+ * that follow the start row in rowid order.
+ */
+export const STARTUP_LINES_KEPT = 40;
+
+/** Open groups held at most; past this (a log whose every line differs) the oldest minutes are written out. */
+const MAX_OPEN_GROUPS = 20_000;
+
+/** What makes two lines of a kind "the same" besides the time: the facts the analyses group and count by. */
+const DETAIL_FACETS = ['op', 'key', 'error', 'outcome', 'write', 'rpc', 'errorClass', 'prefix', 'responseType'] as const;
+
+export interface Group<P> {
+  minute: number;
+  /** The first line's row parameters; count, last_line and last_ts_ms are set when the group is written. */
+  params: P[];
+  count: number;
+  lastLine: number;
+  lastMs: number;
+}
+
+/** Open groups of one table, keyed by minute + what the line says. */
+export class MinuteGroups<P> {
+  private readonly open = new Map<string, Group<P>>();
+  private maxMinute = -Infinity;
+
+  /** Adds a line to its group; returns false when it starts a new group (the caller then calls start()). */
+  add(key: string, line: number, ms: number): boolean {
+    const g = this.open.get(key);
+    if (!g) return false;
+    g.count++;
+    if (line > g.lastLine) g.lastLine = line;
+    if (ms > g.lastMs) g.lastMs = ms;
+    return true;
+  }
+
+  start(key: string, minute: number, line: number, ms: number, params: P[]): void {
+    this.open.set(key, { minute, params, count: 1, lastLine: line, lastMs: ms });
+    if (minute > this.maxMinute) this.maxMinute = minute;
+  }
+
+  /**
+   * The groups that can close: those of minutes before the one before the latest seen (a minute of slack for
+   * lines a little out of order), or, when too many are open, the older half. With `all`, every group.
+   */
+  closing(all: boolean): Group<P>[] {
+    if (this.open.size === 0) return [];
+    let before = all ? Infinity : this.maxMinute - 1;
+    if (!all && this.open.size > MAX_OPEN_GROUPS) before = this.medianMinute() + 1;
+    const out: Group<P>[] = [];
+    for (const [k, g] of this.open) {
+      if (g.minute < before) {
+        out.push(g);
+        this.open.delete(k);
+      }
+    }
+    return out;
+  }
+
+  get latestMinute(): number {
+    return this.maxMinute;
+  }
+
+  private medianMinute(): number {
+    const ms = [...this.open.values()].map((g) => g.minute).sort((a, b) => a - b);
+    return ms[ms.length >> 1]!;
+  }
+}
+
+export const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
+
+/** null and '' are different facts: null gets a byte no log text holds. */
+const nz = (v: string | null): string => (v === null ? '\u0001' : v);
+
+/** The grouping key of an event line (its minute is part of it). */
+export function eventGroupKey(e: LogEvent, minute: number): string {
+  let k = `${minute}\u0000${nz(e.member)}\u0000${nz(e.level)}\u0000${e.event}\u0000${e.message}`;
+  const d = e.detail;
+  for (const f of DETAIL_FACETS) {
+    const v = d[f];
+    if (v !== undefined) k += `\u0000${f}=${String(v)}`;
+  }
+  return k;
+}
+
+/** The grouping key of a request named in a log line. */
+export function requestGroupKey(r: EtcdRequest, minute: number): string {
+  return `${minute}\u0000${nz(r.member)}\u0000${r.op}\u0000${nz(r.key)}\u0000${nz(r.rangeEnd)}\u0000${r.inTxn ? 1 : 0}`
+    + `\u0000${r.outcome}\u0000${nz(r.error)}`;
+}
