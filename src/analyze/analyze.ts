@@ -37,7 +37,7 @@ export function analyzeStore(db: Db, opts: AnalyzeOptions): AnalysisReport {
   const disarmMs = incident.recoveredAt ? Date.parse(incident.recoveredAt) : null;
   const timeline = buildTimeline(d, nospaceMs, disarmMs);
   const hindsight = replayMixinAlerts(timedSamples(d), quota.bytes, nospaceMs);
-  const recommendations = recommend(d, incident, churn, fits.growth, projection);
+  const recommendations = recommend(d, incident, churn, fits.growth, projection, fits.settings);
   noteTimeAssumptions(d, assumptions);
   if (fits.growth.method?.startsWith('single sample')) {
     assumptions.push('Growth is a single-point estimate: the cluster started empty when Patroni started and was never compacted before the alarm.');

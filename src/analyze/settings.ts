@@ -8,6 +8,7 @@
 //   (zap "compact-period"/"revision-compaction-retention"; capnslog `(retention: 1m0s)`, `(retention: 1000 revisions)`).
 import type { Db } from '../store/open.js';
 import { parseGoDurationMs } from '../units/time.js';
+import { sourceInCluster, type ClusterScope } from './clusters.js';
 
 export interface Setting<T> {
   value: T;
@@ -43,8 +44,8 @@ interface RawRow { kind: string; message: string; raw: string; detail: string | 
 
 const NOTABLE = `e.kind <> 'etcd.other' AND e.kind <> 'patroni.other' AND e.kind <> 'postgres.log'`;
 
-export function readSettings(db: Db, untilMs: number | null): SettingsInForce {
-  const cut = untilMs === null ? '1=1' : `(e.ts_ms IS NULL OR e.ts_ms <= ${Math.floor(untilMs)})`;
+export function readSettings(db: Db, untilMs: number | null, cluster: ClusterScope | null = null): SettingsInForce {
+  const cut = `${untilMs === null ? '1=1' : `(e.ts_ms IS NULL OR e.ts_ms <= ${Math.floor(untilMs)})`} AND ${sourceInCluster('src', cluster)}`;
   const rows = db.prepare(`
     SELECT e.id, e.kind, e.message, e.raw, e.detail, e.member, e.ts_ms, src.path, e.line
     FROM events e JOIN sources src ON src.id = e.source_id
@@ -80,7 +81,36 @@ export function readSettings(db: Db, untilMs: number | null): SettingsInForce {
     }
   }
   s.compactionSeen = summariseCompactions(finished);
+  readPatroniConfigSettings(db, cluster, s);
   return s;
+}
+
+/** Patroni settings kept from its YAML (the settings table, migration 11) that the advice uses. */
+const PATRONI_KEYS = ['scope', 'name', 'loop_wait', 'ttl', 'retry_timeout', 'key_prefix'];
+
+// A configuration has no time: it is in force whatever --until says. Each row names its file and the line of its key
+// (`loop_wait: 10` under `bootstrap: dcs:` in Patroni's postgres0.yml).
+function readPatroniConfigSettings(db: Db, cluster: ClusterScope | null, s: SettingsInForce): void {
+  const rows = db.prepare(`
+    SELECT st.name, st.value, st.line, st.member, src.path FROM settings st JOIN sources src ON src.id = st.source_id
+    WHERE st.name IN (${PATRONI_KEYS.map(() => '?').join(',')}) AND ${sourceInCluster('src', cluster)}
+    ORDER BY src.path, st.line, st.id`).all(...PATRONI_KEYS) as { name: string; value: string; line: number | null; member: string | null; path: string }[];
+  for (const r of rows) s.patroni.push({ value: `${r.name} ${r.value}`, member: r.member, where: r.line === null ? r.path : `${r.path}:${r.line}` });
+}
+
+/** A numeric Patroni setting (`loop_wait`, `ttl`, `retry_timeout`) with where it was read. */
+export function patroniNumber(s: SettingsInForce, name: string): Setting<number>[] {
+  const out: Setting<number>[] = [];
+  for (const x of s.patroni) {
+    const m = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`).exec(x.value);
+    if (m) out.push({ value: Number(m[1]), member: x.member, where: x.where });
+  }
+  return out;
+}
+
+/** Patroni node names from its configurations (`name:`). */
+export function patroniNames(s: SettingsInForce): string[] {
+  return [...new Set(s.patroni.filter((x) => x.value.startsWith('name ')).map((x) => x.value.slice(5)))].sort();
 }
 
 function readZapStart(f: Record<string, unknown>, member: string | null, where: string, s: SettingsInForce): void {
