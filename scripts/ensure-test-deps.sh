@@ -24,3 +24,13 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/d
   systemctl stop etcd || true
 fi
 etcd --version | head -1 >&2
+# etcd 3.5.16 (Debian trixie) unpacked next to the system's 3.4.23: test/helpers/etcd-cluster.ts runs both
+# (test/runbook-e2e.test.ts, test/capture-matrix.test.ts). Fetched without touching the system's apt state;
+# if the fetch fails or trixie no longer has 3.5.16, this fails and so does npm test.
+DEBIAN_CACHE=${CACHE_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/etcd-forensics/debian}
+have_3516() { compgen -G "$DEBIAN_CACHE/trixie/etcd-server-3.5.16-*/usr/bin/etcd" >/dev/null && compgen -G "$DEBIAN_CACHE/trixie/etcd-client-3.5.16-*/usr/bin/etcdctl" >/dev/null; }
+if ! have_3516; then
+  echo "fetching etcd 3.5.16 from Debian trixie into $DEBIAN_CACHE/trixie (needed by the tests)" >&2
+  bash "$(dirname "$0")/fetch-debian-packages.sh" trixie etcd-server etcd-client >&2
+  have_3516 || { echo "etcd 3.5.16 is not under $DEBIAN_CACHE/trixie after the fetch (trixie's etcd-server moved on?); the tests need it" >&2; exit 1; }
+fi

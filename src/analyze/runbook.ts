@@ -1,6 +1,10 @@
-// The recovery runbook for one cluster: the exact commands, in order, every value from the data shell-quoted.
+// The recovery runbook for ONE cluster: the exact commands, in order, every value from the data
+// shell-quoted, written so that `bash -euo pipefail` runs them top to bottom with etcdctl 3.4 or 3.5
+// (test/runbook-e2e.test.ts runs them against a real 3-member cluster in NOSPACE).
 import type { Incident, Recommendation } from './types.js';
-import type { Loaded } from './load.js';
+import type { EventRow, Loaded, StatusRow } from './load.js';
+import { detailOf, num } from './load.js';
+import { humanizeBytes } from '../units/sizes.js';
 
 /**
  * A value placed into a shell command: left bare when it holds only characters no shell acts on
@@ -19,48 +23,197 @@ export function isPlausibleEndpoint(value: string): boolean {
   return ENDPOINT.test(value);
 }
 
-export function runbook(d: Loaded, incident: Incident): Recommendation {
-  // One endpoint per member (the latest seen), followers first and the leader last. An endpoint is
-  // data (a log or a status line names it): one that is not a URL or host:port is left out with a note,
-  // and every value placed into a command is shell-quoted.
-  const latest = new Map<string, { endpoint: string; leader: boolean }>();
+/** etcdctl's default --command-timeout is 5 s; a defrag of a large member takes longer. Never less than this. */
+const MIN_DEFRAG_TIMEOUT_S = 30;
+/** Defrag throughput assumed without a measurement in the data: a slow cloud volume rewriting every page with fsyncs. */
+const DEFAULT_DEFRAG_BYTES_PER_S = 10 * 1024 * 1024;
+/** A measured throughput is never taken above this (one fast defrag of a small file says little about a big one). */
+const MAX_DEFRAG_BYTES_PER_S = 100 * 1024 * 1024;
+/** Size assumed for a member whose size the data never gives: etcd's suggested maximum quota. */
+const UNKNOWN_SIZE_BYTES = 8 * 1024 ** 3;
+/** The scratch key the write check puts and deletes: clearly ours, outside Patroni's /service/ namespace. */
+export const WRITE_CHECK_KEY = '/etcd-forensics/runbook-write-check';
+
+type Sample = Omit<StatusRow, 'ts_ms' | 'time_basis'> & { cluster_id?: string | null };
+
+interface Member {
+  id: string | null;
+  endpoint: string;
+  /** Order of the member's newest sample that said whether it led (higher is newer); -1 when none did. */
+  ledAt: number;
+  /** Order of its newest sample that said it led; -1 when none did. */
+  leaderSeenAt: number;
+  dbBytes: number | null;
+  leader: boolean;
+}
+
+interface Members {
+  members: Member[];
+  refused: Set<string>;
+  leaderFrom: string;
+  clusterIds: string[];
+}
+
+/**
+ * One endpoint per member (its newest), its latest DB size, and the leader: the member whose newest sample
+ * said it led, the newest such; else the newest etcd log line naming a leader whose id a sample carries.
+ * Size samples read from etcd's own log (format 'log') name the member, not an endpoint, and are not used.
+ */
+function findMembers(d: Loaded): Members {
+  const samples: Sample[] = d.status.length > 0 ? d.status : d.untimedStatus;
+  const byKey = new Map<string, Member>();
   const refused = new Set<string>();
-  const samples = d.status.length > 0 ? d.status : d.untimedStatus;
-  for (const s of samples) {
-    if (isPlausibleEndpoint(s.endpoint)) latest.set(s.member_id ?? s.endpoint, { endpoint: s.endpoint, leader: s.is_leader === 1 });
-    else refused.add(s.endpoint);
+  const clusterIds = new Set<string>();
+  samples.forEach((s, i) => {
+    if (s.format === 'log') return;
+    if (typeof s.cluster_id === 'string' && s.cluster_id !== '') clusterIds.add(s.cluster_id);
+    if (!isPlausibleEndpoint(s.endpoint)) {
+      refused.add(s.endpoint);
+      return;
+    }
+    const key = s.member_id ?? s.endpoint;
+    const m = byKey.get(key) ?? { id: s.member_id, endpoint: s.endpoint, ledAt: -1, leaderSeenAt: -1, dbBytes: null, leader: false };
+    m.endpoint = s.endpoint;
+    if (s.db_size_bytes !== null) m.dbBytes = s.db_size_bytes;
+    if (s.is_leader !== null) m.ledAt = i;
+    if (s.is_leader === 1) m.leaderSeenAt = i;
+    byKey.set(key, m);
+  });
+  const members = [...byKey.values()];
+  let leader = members.filter((m) => m.leaderSeenAt >= 0 && m.leaderSeenAt === m.ledAt).sort((a, b) => b.leaderSeenAt - a.leaderSeenAt)[0];
+  let leaderFrom = leader ? 'the newest endpoint status that marks it leader' : '';
+  if (!leader) {
+    const fromLog = newestLeaderInLog(d.events, members);
+    if (fromLog) [leader, leaderFrom] = [fromLog.member, `the etcd log (${fromLog.where})`];
   }
-  const members = [...latest.values()].sort((a, b) => Number(a.leader) - Number(b.leader) || a.endpoint.localeCompare(b.endpoint));
-  const lastRev = [...samples].reverse().find((s) => s.revision !== null)?.revision ?? incident.revisionAtNospace;
+  if (leader) leader.leader = true;
+  members.sort((a, b) => Number(a.leader) - Number(b.leader) || a.endpoint.localeCompare(b.endpoint));
+  return { members, refused, leaderFrom, clusterIds: [...clusterIds].sort() };
+}
+
+/** raft's `elected leader X` / `changed leader from A to X` / `X became leader`, newest first, matched to a member id. */
+function newestLeaderInLog(events: readonly EventRow[], members: Member[]): { member: Member; where: string } | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.kind !== 'etcd.leader.changed') continue;
+    const leader = detailOf(e)['leader'];
+    if (typeof leader !== 'string') continue;
+    const member = members.find((m) => m.id !== null && m.id.toLowerCase() === leader.toLowerCase());
+    return member ? { member, where: `${e.path}:${e.line}` } : null;
+  }
+  return null;
+}
+
+interface DefragRate {
+  bytesPerS: number;
+  basis: string;
+}
+
+/**
+ * The slowest defrag this data shows (size before ÷ took, from etcd's `defragmented` (3.4) and `finished
+ * defragmenting directory` (3.5) lines: current-db-size-bytes minus current-db-size-bytes-diff is the size
+ * before), capped; else a conservative default.
+ */
+function defragRate(events: readonly EventRow[]): DefragRate {
+  let slowest: { rate: number; where: string } | null = null;
+  for (const e of events) {
+    if (e.kind !== 'etcd.defrag.finished') continue;
+    const d = detailOf(e);
+    const after = num(d['dbSizeBytes']);
+    const diff = num(d['dbSizeDiffBytes']);
+    const took = num(d['tookMs']);
+    if (after === null || diff === null || took === null || took <= 0) continue;
+    const rate = ((after - diff) / took) * 1000;
+    if (rate > 0 && (slowest === null || rate < slowest.rate)) slowest = { rate, where: `${e.path}:${e.line}` };
+  }
+  if (slowest === null) {
+    return { bytesPerS: DEFAULT_DEFRAG_BYTES_PER_S, basis: `an assumed ${DEFAULT_DEFRAG_BYTES_PER_S / 1024 / 1024} MiB/s (no etcd defrag line with its duration in the data)` };
+  }
+  const capped = Math.min(slowest.rate, MAX_DEFRAG_BYTES_PER_S);
+  return {
+    bytesPerS: capped,
+    basis: `${humanizeBytes(capped)}/s, the slowest defrag in etcd's own log (${slowest.where})` +
+      (capped < slowest.rate ? `, capped at ${humanizeBytes(MAX_DEFRAG_BYTES_PER_S)}/s` : ''),
+  };
+}
+
+/** At least 30 s, plus twice the time the member's size takes at the rate. */
+export function defragTimeoutSeconds(dbBytes: number, bytesPerS: number): number {
+  return MIN_DEFRAG_TIMEOUT_S + Math.ceil((2 * dbBytes) / bytesPerS);
+}
+
+export function runbook(d: Loaded, incident: Incident): Recommendation {
+  const found = findMembers(d);
+  if (found.clusterIds.length > 1) return refuseMixed(found.clusterIds);
+  const { members, refused } = found;
+  const lastRev = [...d.status].reverse().find((s) => s.revision !== null)?.revision
+    ?? [...d.untimedStatus].reverse().find((s) => s.revision !== null)?.revision ?? incident.revisionAtNospace;
   const eps = members.map((m) => shellQuote(m.endpoint));
   // Without a known endpoint the commands stop at once (${X:?}) instead of running with a placeholder.
   const all = eps.length ? shellQuote(members.map((m) => m.endpoint).join(',')) : '"${ENDPOINTS:?set ENDPOINTS to every member, comma-separated}"';
   const one = eps[0] ?? '"${ENDPOINT:?set ENDPOINT to one member}"';
-  const rev = lastRev !== null ? String(lastRev) : '$REV';
+  const rate = defragRate(d.events);
+  const known = members.map((m) => m.dbBytes).filter((b): b is number => b !== null);
+  const fallbackBytes = known.length ? Math.max(...known) : incident.dbSizeAtNospace ?? UNKNOWN_SIZE_BYTES;
+  const defrags = members.length
+    ? members.map((m) => {
+      const bytes = m.dbBytes ?? fallbackBytes;
+      const what = `${m.dbBytes !== null ? '' : 'size unknown, assumed '}${humanizeBytes(bytes)}`;
+      return `etcdctl --endpoints=${shellQuote(m.endpoint)} --command-timeout=${defragTimeoutSeconds(bytes, rate.bytesPerS)}s defrag   # ${what}${m.leader ? '; the leader, last' : ''}`;
+    })
+    : [`etcdctl --endpoints="\${ENDPOINT:?set ENDPOINT to one member}" --command-timeout=${defragTimeoutSeconds(fallbackBytes, rate.bytesPerS)}s defrag   # each member, one at a time, the leader last`];
   const commands = [
-    `etcdctl --endpoints=${all} snapshot save backup-before-recovery.db   # run against ONE endpoint: --endpoints=${one}`,
-    `REV=$(etcdctl --endpoints=${one} endpoint status -w json | grep -o '"revision":[0-9]*' | grep -o '[0-9]*')   # last seen: ${rev}`,
-    `etcdctl --endpoints=${one} compact "$REV"`,
-    ...(members.length
-      ? members.map((m) => `etcdctl --endpoints=${shellQuote(m.endpoint)} defrag${m.leader ? '   # the leader, last' : ''}`)
-      : ['etcdctl --endpoints="${ENDPOINT:?set ENDPOINT to one member}" defrag   # each member, one at a time']),
+    `etcdctl --endpoints=${one} snapshot save "backup-before-recovery-$(date -u +%Y%m%dT%H%M%SZ).db"   # one endpoint: etcdctl 3.4 refuses several`,
+    `REV=$(etcdctl --endpoints=${one} endpoint status -w json | sed -n 's/.*"header":{[^}]*"revision":\\([0-9]*\\).*/\\1/p')   # last seen: ${lastRev ?? 'unknown'}`,
+    `etcdctl --endpoints=${one} compact --physical "$REV"   # --physical: returns once the backend has dropped the old revisions`,
+    ...defrags,
     `etcdctl --endpoints=${all} alarm disarm`,
-    `etcdctl --endpoints=${all} alarm list          # expect no output`,
-    `etcdctl --endpoints=${all} endpoint status -w table   # DB SIZE back to kB/MB, ERRORS empty`,
+    ...(members.length
+      ? members.map((m) => `etcdctl --endpoints=${shellQuote(m.endpoint)} put ${WRITE_CHECK_KEY} ok   # a write through each member`)
+      : [`etcdctl --endpoints=${one} put ${WRITE_CHECK_KEY} ok   # a write goes through`]),
+    `etcdctl --endpoints=${one} del ${WRITE_CHECK_KEY}`,
+    `etcdctl --endpoints=${all} alarm list   # expect no output`,
+    `etcdctl --endpoints=${all} endpoint status -w table   # DB SIZE down, ERRORS empty`,
   ];
-  const left = [...refused].sort().slice(0, 5).map(shellQuote).join(', ');
   return {
     id: 'runbook',
     title: 'Recovery runbook for this cluster',
     etcdFlags: [],
     configYaml: null,
     commands,
+    rationale: rationaleOf(members.length, found.leaderFrom, rate, lastRev, refused),
+  };
+}
+
+function rationaleOf(memberCount: number, leaderFrom: string, rate: DefragRate, lastRev: number | null, refused: Set<string>): string {
+  const left = [...refused].sort().slice(0, 5).map(shellQuote).join(', ');
+  return [
+    'Run top to bottom (bash -euo pipefail stops at the first failure). The snapshot and the revision are read from one member:',
+    'etcdctl 3.4 refuses `snapshot save` with several endpoints. Compaction frees pages inside the file but the quota checks the',
+    'file size, so every member is then defragmented, one at a time (a defrag blocks that member), followers first and the leader',
+    `last${leaderFrom ? ` (leader from ${leaderFrom})` : ' (no leader known in the data: check IS LEADER in `endpoint status -w table` and move it last)'}.`,
+    `Each defrag's --command-timeout (etcdctl's default is 5 s) is ${MIN_DEFRAG_TIMEOUT_S} s plus twice the time the member's latest DB size`,
+    `takes at ${rate.basis}. The alarm never clears itself: disarm, then put a scratch key (${WRITE_CHECK_KEY}) through`,
+    'each member, because each member checks the quota for the writes it takes and one still at the quota raises the alarm again; then delete it.',
+    lastRev !== null ? `The revision ${lastRev} is the newest one in the data; the runbook reads it again before compacting.` : '',
+    memberCount === 0 ? 'No member endpoint is known from the data: set ENDPOINT / ENDPOINTS first.' : '',
+    refused.size > 0
+      ? `Left out of the commands: ${refused.size} endpoint value${refused.size === 1 ? '' : 's'} from the data that ${refused.size === 1 ? 'is' : 'are'} not a URL or host:port (${left}${refused.size > 5 ? ', …' : ''}).`
+      : '',
+  ].filter((x) => x !== '').join(' ');
+}
+
+/** Samples of several clusters: a command spanning them would defragment and disarm the wrong cluster. */
+function refuseMixed(clusterIds: string[]): Recommendation {
+  return {
+    id: 'runbook',
+    title: 'No recovery runbook: the data given mixes clusters',
+    etcdFlags: [],
+    configYaml: null,
+    commands: [],
     rationale:
-      'Compaction alone does not lower the DB size the quota checks; defragment every member (one at a time, it blocks that member), ' +
-      'then disarm: the alarm never clears itself and persists across restarts. If a member is still at the quota, the next write raises it again. ' +
-      (lastRev !== null ? `The revision ${rev} is the newest one in the data; read it again before compacting.` : '') +
-      (refused.size > 0
-        ? ` Left out of the commands: ${refused.size} endpoint value${refused.size === 1 ? '' : 's'} from the data that ${refused.size === 1 ? 'is' : 'are'} not a URL or host:port (${left}${refused.size > 5 ? ', …' : ''}).`
-        : ''),
+      `The endpoint status samples name ${clusterIds.length} cluster ids (${clusterIds.slice(0, 5).map(shellQuote).join(', ')}); ` +
+      'a runbook acts on one cluster, and endpoints of another in the same commands would compact, defragment or disarm the wrong one. ' +
+      'Select one cluster (--cluster) and ask again.',
   };
 }
