@@ -75,6 +75,12 @@ for (const [label, dir] of [['3.4.23 periodic 1m', join(E34, 'periodic')], ['3.5
       const rec = r.recommendations.find((x) => x.id === 'auto-compaction')!;
       assert.match(rec.title, /^Keep the auto-compaction in force/);
       assert.deepEqual(rec.etcdFlags, []);
+      assert.match(rec.rationale, /Headroom: [\d.]+ [kM]B \(\d+\.\d% of the 8\.4 MB quota\)\. Compaction is already in force \(.*\): nothing to enable\./);
+      assert.match(rec.rationale, /Settings found: .*auto-compaction-mode (periodic|revision) \(etcd1\) from \S*etcd\.log:\d+/);
+      assert.ok(!r.recommendations.some((x) => /^Enable/.test(x.title) || x.etcdFlags.some((f) => f.startsWith('--auto-compaction'))));
+      // The bound printed is the back-tested one: 95% of earlier bounded claims held under it.
+      const bt = p.backtest!;
+      assert.ok(bt.boundedOrigins! >= 20 && bt.boundHeldAfter! >= Math.ceil(0.95 * bt.boundedOrigins!), bt.summary);
     });
   });
 }
@@ -120,4 +126,102 @@ test('project --backtest on a NOSPACE run: origins before the alarm, error in se
     assert.ok(bt.medianAbsError! < 60_000, bt.summary);
     assert.match(bt.summary, /interval widened ×[\d.]+ so that \d+\/\d+ back-tests were covered|not widened/);
   });
+});
+
+/** dbSize of every status sample, with its `date` marker's time. */
+function physicalSeries(dir: string): { at: number; size: number }[] {
+  const out: { at: number; size: number }[] = [];
+  let at = NaN;
+  for (const line of readFileSync(join(dir, 'status-samples.log'), 'utf8').split('\n')) {
+    if (/^\d{4}-/.test(line)) at = Date.parse(line.trim());
+    const m = /"dbSize":(\d+)/.exec(line);
+    if (m) out.push({ at, size: Number(m[1]) });
+  }
+  return out;
+}
+
+test('capacity 3.5.16 periodic: each bounded origin is judged on the largest physical size after it, and the bound widened until 95% held', () => {
+  const dir = join(E35, 'periodic');
+  withRun(dir, (db) => {
+    const p = run('project', db, '--backtest').projection;
+    const bt = p.backtest!;
+    const series = physicalSeries(dir);
+    assert.equal(bt.boundedOrigins, bt.origins);
+    for (const d of bt.details) {
+      assert.equal(d.verdict, 'bounded');
+      assert.equal(d.judgedAgainst, 'largest-after');
+      // The truth, read from the capture itself: the largest dbSize sampled after the origin.
+      const largest = Math.max(...series.filter((s) => s.at > Date.parse(d.at)).map((s) => s.size));
+      const bound = d.predicted as number;
+      assert.equal(d.error, Math.max(0, largest - bound), d.at);
+      assert.equal(d.covered, largest <= bound * bt.boundK! + 8192 || d.ratio! <= bt.boundK!, d.at);
+    }
+    // Early claims (before the rate and the high-water mark settled) did not hold as made: the back-test says so…
+    assert.ok(bt.boundHeld! < bt.boundedOrigins!, bt.summary);
+    // …and the bound printed is widened until 95% of the earlier claims held, and says by how much.
+    assert.ok(bt.boundK! > 1 && bt.boundHeldAfter! >= Math.ceil(0.95 * bt.boundedOrigins!), bt.summary);
+    assert.match(p.method!, /^bounded at about .* widened ×[\d.]+ so that \d+\/40 earlier bounded claims held \(\d+ held as made\)/);
+    assert.ok(p.boundBytes! >= Math.max(...series.map((s) => s.size)), `${p.boundBytes}`);
+    // The settings the forecast rests on, with file:line, in project's own JSON.
+    assert.ok(p.evidence.some((e) => /^setting in force: auto-compaction-retention 1m0s .*etcd\.log:\d+$/.test(e.detail)), p.evidence.map((e) => e.detail).join('\n'));
+  });
+});
+
+test('capacity triple: origins are judged within their own regime; coverage is earned without hitting the ×100 cap', () => {
+  const dir = join(E34, 'triple');
+  withRun(dir, (db) => {
+    const bt = run('project', db, '--backtest').projection.backtest!;
+    const switchLine = readFileSync(join(dir, 'writer-summary.log'), 'utf8').split('\n').find((l) => l.includes(' rate-switch '))!;
+    const switchAt = Date.parse(switchLine.split(' ')[0]!);
+    const before = bt.details.filter((d) => Date.parse(d.at) < switchAt - 5000);
+    const after = bt.details.filter((d) => Date.parse(d.at) > switchAt + 20_000);
+    assert.ok(before.length >= 10 && after.length >= 10, `${before.length} / ${after.length}`);
+    // A slow-half origin cannot see the tripling: judged against the size where its regime ended, not the NOSPACE.
+    for (const d of before) assert.equal(d.judgedAgainst, 'regime-end:rate-change', d.at);
+    for (const d of after) assert.equal(d.judgedAgainst, 'nospace', d.at);
+    assert.equal(bt.capHit, false, bt.summary);
+    assert.ok(bt.k < 100, bt.summary);
+    assert.ok(bt.growingCoveredAfter! >= Math.ceil(0.95 * bt.growingOrigins!), bt.summary);
+    assert.ok(bt.medianAbsError! < 30_000, bt.summary);
+    assert.match(bt.summary, /median absolute error [\d.]+ s; the 95% interval as fitted contained the truth \d+\/\d+ times; interval widened ×[\d.]+ so that/);
+  });
+});
+
+test("Patroni's write budget from Patroni's own example config (loop_wait/ttl with file:line) against the measured rate", () => {
+  const dir = join(E34, 'steady');
+  const cfg = join(FIXTURES, 'patroni-derived', 'config', 'postgres0.yml');
+  const lines = readFileSync(cfg, 'utf8').split('\n');
+  const lineOf = (re: RegExp): number => lines.findIndex((l) => re.test(l)) + 1;
+  const lw = lineOf(/^\s+loop_wait: 10$/);
+  const ttl = lineOf(/^\s+ttl: 30$/);
+  assert.ok(lw > 0 && ttl > 0);
+  const { dir: tmp, cleanup } = tempDir();
+  try {
+    const db = join(tmp, 's.db');
+    const ing = runCli(['ingest', '--db', db, join(dir, 'etcd.log'), join(dir, 'status-samples.log'), cfg]);
+    assert.equal(ing.code, 0, ing.stderr);
+    const r = run('recommend', db);
+    const growth = run('growth', db).growth;
+    const pat = r.recommendations.find((x) => x.id === 'patroni')!;
+    const m = new RegExp(`(\\d+) member\\(s\\) \\(members/<name> keys written\\) × one write per loop_wait 10 s \\(\\S*postgres0\\.yml:${lw}\\), plus /status and /leader by the leader = ([\\d.]+) revisions/s`).exec(pat.rationale);
+    assert.ok(m, pat.rationale);
+    const members = Number(m[1]);
+    assert.equal(members, 3); // the writer's members/node1..3
+    assert.equal(Number(m[2]), Number(((members + 2) / 10).toFixed(2)));
+    assert.match(pat.rationale, new RegExp(`ttl 30 s \\(\\S*postgres0\\.yml:${ttl};`));
+    // The capture's writer is a time-compressed Patroni (a 100 ms loop): far above the budget, and the advice says so.
+    const ratio = growth.revisionsPerSecond! / ((members + 2) / 10);
+    assert.ok(ratio > 1.5);
+    assert.match(pat.rationale, new RegExp(`measured ${growth.revisionsPerSecond!.toFixed(2)} revisions/s is ${ratio.toFixed(1)}× that budget: other writers exist`));
+    const ac = r.recommendations.find((x) => x.id === 'auto-compaction')!;
+    assert.match(ac.title, /^Enable periodic auto-compaction/); // compaction is off in this run (retention 0)
+    assert.match(ac.rationale, /Compaction is off now \(auto-compaction off \(retention 0, \S*etcd\.log:\d+\)\)/);
+    assert.match(ac.rationale, new RegExp(`Patroni reconnects within loop_wait \\+ ttl = 40 s \\(\\S*postgres0\\.yml:${lw}, \\S*postgres0\\.yml:${ttl}\\)`));
+    assert.match(ac.rationale, /Settings found: .*quota-backend-bytes 2097152 \(etcd1\) from \S*etcd\.log:\d+/);
+    const quota = r.recommendations.find((x) => x.id === 'quota')!;
+    const target = Number(/^--quota-backend-bytes=(\d+)$/.exec(quota.etcdFlags[0]!)![1]);
+    assert.ok(target <= 8 * 1024 ** 3 && target >= 2097152, quota.title);
+  } finally {
+    cleanup();
+  }
 });

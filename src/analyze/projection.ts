@@ -12,7 +12,7 @@ import { iso, type StatusRow } from './load.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { blockSlopeInterval, theilSen, median } from './stats.js';
 import { bytesPerRevision, inUseOf, splitRegimes, type Boundary, type Regime } from './regimes.js';
-import { compactionState, describeRetention, type SettingsInForce } from './settings.js';
+import { compactionState, describeRetention, describeSettings, type SettingsInForce } from './settings.js';
 import { runBacktest, widen, type ForecastLike } from './backtest.js';
 import { formatDuration } from './hindsight.js';
 
@@ -175,7 +175,10 @@ export function projectQuotaExhaustion(fits: GrowthFits, growth: Growth, quotaBy
     const r = f.verdict === 'reached' ? -Infinity : p.etaAt ? Date.parse(p.etaAt) : f.verdict === 'bounded' ? Number.MAX_SAFE_INTEGER - f.physical : Infinity;
     if (!best || r < best.rank) best = { p, rank: r };
   }
-  if (best) return best.p;
+  // The settings the forecast rests on (quota, compaction mode and retention, Patroni's loop), with where they were read.
+  const settingsEvidence: Evidence[] = describeSettings(fits.settings).map((detail) => ({ source: 'etcd-log', completeness: 'exact', detail: `setting in force: ${detail}` }));
+  if (best) return { ...best.p, evidence: [...settingsEvidence, ...best.p.evidence] };
+  evidence.push(...settingsEvidence);
   if (incidentSize !== null && incidentSize >= quota * 0.97) {
     evidence.push({ source: 'etcdctl-output', completeness: 'approximate', detail: `DB size ${humanizeBytes(incidentSize)} at NOSPACE is at the quota` });
     return { ...base, lastSizeBytes: incidentSize, reached: true, method: 'quota already reached (no time series)' };

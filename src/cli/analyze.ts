@@ -74,11 +74,15 @@ export async function runAnalysis(command: string, opts: AnalyzeCliOptions & { t
 function renderBacktest(r: AnalysisReport): string {
   const bt = r.projection.backtest;
   if (!bt) return '\nBACK-TEST\n  too few samples before the end to replay the forecast from earlier origins\n';
-  const err = (e: number | null): string => (e === null ? '-' : bt.truth === 'nospace-time' ? `${(e / 1000).toFixed(1)} s` : `${Math.round(e)} B`);
-  const rows = bt.details.map((d) => [d.at, d.verdict, d.predicted === null ? '-' : String(d.predicted), err(d.error),
-    d.z === null ? '-' : Number.isFinite(d.z) ? d.z.toFixed(2) : 'inf', d.covered ? 'yes' : 'no']);
+  // Growing forecasts: error in seconds (a NOSPACE history) or bytes, z in 95% half-intervals; bounded ones: the miss
+  // in bytes and largest-after ÷ bound.
+  const err = (d: (typeof bt.details)[number]): string => (d.error === null ? '-'
+    : d.verdict !== 'bounded' && bt.truth === 'nospace-time' ? `${(d.error / 1000).toFixed(1)} s` : `${Math.round(d.error)} B`);
+  const rows = bt.details.map((d) => [d.at, d.verdict, d.judgedAgainst ?? '-',
+    d.predicted === null ? '-' : typeof d.predicted === 'number' ? `${Math.round(d.predicted)} B` : d.predicted, err(d),
+    d.ratio !== undefined ? `×${d.ratio.toFixed(2)}` : d.z === null ? '-' : Number.isFinite(d.z) ? d.z.toFixed(2) : 'inf', d.covered ? 'yes' : 'no']);
   return `\n${safeLine(`BACK-TEST (truth: ${bt.truth === 'nospace-time' ? 'the time the quota was reached' : 'the size at the last sample'}, ${bt.truthAt})`)}\n` +
-    `${renderTable(['origin', 'verdict', 'forecast', 'abs. error', 'z', 'covered (after widening)'], rows)}\n${safeLine(`  ${bt.summary}`)}\n`;
+    `${renderTable(['origin', 'verdict', 'judged against', 'forecast', 'abs. error / miss', 'z / ratio', 'covered (after widening)'], rows)}\n${safeLine(`  ${bt.summary}`)}\n`;
 }
 
 function pick(r: AnalysisReport, sections: readonly Section[]): Record<string, unknown> {
