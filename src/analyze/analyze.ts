@@ -14,6 +14,7 @@ import { humanizeBytes } from '../units/sizes.js';
 import { readSnapshotStatus } from './snapshot-status.js';
 import { readSettings } from './settings.js';
 import { reportSnapshots } from './snapshot-report.js';
+import type { ClusterScope } from './clusters.js';
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 ** 3;
 
@@ -22,14 +23,17 @@ export interface AnalyzeOptions {
   quotaBytes: number | null;
   /** Exact per-key counts from an ingested snapshot, when one exists. */
   exactKeys?: { counts: KeyCount[]; evidence: Evidence } | null;
+  /** Analyse this cluster alone (analyze/clusters.ts); null or absent: the whole store. */
+  cluster?: ClusterScope | null;
 }
 
 export function analyzeStore(db: Db, opts: AnalyzeOptions): AnalysisReport {
-  const d = loadEvidence(db, opts.untilMs);
+  const cluster = opts.cluster ?? null;
+  const d = loadEvidence(db, opts.untilMs, cluster);
   const assumptions: string[] = [];
   const incident = findIncident(d);
   const churn = rankChurn(d, opts.exactKeys?.counts ?? null, opts.exactKeys?.evidence ?? null);
-  const fits = measureGrowth(d, incident, readSettings(db, opts.untilMs));
+  const fits = measureGrowth(d, incident, readSettings(db, opts.untilMs, cluster));
   const quota = findQuota(d, opts.quotaBytes);
   if (quota.evidence.completeness === 'assumed') assumptions.push(quota.evidence.detail);
   const projection = projectQuotaExhaustion(fits, fits.growth, quota.bytes, quota.evidence, incident.dbSizeAtNospace);
@@ -50,9 +54,10 @@ export function analyzeStore(db: Db, opts: AnalyzeOptions): AnalysisReport {
   }
   return {
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
+    cluster: cluster && { name: cluster.name, clusterId: cluster.clusterId, patroniScope: cluster.scope },
     until: iso(opts.untilMs),
     incident, snapshots: readSnapshotStatus(d.snapshots),
-    snapshotFiles: reportSnapshots(db).filter((f) => opts.untilMs === null || f.at === null || Date.parse(f.at) <= opts.untilMs), churn, growth: fits.growth, projection, timeline, hindsight, recommendations, assumptions,
+    snapshotFiles: reportSnapshots(db, 10, cluster).filter((f) => opts.untilMs === null || f.at === null || Date.parse(f.at) <= opts.untilMs), churn, growth: fits.growth, projection, timeline, hindsight, recommendations, assumptions,
   };
 }
 

@@ -2,7 +2,8 @@
 // Evidence, strongest first: `ingest --cluster NAME`; the cluster id a source names (etcdctl JSON headers
 // `"cluster_id":5538001404326145065`, `-w fields` `"ClusterID" : …`, zap `{"msg":"added member","cluster-id":
 // "4cdaeeef86796c29",…}`, capnslog `added member 8e9e05c52164694d [...] to cluster cdf818194e3a8c32`); member ids
-// seen with a cluster id elsewhere (a member list, an `alarm list`, a snapshot's members bucket); a Patroni scope
+// seen with a cluster id elsewhere (a member list, an `alarm list`, a snapshot's members bucket); client endpoints seen with
+// a member or cluster id (health checks, `Finished defragmenting etcd member[127.0.0.1:36621]`); a Patroni scope
 // seen with a cluster elsewhere (/service/<scope>/… keys, the `scope:` of Patroni's YAML). A source none of
 // these tells goes to the only cluster when there is one, else it stays unassigned, and the commands say so.
 // Clusters are named by the user's name, else the hex cluster id, else the Patroni scope.
@@ -65,15 +66,16 @@ export function decideClusters(
   const add = (c: Named): void => {
     if (!clusters.has(c.name)) clusters.set(c.name, c);
   };
-  // The user's names first; a named source that carries exactly one cluster id lends it its name.
+  // The user's names first; the first named source that carries exactly one cluster id lends that id the
+  // name (a name takes one id: a file of another cluster put under the same name is only overridden).
   for (const s of signals) {
     if (s.option === null) continue;
     const ids = [...s.clusterIds.keys()];
     add({ name: s.option, clusterId: null, scope: null, namedBy: 'option' });
-    if (ids.length === 1 && !byId.has(ids[0]!)) {
+    const c = clusters.get(s.option)!;
+    if (ids.length === 1 && !byId.has(ids[0]!) && c.clusterId === null) {
       byId.set(ids[0]!, s.option);
-      const c = clusters.get(s.option)!;
-      if (c.clusterId === null) c.clusterId = ids[0]!;
+      c.clusterId = ids[0]!;
     }
   }
   for (const id of [...new Set(signals.flatMap((s) => [...s.clusterIds.keys()]))].sort()) {
@@ -82,12 +84,17 @@ export function decideClusters(
     add({ name: id, clusterId: id, scope: null, namedBy: 'cluster-id' });
   }
   const memberOf = memberClusters(signals, byId);
+  const endpointOf = endpointClusters(signals, byId, memberOf);
   const out: ClusterAssignment['sources'] = [];
   const decided = new Map<number, { cluster: string; mixed: boolean }>();
   for (const s of signals) {
     const d = s.option !== null ? { names: new Map([[s.option, 1]]), basis: 'option' }
       : s.clusterIds.size > 0 ? { names: countBy(s.clusterIds, (id) => byId.get(id) ?? null), basis: 'cluster-id' }
       : { names: countBy(new Map([...s.members].map((m) => [m, 1])), (m) => memberOf.get(m) ?? null), basis: 'member-id' };
+    if (d.names.size === 0) {
+      d.names = countBy(new Map([...s.endpoints].map((e) => [e, 1])), (e) => endpointOf.get(e) ?? null);
+      d.basis = 'endpoint';
+    }
     if (d.names.size === 0) continue;
     const ranked = [...d.names].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     const mixed = ranked.length > 1;
@@ -107,9 +114,15 @@ export function decideClusters(
       scopeOf.set(sc, new Set([sc]));
     }
   }
-  for (const [sc, names] of scopeOf) {
-    const c = names.size === 1 ? clusters.get([...names][0]!) : undefined;
-    if (c && c.scope === null) c.scope = sc;
+  // A cluster's scope: the one Patroni scope its own sources name (two clusters may both serve `pg_demo`).
+  const scopesIn = new Map<string, Set<string>>();
+  for (const s of signals) {
+    const c = decided.get(s.id);
+    if (c && !c.mixed) for (const sc of s.scopes) scopesIn.set(c.cluster, (scopesIn.get(c.cluster) ?? new Set()).add(sc));
+  }
+  for (const [name, scopes] of scopesIn) {
+    const c = clusters.get(name);
+    if (c && c.scope === null && scopes.size === 1) c.scope = [...scopes][0]!;
   }
   const only = clusters.size === 1 ? [...clusters.keys()][0]! : null;
   for (const s of signals) {
@@ -135,11 +148,24 @@ function memberClusters(signals: readonly SourceClusterSignals[], byId: Map<stri
   const seen = new Map<string, Set<string>>();
   for (const s of signals) {
     for (const [m, id] of s.links) {
-      const name = s.option ?? byId.get(id);
+      // The id in the data, not the user's override: a member is of the cluster its own records name.
+      const name = byId.get(id);
       if (name !== undefined) seen.set(m, (seen.get(m) ?? new Set()).add(name));
     }
   }
   return new Map([...seen].filter(([, n]) => n.size === 1).map(([m, n]) => [m, [...n][0]!]));
+}
+
+/** Client endpoint → cluster name, from status rows and member lists that name it with an id; ambiguous ones tell nothing. */
+function endpointClusters(signals: readonly SourceClusterSignals[], byId: Map<string, string>, memberOf: Map<string, string>): Map<string, string> {
+  const seen = new Map<string, Set<string>>();
+  for (const s of signals) {
+    for (const [ep, l] of s.endpointLinks) {
+      const name = (l.cluster !== null ? byId.get(l.cluster) : undefined) ?? (l.member !== null ? memberOf.get(l.member) : undefined);
+      if (name !== undefined) seen.set(ep, (seen.get(ep) ?? new Set()).add(name));
+    }
+  }
+  return new Map([...seen].filter(([, n]) => n.size === 1).map(([e, n]) => [e, [...n][0]!]));
 }
 
 function countBy(m: Map<string, number>, nameOf: (k: string) => string | null): Map<string, number> {

@@ -1,5 +1,6 @@
 // What the analyses read from the store, cut at --until (analyse only what was known then).
 import type { Db } from '../store/open.js';
+import { sampleInCluster, sourceInCluster, type ClusterScope } from './clusters.js';
 
 export interface StatusRow {
   ts_ms: number;
@@ -89,29 +90,30 @@ export function notableEventsSql(cutSql: string): string {
     ORDER BY e.ts_ms, src.path, e.line`;
 }
 
-export function loadEvidence(db: Db, untilMs: number | null): Loaded {
+/** `cluster`: only that cluster's rows (clusters.ts); null: the whole store. */
+export function loadEvidence(db: Db, untilMs: number | null, cluster: ClusterScope | null = null): Loaded {
   const status = db.prepare(`
     SELECT s.ts_ms, s.time_basis, s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
            s.revision, s.alarms, s.format, s.is_leader, src.path, s.line
     FROM status_samples s JOIN sources src ON src.id = s.source_id
-    WHERE s.ts_ms IS NOT NULL AND ${cutStrict('s.ts_ms', untilMs)}
+    WHERE s.ts_ms IS NOT NULL AND ${cutStrict('s.ts_ms', untilMs)} AND ${sampleInCluster('s', 'src', cluster)}
     ORDER BY s.ts_ms, src.path, s.line, s.seq`).all() as StatusRow[];
   const untimedStatus = untilMs !== null ? [] : db.prepare(`
     SELECT s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
            s.revision, s.alarms, s.format, s.is_leader, src.path, s.line
     FROM status_samples s JOIN sources src ON src.id = s.source_id
-    WHERE s.ts_ms IS NULL
+    WHERE s.ts_ms IS NULL AND ${sampleInCluster('s', 'src', cluster)}
     ORDER BY src.path, s.line, s.seq`).all() as Omit<StatusRow, 'ts_ms' | 'time_basis'>[];
-  const events = db.prepare(notableEventsSql(cut('e.ts_ms', untilMs))).all() as EventRow[];
+  const events = db.prepare(notableEventsSql(`${cut('e.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}`)).all() as EventRow[];
   const requests = db.prepare(`
     SELECT r.ts_ms, r.member, r.op, r.key, r.outcome, r.error, src.path, r.line, r.count, r.last_ts_ms
     FROM etcd_requests r JOIN sources src ON src.id = r.source_id
-    WHERE ${cut('r.ts_ms', untilMs)}
+    WHERE ${cut('r.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}
     ORDER BY r.ts_ms, src.path, r.line, r.seq`).all() as RequestRow[];
   const snapshots = db.prepare(`
     SELECT s.ts_ms, s.time_basis, s.hash, s.revision, s.total_keys, s.total_size_bytes, s.total_size_approx, src.path, s.line
     FROM snapshot_status s JOIN sources src ON src.id = s.source_id
-    WHERE ${cut('s.ts_ms', untilMs)}
+    WHERE ${cut('s.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}
     ORDER BY s.ts_ms, src.path, s.line`).all() as SnapshotStatusRow[];
   return { untilMs, status, untimedStatus, events, requests, snapshots };
 }

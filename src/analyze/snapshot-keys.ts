@@ -1,25 +1,31 @@
-// Exact per-key revision counts from the newest ingested snapshot: the best churn evidence there is.
+// Exact per-key revision counts from an ingested snapshot: the best churn evidence there is. Of several, the one
+// holding the most history (most revision rows, then the widest revision span), not the newest: a snapshot taken
+// after a compaction holds a sliver of what an older one does; the evidence names the file chosen and why.
 // Revisions held are every write since the last compaction (all writes if none ran); where status
 // samples map revisions to time, the key's first and last write get a time too.
 import type { Db } from '../store/open.js';
 import type { Evidence } from './types.js';
 import type { KeyCount } from './churn.js';
 import { loadRecovery } from './snapshot-recovery.js';
+import { sampleInCluster, sourceInCluster, type ClusterScope } from './clusters.js';
 
 interface SnapRow { source_id: number; path: string; finished_compact_rev: number | null; revision: number; key_revisions: number }
 
-export function loadExactKeyCounts(db: Db, untilMs: number | null): { counts: KeyCount[]; evidence: Evidence } | null {
-  const snap = db.prepare(`SELECT f.source_id, s.path, f.finished_compact_rev, f.revision, f.key_revisions
+export function loadExactKeyCounts(db: Db, untilMs: number | null, cluster: ClusterScope | null = null): { counts: KeyCount[]; evidence: Evidence } | null {
+  const all = db.prepare(`SELECT f.source_id, s.path, f.finished_compact_rev, f.revision, f.key_revisions
     FROM snapshot_files f JOIN sources s ON s.id = f.source_id
-    WHERE ${untilMs === null ? '1=1' : 'f.ts_ms <= ?'} ORDER BY f.revision DESC, f.source_id DESC LIMIT 1`)
-    .get(...(untilMs === null ? [] : [untilMs])) as SnapRow | undefined;
+    WHERE ${untilMs === null ? '1=1' : 'f.ts_ms <= ?'} AND ${sourceInCluster('s', cluster)}
+    ORDER BY f.key_revisions DESC, COALESCE(f.last_revision - f.first_revision, 0) DESC, f.revision DESC, f.source_id DESC`)
+    .all(...(untilMs === null ? [] : [untilMs])) as SnapRow[];
+  const snap = all[0];
   if (!snap) return null;
+  const choice = all.length < 2 ? '' : `; of ${all.length} snapshots, the one holding the most history (${all.slice(1, 4).map((o) => `${o.path}: ${o.key_revisions} rows, revision ${o.revision}`).join('; ')}${all.length > 4 ? '; …' : ''} hold less)`;
   const rows = db.prepare(`SELECT k.key, k.revisions, k.version, k.first_mod_revision AS f, k.last_mod_revision AS l
     FROM snapshot_keys k WHERE k.source_id = ? ORDER BY k.key`).all(snap.source_id) as KeyRow[];
-  const toMs = revisionClock(db);
+  const toMs = revisionClock(db, cluster);
   const compacted = snap.finished_compact_rev !== null && snap.finished_compact_rev > 0;
   const liveDetail = `${snap.key_revisions} revision rows of ${rows.length} keys read from ${snap.path} (revision ${snap.revision})` +
-    (compacted ? `; history before revision ${snap.finished_compact_rev} was compacted away` : '; never compacted: every write is there');
+    (compacted ? `; history before revision ${snap.finished_compact_rev} was compacted away` : '; never compacted: every write is there') + choice;
   const recovery = compacted ? loadRecovery(db, snap.source_id) : null;
   if (recovery === null || recovery.revisionsRecovered === 0) {
     const counts = rows.map((r) => ({ key: r.key, revisions: r.revisions, firstMs: toMs(r.f), lastMs: toMs(r.l), version: compacted ? r.version : undefined }));
@@ -44,9 +50,10 @@ export function loadExactKeyCounts(db: Db, untilMs: number | null): { counts: Ke
 interface KeyRow { key: string; revisions: number; version: number | null; f: number; l: number }
 
 /** Revision → time by linear interpolation over status samples that carry both; null outside them. */
-function revisionClock(db: Db): (rev: number) => number | null {
-  const pts = db.prepare(`SELECT revision AS r, min(ts_ms) AS t FROM status_samples
-    WHERE revision IS NOT NULL AND ts_ms IS NOT NULL AND time_basis IN ('marker','explicit') GROUP BY revision ORDER BY revision`)
+function revisionClock(db: Db, cluster: ClusterScope | null): (rev: number) => number | null {
+  const pts = db.prepare(`SELECT s.revision AS r, min(s.ts_ms) AS t FROM status_samples s JOIN sources src ON src.id = s.source_id
+    WHERE s.revision IS NOT NULL AND s.ts_ms IS NOT NULL AND s.time_basis IN ('marker','explicit') AND ${sampleInCluster('s', 'src', cluster)}
+    GROUP BY s.revision ORDER BY s.revision`)
     .all() as { r: number; t: number }[];
   return (rev) => {
     if (pts.length < 2 || rev < pts[0]!.r || rev > pts[pts.length - 1]!.r) return null;

@@ -3,6 +3,7 @@
 import type { Db } from '../store/open.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { loadRecovery } from './snapshot-recovery.js';
+import { sourceInCluster, type ClusterScope } from './clusters.js';
 import type { SnapshotKeyRow, SnapshotRecovery, SnapshotReport } from './types.js';
 
 export type { SnapshotKeyRow, SnapshotReport } from './types.js';
@@ -15,8 +16,9 @@ interface FileRow {
   revision: number; total_keys: number; key_revisions: number; distinct_keys: number; finished_compact_rev: number | null; buckets: string;
 }
 
-export function reportSnapshots(db: Db, top = 10): SnapshotReport[] {
-  const files = db.prepare(`SELECT f.*, s.path FROM snapshot_files f JOIN sources s ON s.id = f.source_id ORDER BY f.ts_ms, s.path`).all() as FileRow[];
+export function reportSnapshots(db: Db, top = 10, cluster: ClusterScope | null = null): SnapshotReport[] {
+  const files = db.prepare(`SELECT f.*, s.path FROM snapshot_files f JOIN sources s ON s.id = f.source_id
+    WHERE ${sourceInCluster('s', cluster)} ORDER BY f.ts_ms, s.path`).all() as FileRow[];
   return files.map((f) => {
     const keys = (order: string) => (db.prepare(`SELECT key, revisions, version, bytes_held AS bytesHeld, value_size_avg AS valueSizeAvg, lease
       FROM snapshot_keys WHERE source_id = ? ORDER BY ${order}, key LIMIT ?`).all(f.source_id, top) as SnapshotKeyRow[]);

@@ -1,7 +1,8 @@
 // The analysis contract: `analyze --json` prints an AnalysisReport. Bump ANALYSIS_SCHEMA_VERSION on
 // any change a script could notice. Times are ISO-8601 UTC strings; unknowable values are null.
 
-export const ANALYSIS_SCHEMA_VERSION = 2;
+// 3: `cluster` on every report; a store of several clusters prints MultiClusterReport (issue 12).
+export const ANALYSIS_SCHEMA_VERSION = 3;
 
 /** Where a figure comes from, best first: snapshot > status samples > etcd log > Patroni log > default. */
 export type EvidenceSource =
@@ -176,8 +177,29 @@ export interface HindsightAlert {
   note: string;
 }
 
+/** The etcd cluster an analysis covers (analyze/clusters.ts). */
+export interface ClusterRef {
+  /** The user's `ingest --cluster` name, else the hex cluster id, else the Patroni scope. */
+  name: string;
+  /** Hex, as etcd prints it (`4cdaeeef86796c29`); null when only a name or a scope is known. */
+  clusterId: string | null;
+  patroniScope: string | null;
+}
+
+/**
+ * `--json` of a store holding several clusters, without `--cluster`: one full report per cluster, and the
+ * sources no evidence tied to a cluster (left out of every analysis; `ingest --cluster NAME` places them).
+ */
+export interface MultiClusterReport {
+  schemaVersion: number;
+  clusters: AnalysisReport[];
+  unassigned: string[];
+}
+
 export interface AnalysisReport {
   schemaVersion: number;
+  /** The cluster analysed; null when the store names none (then it is all one cluster). */
+  cluster: ClusterRef | null;
   until: string | null;
   incident: Incident;
   snapshots: SnapshotReading[];

@@ -5,7 +5,9 @@ import { renderTables, type Section } from '../report/table.js';
 import { parseTimestamp } from '../units/time.js';
 import { parseHumanSize } from '../units/sizes.js';
 import { UsageError } from '../errors.js';
-import type { AnalysisReport } from '../analyze/types.js';
+import type { AnalysisReport, MultiClusterReport } from '../analyze/types.js';
+import { clustersToAnalyze } from '../analyze/clusters.js';
+import { readUnassigned } from '../store/clusters.js';
 import { checkZone, rezoneDeep } from './zone.js';
 import { loadExactKeyCounts } from '../analyze/snapshot-keys.js';
 import { renderTable, safeJson, safeLine } from './format.js';
@@ -17,6 +19,8 @@ export interface AnalyzeCliOptions {
   quota?: string;
   /** project: list every back-test origin (the summary is always in the projection). */
   backtest?: boolean;
+  /** Analyse this cluster alone (its name, hex cluster id or Patroni scope); else each cluster apart. */
+  cluster?: string;
 }
 
 export const COMMAND_SECTIONS: Record<string, readonly Section[] | null> = {
@@ -37,16 +41,33 @@ export function parseQuota(text: string): number {
   return s.bytes;
 }
 
+/** A store of one cluster (or with --cluster): its report. Several clusters and no --cluster: a usage error. */
 export function buildReport(opts: AnalyzeCliOptions): AnalysisReport {
+  const { reports } = buildReports(opts);
+  if (reports.length !== 1) throw new UsageError(`the store holds ${reports.length} clusters (${reports.map((r) => r.cluster?.name).join(', ')}): name one with --cluster`);
+  return reports[0]!;
+}
+
+/**
+ * One report per cluster (analyze/clusters.ts): the one --cluster names, else every cluster in the store
+ * apart, so that nothing mixes two; `unassigned`: the sources no evidence tied to a cluster, left out.
+ */
+export function buildReports(opts: AnalyzeCliOptions): { reports: AnalysisReport[]; unassigned: string[] } {
   let untilMs: number | null = null;
   if (opts.until) {
     const t = parseTimestamp(opts.until, { tz: null });
     if (!t) throw new UsageError(`--until ${opts.until}: expected an ISO-8601 time such as 2026-11-23T23:30:00Z`);
     untilMs = t.ms;
   }
+  const quotaBytes = opts.quota ? parseQuota(opts.quota) : null;
   const db = openStore(opts.db, { readonly: true });
   try {
-    return analyzeStore(db, { untilMs, quotaBytes: opts.quota ? parseQuota(opts.quota) : null, exactKeys: loadExactKeyCounts(db, untilMs) });
+    const { scopes, known } = clustersToAnalyze(db, opts.cluster ?? null);
+    if (scopes.length === 0) {
+      throw new UsageError(`--cluster ${opts.cluster}: no such cluster in ${opts.db} (${known.length ? `known: ${known.map((c) => c.name).join(', ')}` : 'it names no cluster'})`);
+    }
+    const reports = scopes.map((cluster) => analyzeStore(db, { untilMs, quotaBytes, exactKeys: loadExactKeyCounts(db, untilMs, cluster), cluster }));
+    return { reports, unassigned: opts.cluster ? [] : readUnassigned(db).map((s) => s.path) };
   } finally {
     db.close();
   }
@@ -54,7 +75,34 @@ export function buildReport(opts: AnalyzeCliOptions): AnalysisReport {
 
 export async function runAnalysis(command: string, opts: AnalyzeCliOptions & { tz?: string }): Promise<void> {
   const tz = checkZone(opts.tz);
-  const report = tz ? rezoneDeep(buildReport(opts), tz) : buildReport(opts);
+  const { reports, unassigned } = buildReports(opts);
+  if (unassigned.length > 0) {
+    process.stderr.write(safeLine(`note: ${unassigned.length} source${unassigned.length === 1 ? '' : 's'} tied to no cluster, left out: ${unassigned.slice(0, 5).join(', ')}${unassigned.length > 5 ? ', …' : ''} (sources rm, then ingest --cluster NAME)\n`));
+  }
+  if (reports.length > 1 && opts.json) {
+    const sections = COMMAND_SECTIONS[command] ?? undefined;
+    const clusters = reports.map((r) => (tz ? rezoneDeep(r, tz) : r)).map((r) => {
+      if (r.projection.backtest && !opts.backtest) r.projection.backtest = { ...r.projection.backtest, details: [] };
+      return sections ? pick(r, sections) : r;
+    });
+    const multi = { schemaVersion: reports[0]!.schemaVersion, clusters, unassigned } as MultiClusterReport;
+    process.stdout.write(`${safeJson(multi)}\n`);
+    return;
+  }
+  for (const r of reports) {
+    if (reports.length > 1) process.stdout.write(clusterHeading(r));
+    await printAnalysis(command, tz ? rezoneDeep(r, tz) : r, opts, tz);
+  }
+}
+
+/** Several clusters: each one's analysis is headed by its name. */
+function clusterHeading(r: AnalysisReport): string {
+  const c = r.cluster;
+  const more = [c?.clusterId && c.clusterId !== c.name ? `cluster id ${c.clusterId}` : null, c?.patroniScope ? `Patroni scope ${c.patroniScope}` : null].filter(Boolean);
+  return `\n${safeLine(`======== CLUSTER ${c?.name ?? '-'}${more.length ? ` (${more.join('; ')})` : ''} ========\n`)}\n`;
+}
+
+async function printAnalysis(command: string, report: AnalysisReport, opts: AnalyzeCliOptions, tz: string | null): Promise<void> {
   const sections = COMMAND_SECTIONS[command] ?? undefined;
   const bt = report.projection.backtest;
   if (bt && !opts.backtest) report.projection.backtest = { ...bt, details: [] };
@@ -86,7 +134,7 @@ function renderBacktest(r: AnalysisReport): string {
 }
 
 function pick(r: AnalysisReport, sections: readonly Section[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { schemaVersion: r.schemaVersion, until: r.until };
+  const out: Record<string, unknown> = { schemaVersion: r.schemaVersion, cluster: r.cluster, until: r.until };
   for (const s of sections) out[s] = r[s];
   if (!sections.includes('assumptions')) out.assumptions = r.assumptions;
   return out;

@@ -10,6 +10,9 @@ import { EXIT } from './exit-codes.js';
 import { createProgress } from './progress.js';
 import { checkTimeSanity, type TimeDisagreement, type TimeWitness } from '../analyze/time-sanity.js';
 import { formatOffset, zoneOffsetMin } from '../units/time.js';
+import { assignClusters } from '../analyze/clusters.js';
+import { nextSourceId, setClusterOption } from '../store/clusters.js';
+import type { ClusterAssignment } from '../store/clusters.js';
 
 interface IngestCliOptions {
   db: string;
@@ -18,6 +21,8 @@ interface IngestCliOptions {
   member?: string;
   at?: string;
   strict?: boolean;
+  /** --cluster NAME: the etcd cluster of every input read here; overrides what the data says (issue 12). */
+  cluster?: string;
   keepRaw?: boolean;
 }
 
@@ -32,6 +37,8 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
     if (!t) throw new UsageError(`--at ${opts.at}: expected an ISO-8601 time such as 2023-09-26T15:42:00+08:00`);
     atMs = t.ms;
   }
+  const cluster = opts.cluster === undefined ? null : opts.cluster.trim();
+  if (cluster === '') throw new UsageError('--cluster: expected a name (production, 4cdaeeef86796c29, pg_demo)');
   const db = openStore(opts.db);
   const restoreWal = bulkWriteMode(db);
   let failed = false;
@@ -39,6 +46,7 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
   try {
     for (const { path: p, setAside } of inputs) {
       const progress = createProgress(p === '-' ? null : fileSize(p), p);
+      const firstId = nextSourceId(db);
       const r = await ingestInput(db, p, {
         kind: (opts.kind as SourceKind | undefined) ?? null, tz: opts.tz ?? null, member: opts.member ?? null,
         atMs, strict: opts.strict ?? false, keepRaw: opts.keepRaw ?? false, onBytes: progress.update, setAside,
@@ -48,17 +56,31 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
       // Skipped lines are reported but do not fail a file that was read (a post's prose and fences);
       // --strict makes them fail it (status 'failed').
       if (r.status === 'failed') failed = true;
+      if (cluster !== null && r.status === 'ingested') setClusterOption(db, firstId, cluster);
     }
     // Each file set aside, once, after what was read (sorted like the walk, so runs are repeatable).
     for (const n of notRead.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
       out(`not read: ${n.path} (${n.why})\n`);
     }
+    for (const line of describeClusters(assignClusters(db))) out(`${line}\n`);
     for (const d of checkTimeSanity(db)) out(`${describeTimeDisagreement(d)}\n`);
   } finally {
     restoreWal();
     db.close();
   }
   if (failed) process.exitCode = EXIT.input;
+}
+
+/** Said only when it matters: several clusters in the store, or sources tied to none of them. */
+function describeClusters(a: ClusterAssignment): string[] {
+  const unassigned = a.sources.filter((s) => s.cluster === null && s.basis === 'unassigned');
+  if (a.clusters.length < 2 && unassigned.length === 0) return [];
+  const count = (name: string): number => a.sources.filter((s) => s.cluster === name).length;
+  const lines = [`clusters: ${a.clusters.map((c) => `${c.name} (${count(c.name)} source${count(c.name) === 1 ? '' : 's'})`).join(', ')}; each is analysed apart (--cluster NAME selects one)`];
+  if (unassigned.length > 0) {
+    lines.push(`unassigned: ${unassigned.length} source${unassigned.length === 1 ? '' : 's'} (#${unassigned.map((s) => s.id).join(', #')}) name no cluster id, member or Patroni scope of a known cluster; they are left out of the analyses (sources rm, then ingest --cluster NAME)`);
+  }
+  return lines;
 }
 
 function fileSize(p: string): number | null {

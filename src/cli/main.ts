@@ -30,6 +30,7 @@ function buildProgram(): Command {
     .option('--tz <zone>', 'zone of timestamps that carry none (IANA name or ±hh:mm); default UTC, recorded as assumed')
     .option('--member <name>', 'the member (node) these inputs come from')
     .option('--at <time>', 'time of etcdctl output that has no timestamp line (ISO-8601)')
+    .option('--cluster <name>', 'the etcd cluster these inputs belong to (overrides the cluster ids found in them)')
     .option('--strict', 'store nothing from an input that has any skipped line')
     .option('--keep-raw', 'store every log line as a row with its text (default: repeated routine lines are counted per minute)')
     .action(async (paths: string[], opts) => (await import('./ingest.js')).runIngest(paths, opts));
@@ -73,6 +74,7 @@ function buildProgram(): Command {
       .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
       .option('--tz <zone>', 'show times in this zone (IANA name or ±hh:mm); default UTC')
       .option('--backtest', 'project: replay the forecast from earlier origins and list each one (error, coverage)')
+      .option('--cluster <name>', 'analyse one cluster (name, hex cluster id or Patroni scope); default: each cluster apart')
       .action(async (opts) => (await import('./analyze.js')).runAnalysis(name, opts));
   }
   program.command('report')
@@ -83,6 +85,7 @@ function buildProgram(): Command {
     .option('-o, --output <file>', 'write the report to this file instead of stdout')
     .option('--until <time>', 'analyse only what was known at this time (ISO-8601), to back-test')
     .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
+    .option('--cluster <name>', 'report on one cluster (name, hex cluster id or Patroni scope); default: each cluster apart')
     .action(async (opts) => (await import('./report.js')).runReport(opts));
   return program;
 }

@@ -2,6 +2,7 @@
 // every row they produced, so an input can be read again (with the right --tz, say).
 import { openStore } from '../store/open.js';
 import { forgetSources } from '../store/write.js';
+import { assignClusters } from '../analyze/clusters.js';
 import { isoInZone, isValidZone } from '../units/time.js';
 import { UsageError } from '../errors.js';
 import { renderTable, isoOrDash, safeJson, safeLine } from './format.js';
@@ -10,6 +11,8 @@ interface SourceRow {
   id: number; path: string; kind: string; member: string | null; size_bytes: number; ingested_at: string;
   records: number; issues: number; first_ts_ms: number | null; last_ts_ms: number | null; time_bases: string; sha256: string;
   continues?: number | null; first_line?: number;
+  /** Issue 12: the cluster's name (NULL: none known, or tied to none) and how it was told. */
+  cluster_name?: string | null; cluster_basis?: string | null;
 }
 
 export interface SourcesCliOptions {
@@ -41,6 +44,7 @@ function removeSources(targets: string[], opts: SourcesCliOptions): void {
     }
     const paths = new Map((db.prepare('SELECT id, path FROM sources').all() as { id: number; path: string }[]).map((r) => [r.id, r.path]));
     const removed = forgetSources(db, ids);
+    assignClusters(db);
     for (const id of removed.ids) {
       process.stdout.write(safeLine(`forgot source #${id}: ${paths.get(id)}${ids.includes(id) ? '' : ' (it continued a source removed)'}\n`));
     }
@@ -54,7 +58,8 @@ function listSources(opts: SourcesCliOptions): void {
   const tz = opts.tz ?? null;
   const at = (ms: number | null): string => (ms === null ? '-' : isoInZone(ms, tz));
   const db = openStore(opts.db, { readonly: true });
-  const rows = db.prepare('SELECT * FROM sources ORDER BY id').all() as SourceRow[];
+  const rows = db.prepare('SELECT s.*, c.name AS cluster_name FROM sources s LEFT JOIN clusters c ON c.id = s.cluster ORDER BY s.id').all() as SourceRow[];
+  const clusterOf = (r: SourceRow): string => r.cluster_name ?? (r.cluster_basis === 'unassigned' ? 'unassigned' : '-');
   db.close();
   if (opts.json) {
     const out = rows.map((r) => ({
@@ -64,6 +69,7 @@ function listSources(opts: SourcesCliOptions): void {
       lastAt: r.last_ts_ms === null ? null : at(r.last_ts_ms),
       timeBases: r.time_bases ? r.time_bases.split(',') : [],
       ...(r.continues ? { continues: r.continues, firstLine: r.first_line } : {}),
+      cluster: r.cluster_name ?? null, clusterBasis: r.cluster_basis ?? null,
     }));
     process.stdout.write(`${safeJson({ schemaVersion: 1, sources: out })}\n`);
     return;
@@ -71,8 +77,8 @@ function listSources(opts: SourcesCliOptions): void {
   const zone = tz ?? 'UTC';
   if (tz) process.stdout.write(safeLine(`times in ${tz}\n`));
   process.stdout.write(`${renderTable(
-    ['id', 'path', 'kind', 'member', 'records', 'skipped', `first (${zone})`, `last (${zone})`, 'time basis'],
-    rows.map((r) => [r.id, r.continues ? `${r.path} (from line ${r.first_line}, continues #${r.continues})` : r.path, r.kind, r.member,
+    ['id', 'path', 'kind', 'cluster', 'member', 'records', 'skipped', `first (${zone})`, `last (${zone})`, 'time basis'],
+    rows.map((r) => [r.id, r.continues ? `${r.path} (from line ${r.first_line}, continues #${r.continues})` : r.path, r.kind, clusterOf(r), r.member,
       r.records, r.issues, tz ? at(r.first_ts_ms) : isoOrDash(r.first_ts_ms), tz ? at(r.last_ts_ms) : isoOrDash(r.last_ts_ms),
       r.time_bases]),
   )}\n`);

@@ -16,6 +16,10 @@ export interface SourceClusterSignals {
   scopes: Set<string>;
   /** A member named together with its cluster id by the same record (status headers, "added member"): member → cluster. */
   links: Map<string, string>;
+  /** Client endpoints it names (`127.0.0.1:2379`, scheme and trailing slash taken off): health checks, defrag outputs, commands. */
+  endpoints: Set<string>;
+  /** An endpoint named with its member or cluster id by the same record (status rows, member lists). */
+  endpointLinks: Map<string, { member: string | null; cluster: string | null }>;
 }
 
 /** An assignment: clusters by name, each source's cluster (null: none) and how it was told. */
@@ -24,6 +28,13 @@ export interface ClusterAssignment {
   sources: { id: number; cluster: string | null; basis: string }[];
   /** Status samples of files that mix clusters: sample row id → cluster name. */
   samples: { id: number; cluster: string }[];
+}
+
+/** `http://127.0.0.1:2379/` → `127.0.0.1:2379`; null for what is no host:port (a member name in a log-derived sample). */
+export function normalizeEndpoint(v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  const m = /^(?:[a-z]+:\/\/)?([^/\s]+:\d{1,5})\/?$/i.exec(v.trim());
+  return m ? m[1]!.toLowerCase() : null;
 }
 
 /** Hex as etcd prints ids (`%x`): lowercase, no leading zeros. Decimal text (alarm list) when `decimal`. */
@@ -50,7 +61,15 @@ export function readClusterSignals(db: Db): SourceClusterSignals[] {
   const sources = db.prepare('SELECT id, path, cluster_option AS option FROM sources ORDER BY id').all() as { id: number; path: string; option: string | null }[];
   const by = new Map<number, SourceClusterSignals>(sources.map((s) => [s.id, {
     id: s.id, path: s.path, option: s.option, clusterIds: new Map(), members: new Set(), scopes: new Set(), links: new Map(),
+    endpoints: new Set(), endpointLinks: new Map(),
   }]));
+  const addEndpoint = (src: number, endpoint: unknown, member: string | null, cluster: string | null): void => {
+    const s = by.get(src);
+    const ep = normalizeEndpoint(endpoint);
+    if (!s || ep === null) return;
+    s.endpoints.add(ep);
+    if (member !== null || cluster !== null) s.endpointLinks.set(ep, { member, cluster });
+  };
   const addId = (src: number, cluster: string | null, member: string | null, n = 1): void => {
     const s = by.get(src);
     if (!s) return;
@@ -58,9 +77,23 @@ export function readClusterSignals(db: Db): SourceClusterSignals[] {
     if (member !== null) s.members.add(member);
     if (cluster !== null && member !== null) s.links.set(member, cluster);
   };
-  for (const r of db.prepare(`SELECT source_id AS s, cluster_id AS c, member_id AS m, COUNT(*) AS n FROM status_samples
-      WHERE cluster_id IS NOT NULL OR member_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`).all() as { s: number; c: string | null; m: string | null; n: number }[]) {
+  for (const r of db.prepare(`SELECT source_id AS s, cluster_id AS c, member_id AS m, endpoint AS e, COUNT(*) AS n FROM status_samples
+      GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`).all() as { s: number; c: string | null; m: string | null; e: string; n: number }[]) {
     addId(r.s, normalizeId(r.c), normalizeId(r.m), r.n);
+    addEndpoint(r.s, r.e, normalizeId(r.m), normalizeId(r.c));
+  }
+  for (const r of db.prepare('SELECT DISTINCT source_id AS s, endpoint AS e FROM health_samples ORDER BY 1, 2').all() as { s: number; e: string }[]) {
+    addEndpoint(r.s, r.e, null, null);
+  }
+  for (const r of db.prepare(`SELECT DISTINCT m.source_id AS s, m.member_id AS m, j.value AS e FROM members m, json_each(m.client_urls) j
+      WHERE json_valid(m.client_urls) ORDER BY 1, 2, 3`).all() as { s: number; m: string; e: unknown }[]) {
+    addEndpoint(r.s, r.e, normalizeId(r.m), null);
+  }
+  // etcdctl outputs and commands: `Finished defragmenting etcd member[127.0.0.1:36621]`, `--endpoints=…`.
+  for (const r of db.prepare(`SELECT DISTINCT e.source_id AS s, COALESCE(j.value, json_extract(e.detail, '$.endpoint')) AS e
+      FROM events e LEFT JOIN json_each(CASE WHEN json_type(e.detail, '$.endpoints') = 'array' THEN json_extract(e.detail, '$.endpoints') ELSE '[]' END) j
+      WHERE e.kind LIKE 'etcdctl.%' OR e.kind LIKE 'operator.%' ORDER BY 1, 2`).all() as { s: number; e: unknown }[]) {
+    addEndpoint(r.s, r.e, null, null);
   }
   for (const r of db.prepare(`SELECT source_id AS s, json_extract(detail, '$.cluster') AS c, json_extract(detail, '$.member') AS m
       FROM events WHERE kind = 'etcd.member.changed' AND json_valid(detail) ORDER BY id`).all() as { s: number; c: unknown; m: unknown }[]) {

@@ -1,0 +1,166 @@
+// Clusters apart (issue 12): "Two clusters ingested into one store give two separate analyses and runbooks."
+// Two real captures with different etcd clusters: test/fixtures/etcd-3.5.16 (3 members, etcd 3.5.16) and
+// test/fixtures/etcd-3.4 (2 members, etcd 3.4.23), both by scripts/capture/etcd-fixtures.sh. The cluster ids
+// and client endpoints each cluster owns are read in the test from the captures' own etcdctl JSON, never typed in.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { FIXTURES, ROOT, runCli, tempDir } from './helpers/cli.js';
+
+interface Capture { dir: string; files: string[]; clusterId: string; endpoints: Set<string> }
+
+/** A capture's cluster id (hex, as etcd prints it) and its members' client endpoints, from its own etcdctl JSON. */
+function capture(version: string, names: string[]): Capture {
+  const dir = join(FIXTURES, version);
+  const text = (f: string): string => readFileSync(join(dir, f), 'utf8');
+  // lossless: the ids are uint64 (above 2^53), so they are taken from the text, not a JSON.parse of it.
+  const clusterDecimal = /"cluster_id":(\d+)/.exec(text('member-list.json.txt'))![1]!;
+  const members = JSON.parse(text('member-list.json.txt').replace(/"ID":(\d+)/g, '"ID":"$1"')) as { members: { clientURLs: string[] }[] };
+  const endpoints = new Set(members.members.flatMap((m) => m.clientURLs).map((u) => u.replace(/^https?:\/\//, '')));
+  return { dir, files: names.map((n) => relative(ROOT, join(dir, n))), clusterId: BigInt(clusterDecimal).toString(16), endpoints };
+}
+
+const NEW = capture('etcd-3.5.16', ['etcd1.log', 'etcd2.log', 'status-samples.log', 'member-list.json.txt', 'endpoint-health.json.txt',
+  'recovery-04-defrag-etcd1.txt', 'snapshot-nospace.db', 'snapshot-recovered.db']);
+const OLD = capture('etcd-3.4', ['etcd-zap.log', 'status-samples.log', 'member-list.json.txt', 'alarm-list.json.txt', 'snapshot-nospace.db']);
+
+function ingest(db: string, files: string[], extra: string[] = []): void {
+  const r = runCli(['ingest', '--db', db, ...extra, ...files]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+function json<T>(args: string[]): T {
+  const r = runCli([...args, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as T;
+}
+
+interface Report { schemaVersion: number; cluster: { name: string; clusterId: string | null } | null; recommendations: { id: string; commands?: string[] }[] }
+interface Multi { schemaVersion: number; clusters: Report[]; unassigned: string[] }
+interface Sources { sources: { path: string; cluster: string | null; clusterBasis: string | null }[] }
+
+const FIXTURE_PATH = /test\/fixtures\/[^"\s:;,)]+/g;
+const HOST_PORT = /\b(?:\d{1,3}\.){3}\d{1,3}:\d{1,5}\b/g;
+
+/** Everything an analysis cites, minus what is volatile between two stores (ingest times). */
+function comparable(r: unknown): string {
+  return JSON.stringify(r, (k, v: unknown) => (k === 'ingestedAt' ? undefined : v));
+}
+
+test('two clusters in one store: two analyses, each citing only its own files, each runbook only its own endpoints', () => {
+  const t = tempDir();
+  try {
+    assert.notEqual(NEW.clusterId, OLD.clusterId, 'the two captures must be two clusters');
+    const db = join(t.dir, 'both.db');
+    ingest(db, [...NEW.files, ...OLD.files]);
+
+    const sources = json<Sources>(['sources', '--db', db]).sources;
+    const clusterOfDir = (p: string): string => (p.startsWith(relative(ROOT, NEW.dir)) ? NEW.clusterId : OLD.clusterId);
+    for (const s of sources) assert.equal(s.cluster, clusterOfDir(s.path), `${s.path} (${s.clusterBasis})`);
+    // The health check and the defrag output name no cluster id: their endpoints tie them to their cluster.
+    assert.equal(sources.find((s) => s.path.endsWith('endpoint-health.json.txt'))?.clusterBasis, 'endpoint');
+    assert.equal(sources.find((s) => s.path.endsWith('recovery-04-defrag-etcd1.txt'))?.clusterBasis, 'endpoint');
+
+    const multi = json<Multi>(['analyze', '--db', db]);
+    assert.equal(multi.schemaVersion, 3);
+    assert.deepEqual(multi.clusters.map((c) => c.cluster?.name).sort(), [NEW.clusterId, OLD.clusterId].sort());
+    assert.deepEqual(multi.unassigned, []);
+    for (const c of multi.clusters) {
+      const own = c.cluster!.name === NEW.clusterId ? NEW : OLD;
+      const other = own === NEW ? OLD : NEW;
+      const cited = new Set(comparable(c).match(FIXTURE_PATH) ?? []);
+      assert.ok(cited.size > 0, 'the analysis cites its files');
+      for (const p of cited) assert.ok(p.startsWith(relative(ROOT, own.dir)), `${c.cluster!.name} cites ${p}`);
+      const runbook = c.recommendations.find((x) => x.id === 'runbook');
+      const endpoints = new Set((runbook?.commands ?? []).join('\n').match(HOST_PORT) ?? []);
+      assert.ok(endpoints.size > 0, 'the runbook names endpoints');
+      for (const e of endpoints) {
+        assert.ok(own.endpoints.has(e), `${c.cluster!.name}'s runbook names ${e}, not one of its members`);
+        assert.ok(!other.endpoints.has(e), `${c.cluster!.name}'s runbook names ${e} of the other cluster`);
+      }
+    }
+
+    // The terminal output heads each cluster's analysis by its name.
+    const text = runCli(['recommend', '--db', db]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal((text.stdout.match(/^=+ CLUSTER /gm) ?? []).length, 2);
+
+    // --cluster selects one: the single-cluster shape, equal to a store that holds that cluster alone.
+    const alone = join(t.dir, 'alone.db');
+    ingest(alone, NEW.files);
+    for (const command of ['analyze', 'timeline', 'churn', 'project', 'recommend']) {
+      const selected = json<Report>([command, '--db', db, '--cluster', NEW.clusterId]);
+      const single = json<Report>([command, '--db', alone]);
+      assert.equal(selected.cluster?.name, NEW.clusterId);
+      assert.equal(comparable(selected), comparable(single), `${command} --cluster differs from the store of that cluster alone`);
+    }
+    const md = runCli(['report', '--db', db, '--cluster', OLD.clusterId]);
+    assert.equal(md.code, 0, md.stderr);
+    assert.ok(!md.stdout.includes(relative(ROOT, NEW.dir)), 'report --cluster cites the other cluster');
+    const both = runCli(['report', '--db', db, '--format', 'md']);
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(both.stdout, new RegExp(`^# Cluster ${NEW.clusterId}\\b`, 'm'));
+    assert.match(both.stdout, new RegExp(`^# Cluster ${OLD.clusterId}\\b`, 'm'));
+
+    const unknown = runCli(['analyze', '--db', db, '--cluster', 'nope']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /--cluster nope: no such cluster/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('ingest --cluster NAME overrides the cluster id in the data and names the cluster', () => {
+  const t = tempDir();
+  try {
+    const db = join(t.dir, 'named.db');
+    ingest(db, NEW.files);
+    ingest(db, OLD.files, ['--cluster', 'staging']);
+    // A file that carries the 3.5.16 cluster's id, put in "staging" by the user.
+    const status = relative(ROOT, join(NEW.dir, 'endpoint-status.json.txt'));
+    ingest(db, [status], ['--cluster', 'staging']);
+    const sources = json<Sources>(['sources', '--db', db]).sources;
+    for (const s of sources) {
+      const expected = OLD.files.includes(s.path) || s.path === status ? 'staging' : NEW.clusterId;
+      assert.equal(s.cluster, expected, s.path);
+      if (expected === 'staging') assert.equal(s.clusterBasis, 'option');
+    }
+    const multi = json<Multi>(['analyze', '--db', db]);
+    const staging = multi.clusters.find((c) => c.cluster?.name === 'staging');
+    assert.equal(staging?.cluster?.clusterId, OLD.clusterId, 'the named cluster keeps the id its sources carry');
+    assert.ok(multi.clusters.some((c) => c.cluster?.name === NEW.clusterId));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a pasted session of two clusters: each status sample goes to its own cluster', () => {
+  const t = tempDir();
+  try {
+    // Derived: the two captures' real `endpoint status -w json` outputs pasted one after the other in one file.
+    const paste = join(t.dir, 'two-clusters.txt');
+    writeFileSync(paste, ['$ etcdctl endpoint status --cluster -w json', readFileSync(join(NEW.dir, 'endpoint-status.json.txt'), 'utf8').trim(),
+      '$ etcdctl endpoint status --cluster -w json', readFileSync(join(OLD.dir, 'endpoint-status.json.txt'), 'utf8').trim(), ''].join('\n'));
+    const db = join(t.dir, 'paste.db');
+    ingest(db, [paste], ['--at', '2026-11-30T00:00:00Z']);
+    const rows = json<{ rows: { endpoint: string; name: string }[] } | { endpoint: string; name: string }[]>(['query', '--db', db,
+      'SELECT s.endpoint, c.name FROM status_samples s JOIN clusters c ON c.id = s.cluster ORDER BY s.id']);
+    const list = Array.isArray(rows) ? rows : rows.rows;
+    assert.ok(list.length >= 4, JSON.stringify(list));
+    for (const r of list) {
+      const ep = r.endpoint.replace(/^https?:\/\//, '');
+      assert.equal(r.name, NEW.endpoints.has(ep) ? NEW.clusterId : OLD.clusterId, ep);
+    }
+    const multi = json<Multi>(['analyze', '--db', db]);
+    assert.equal(multi.clusters.length, 2);
+    for (const c of multi.clusters) {
+      const own = c.cluster!.name === NEW.clusterId ? NEW : OLD;
+      const endpoints = new Set((c.recommendations.find((x) => x.id === 'runbook')?.commands ?? []).join('\n').match(HOST_PORT) ?? []);
+      assert.ok(endpoints.size > 0);
+      for (const e of endpoints) assert.ok(own.endpoints.has(e), `${c.cluster!.name}'s runbook names ${e}`);
+    }
+  } finally {
+    t.cleanup();
+  }
+});
