@@ -13,7 +13,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli, tempDir } from './helpers/cli.js';
@@ -81,6 +81,28 @@ async function fillUntilNospace(cluster: EtcdCluster, scope: string): Promise<{ 
   };
   await Promise.all(Array.from({ length: 12 }, (_, w) => worker(w)));
   return { puts };
+}
+
+/** Go's time.Duration text as zap writes it: `122.664196ms`, `1.5s`, `850µs`. */
+function goDurationMs(text: string): number {
+  const m = /^([\d.]+)(ns|µs|us|ms|s|m)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const unit = { ns: 1e-6, µs: 1e-3, us: 1e-3, ms: 1, s: 1000, m: 60_000 }[m[2] as 'ns'];
+  return Number(m[1]) * unit;
+}
+
+/** Read straight from the members' zap logs: 3.4 `defragmented`, 3.5 `finished defragmenting directory`. */
+function slowestDefrag(logs: string[]): { bytesPerS: number; lines: number } {
+  let slowest = Infinity;
+  let lines = 0;
+  for (const line of logs.join('\n').split('\n')) {
+    if (!line.includes('"msg":"defragmented"') && !line.includes('"msg":"finished defragmenting directory"')) continue;
+    const f = JSON.parse(line) as Record<string, unknown>;
+    const before = Number(f['current-db-size-bytes']) - Number(f['current-db-size-bytes-diff']);
+    slowest = Math.min(slowest, before / (goDurationMs(String(f['took'])) / 1000));
+    lines++;
+  }
+  return { bytesPerS: slowest, lines };
 }
 
 /** An operator's loop: a `date` line, then `endpoint status --cluster -w json`, every second. */
@@ -178,6 +200,27 @@ async function runbookBringsItBack(version: EtcdVersion, t: { diagnostic: (m: st
       assert.equal(ok.status, 0, `a put through ${m.name} succeeds: ${ok.stderr}`);
       assert.equal(ok.stdout.trim(), 'OK');
     }
+    // The members' logs now hold etcd's own defrag lines with their duration: the next runbook scales each
+    // --command-timeout from the slowest of them (size before ÷ took, capped at 100 MiB/s), not from the default.
+    const later = join(dir, 'after');
+    mkdirSync(later);
+    for (const m of cluster.members) copyFileSync(m.logFile, join(later, `${m.name}.log`));
+    const rate = slowestDefrag(cluster.members.map((m) => readFileSync(m.logFile, 'utf8')));
+    assert.equal(rate.lines, 3, 'etcd logged one finished defrag per member');
+    const used = Math.min(rate.bytesPerS, 100 * 1024 * 1024);
+    const db2 = join(dir, 'after.db');
+    const ing2 = runCli(['ingest', '--db', db2, ...inputs.filter((f) => !f.endsWith('.log')), ...readdirSync(later).map((f) => join(later, f))]);
+    assert.equal(ing2.code, 0, ing2.stderr);
+    const again = (JSON.parse(runCli(['recommend', '--json', '--db', db2]).stdout) as AnalysisReport).recommendations.find((x) => x.id === 'runbook')!;
+    assert.match(again.rationale, /the slowest defrag in etcd's own log \(.*etcd\d\.log:\d+\)/, again.rationale);
+    const sizes = before.map((m) => m.dbSize);
+    for (const c of again.commands.filter((x) => / defrag(\s|$)/.test(x))) {
+      const timeout = Number(/--command-timeout=(\d+)s/.exec(c)![1]);
+      // The size behind it is a member's latest status sample before the recovery (the table's "17 MB" or the JSON's bytes).
+      assert.ok(timeout >= 30 + Math.floor((2 * Math.min(...sizes)) / used) && timeout <= 30 + Math.ceil((2 * Math.max(17_000_000, ...sizes)) / used), `${c} at ${used} B/s`);
+    }
+    t.diagnostic(`etcd ${version.version}: slowest defrag ${Math.round(rate.bytesPerS)} B/s over ${rate.lines} lines; next runbook: ` +
+      again.commands.filter((x) => / defrag(\s|$)/.test(x)).join(' | '));
     t.diagnostic(`etcd ${version.version}: DB before ${before.map((m) => m.dbSize).join('/')} B, ` +
       `after ${after.map((m) => m.dbSize).join('/')} B`);
   } finally {

@@ -166,6 +166,7 @@ export function runbook(d: Loaded, incident: Incident): Recommendation {
     `etcdctl --endpoints=${one} snapshot save "backup-before-recovery-$(date -u +%Y%m%dT%H%M%SZ).db"   # one endpoint: etcdctl 3.4 refuses several`,
     `REV=$(etcdctl --endpoints=${one} endpoint status -w json | sed -n 's/.*"header":{[^}]*"revision":\\([0-9]*\\).*/\\1/p')   # last seen: ${lastRev ?? 'unknown'}`,
     `etcdctl --endpoints=${one} compact --physical "$REV"   # --physical: returns once the backend has dropped the old revisions`,
+    `etcdctl --endpoints=${all} endpoint status -w table   # before the defrags: if IS LEADER moved, defragment that member last`,
     ...defrags,
     `etcdctl --endpoints=${all} alarm disarm`,
     ...(members.length
