@@ -81,7 +81,8 @@ test('two clusters\' status samples given at once: no commands, and the rational
     const store = openStore(db, { readonly: true });
     const ids = store.prepare('SELECT endpoint, cluster_id FROM status_samples ORDER BY id').all() as { endpoint: string; cluster_id: string }[];
     store.close();
-    const withIds: Loaded = { ...d, status: d.status.map((s) => ({ ...s, cluster_id: ids.find((x) => x.endpoint === s.endpoint)!.cluster_id })) };
+    const tagged: (StatusRow & { cluster_id: string })[] = d.status.map((s) => ({ ...s, cluster_id: ids.find((x) => x.endpoint === s.endpoint)!.cluster_id }));
+    const withIds: Loaded = { ...d, status: tagged };
     const distinct = [...new Set(ids.map((x) => x.cluster_id))].sort();
     assert.equal(distinct.length, 2, `two real clusters: ${distinct.join(' ')}`);
 
@@ -90,7 +91,7 @@ test('two clusters\' status samples given at once: no commands, and the rational
     for (const id of distinct) assert.ok(mixed.rationale.includes(id), mixed.rationale);
     // One cluster's samples alone: a runbook over that cluster's endpoints only.
     const one = distinct[0]!;
-    const alone: Loaded = { ...withIds, status: withIds.status.filter((s) => s.cluster_id === one) };
+    const alone: Loaded = { ...withIds, status: tagged.filter((s) => s.cluster_id === one) };
     const r = runbook(alone, findIncident(alone));
     const expected = ids.filter((x) => x.cluster_id === one).map((x) => x.endpoint);
     assert.ok(r.commands.length > 0);
