@@ -3,7 +3,7 @@ import { openStore } from '../store/open.js';
 import { analyzeStore } from '../analyze/analyze.js';
 import { renderTables, type Section } from '../report/table.js';
 import { parseTimestamp } from '../units/time.js';
-import { parseHumanSize } from '../units/sizes.js';
+import { parseSizeOption } from './options.js';
 import { UsageError } from '../errors.js';
 import type { AnalysisReport, MultiClusterReport } from '../analyze/types.js';
 import { clustersToAnalyze } from '../analyze/clusters.js';
@@ -33,12 +33,7 @@ export const COMMAND_SECTIONS: Record<string, readonly Section[] | null> = {
 };
 
 export function parseQuota(text: string): number {
-  const t = text.trim();
-  const bin = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB|TiB)$/i.exec(t);
-  if (bin) return Math.round(Number(bin[1]) * 1024 ** (['kib', 'mib', 'gib', 'tib'].indexOf(bin[2]!.toLowerCase()) + 1));
-  const s = parseHumanSize(t.replace(/^(\d+(?:\.\d+)?)([kMGT]B)$/, '$1 $2'));
-  if (!s || s.bytes <= 0) throw new UsageError(`--quota ${text}: expected bytes (2147483648), 2GiB, 8GiB or 2.1GB`);
-  return s.bytes;
+  return parseSizeOption('--quota', text);
 }
 
 /** A store of one cluster (or with --cluster): its report. Several clusters and no --cluster: a usage error. */

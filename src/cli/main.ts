@@ -1,8 +1,8 @@
 // The command-line program. The only code that writes to stdout/stderr or sets the exit code.
 // Commands are loaded lazily so `--help` and small commands start fast.
 import { Command, CommanderError } from 'commander';
-import { ForensicsError } from '../errors.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, describeFailure, type FailureContext } from './exit-codes.js';
+import { DEFAULT_WAIT_S, MAX_WAIT_S, parseSecondsOption } from './options.js';
 import { safeLine, safeLines } from './format.js';
 
 
@@ -48,6 +48,7 @@ function buildProgram(): Command {
     .argument('<sql>', 'a SELECT statement')
     .option('--db <file>', 'the store', defaultDbPath())
     .option('--json', 'JSON output')
+    .option('--timeout <seconds>', 'stop the statement when it has run this long (0: no limit)', '30')
     .action(async (sql: string, opts) => (await import('./query.js')).runQuery(sql, opts));
 
   program.command('snapshot')
@@ -87,8 +88,22 @@ function buildProgram(): Command {
     .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
     .option('--cluster <name>', 'report on one cluster (name, hex cluster id or Patroni scope); default: each cluster apart')
     .action(async (opts) => (await import('./report.js')).runReport(opts));
+  // Every command that opens the store waits for another one holding it (--wait); the value is checked
+  // before the command runs, and the store path is kept for the line that names it if the store fails.
+  for (const c of program.commands) {
+    if (c.options.some((o) => o.long === '--db')) c.option('--wait <seconds>', 'wait this long for another command that holds the store', String(DEFAULT_WAIT_S));
+  }
+  program.hook('preAction', async (_program, command) => {
+    const o = command.opts<{ db?: string; wait?: string }>();
+    failureContext.db = o.db ?? null;
+    if (o.wait === undefined) return;
+    failureContext.waitMs = parseSecondsOption('--wait', o.wait, MAX_WAIT_S) * 1000;
+    (await import('../store/open.js')).setStoreWait(failureContext.waitMs);
+  });
   return program;
 }
+
+const failureContext: FailureContext = { db: null, waitMs: DEFAULT_WAIT_S * 1000 };
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -99,15 +114,18 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT.ok : EXIT.input;
     }
-    if (e instanceof ForensicsError) {
-      process.stderr.write(safeLine(`etcd-forensics: ${e.message}\n`));
-      return e.code === 'internal' ? EXIT.internal : EXIT.input;
-    }
-    process.stderr.write(safeLine(`etcd-forensics: internal error: ${(e as Error).message}\n`));
+    const failure = describeFailure(e, failureContext);
+    process.stderr.write(safeLine(`etcd-forensics: ${failure.line}\n`));
     if (process.env.ETCD_FORENSICS_DEBUG) process.stderr.write(`${safeLines(String((e as Error).stack))}\n`);
-    return EXIT.internal;
+    return failure.code;
   }
 }
+
+// A reader that stops early (`| head`) closes the pipe: stop quietly, as other Unix tools do, not with a stack.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') process.stderr.write(safeLine(`etcd-forensics: writing the output: ${e.message}\n`));
+  process.exit(e.code === 'EPIPE' ? EXIT.ok : EXIT.input);
+});
 
 main(process.argv).then((code) => {
   process.exitCode = code;

@@ -3,12 +3,14 @@ import { reportSnapshots, type SnapshotReport } from '../analyze/snapshot-report
 import { humanizeBytes } from '../units/sizes.js';
 import type { RecoveredKeyRow } from '../analyze/snapshot-recovery.js';
 import { renderTable, safeText, safeJson } from './format.js';
+import { parseCountOption } from './options.js';
 
 export async function runSnapshot(opts: { db: string; json?: boolean; top?: string }): Promise<void> {
+  const top = parseCountOption('--top', opts.top ?? '10', 1, 1_000_000);
   const db = openStore(opts.db, { readonly: true });
   let reports: SnapshotReport[];
   try {
-    reports = reportSnapshots(db, opts.top ? Math.max(1, Number(opts.top)) : 10);
+    reports = reportSnapshots(db, top);
   } finally {
     db.close();
   }

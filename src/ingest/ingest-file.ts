@@ -17,7 +17,7 @@ import { findGrowthBase, gzipContentSize, hashContent, type Growth } from './sam
 import { notAnInputByName } from './not-input.js';
 import { produceRows, excerpt, type ProduceOptions, type Produced } from './produce.js';
 import { runParseWorker, useParseWorker } from './parse-thread.js';
-import { InputError } from '../errors.js';
+import { InputError, isStoreFailure } from '../errors.js';
 import { readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
 import { readPatroniConfig, storePatroniConfig } from './ingest-config.js';
 
@@ -73,6 +73,7 @@ export async function ingestInput(db: Db, path: string, opts: IngestOptions): Pr
     return await ingestUnchecked(db, path, opts, base);
   } catch (e) {
     if (db.inTransaction) db.exec('ROLLBACK');
+    if (isStoreFailure(e)) throw e; // the store or the disk failed, not this input: the ingest stops (exit 2)
     if (opts.setAside && e instanceof NotAnInputError) return { ...base, status: 'not-input', why: e.why };
     const msg = e instanceof InputError ? e.message : `${path}: ${(e as Error).message}`;
     return { ...base, status: 'failed', error: msg };
