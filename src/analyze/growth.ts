@@ -58,20 +58,26 @@ export function seriesByMember(d: Loaded): Map<string, StatusRow[]> {
   return new Map([...byMember].sort((a, b) => a[0].localeCompare(b[0])));
 }
 
-/** Fewer samples than this in the current regime (just after an alarm or a defrag): the rates come from the latest regime that has them. */
+/** A regime this short, or one held under NOSPACE (writes refused: rate 0), does not give the write rate. */
+const MIN_CURRENT_SAMPLES = 3;
 const MIN_REGIME_SAMPLES = 5;
 
-/** The regime the rates are measured in: the current one, or the latest one with enough samples when it is too short. */
-export function measuredRegime(regimes: readonly Regime[]): Regime | undefined {
+/**
+ * The regime the rates are measured in: the current one, unless it is too short or held under NOSPACE (just
+ * after the alarm in the capacity runs: one sample, no write accepted); then the latest regime with enough
+ * samples taken while writes were accepted.
+ */
+export function measuredRegime(rows: readonly StatusRow[], regimes: readonly Regime[]): Regime | undefined {
+  const held = (g: Regime): boolean => rows.slice(g.from, g.to + 1).some((r) => r.alarms.includes('NOSPACE'));
   const cur = regimes[regimes.length - 1];
-  if (!cur || cur.to - cur.from + 1 >= MIN_REGIME_SAMPLES) return cur;
-  return [...regimes].reverse().find((g) => g.to - g.from + 1 >= MIN_REGIME_SAMPLES) ?? cur;
+  if (!cur || (cur.to - cur.from + 1 >= MIN_CURRENT_SAMPLES && !held(cur))) return cur;
+  return [...regimes].reverse().find((g) => g.to - g.from + 1 >= MIN_REGIME_SAMPLES && !held(g)) ?? cur;
 }
 
 export function modelMember(member: string, all: readonly StatusRow[], boundaries: readonly Boundary[]): MemberModel {
   const rows = all.filter((r) => r.db_size_bytes !== null);
   const regimes = splitRegimes(rows, boundaries);
-  const cur = measuredRegime(regimes);
+  const cur = measuredRegime(rows, regimes);
   const seg = cur ? rows.slice(cur.from, cur.to + 1) : [];
   return {
     member, rows, regimes,
@@ -102,7 +108,7 @@ export function measureGrowth(d: Loaded, incident: Incident, settings: SettingsI
   const lead = pickFastest(models);
   const base = { settings, boundaries };
   if (lead && lead.inUseFit && lead.revFit) {
-    const cur = measuredRegime(lead.regimes)!;
+    const cur = measuredRegime(lead.rows, lead.regimes)!;
     const latest = lead.regimes[lead.regimes.length - 1]!;
     const seg = lead.rows.slice(cur.from, cur.to + 1);
     const usesInUse = lead.rows.some((r) => r.db_size_in_use_bytes !== null);
@@ -110,7 +116,7 @@ export function measureGrowth(d: Loaded, incident: Incident, settings: SettingsI
     evidence.push({
       source: 'status-samples', completeness: 'exact',
       detail: `${models.reduce((n, m) => n + m.rows.length, 0)} timed endpoint status samples from ${models.length} member(s) over ${spanH.toFixed(2)} h; ` +
-        `member ${lead.member}: ${lead.regimes.length} regime(s) (${regimeList(lead)}); ${cur === latest ? 'current regime' : `the current regime (since ${latest.cause} at ${latest.where}) has ${latest.to - latest.from + 1} sample(s), so the latest regime with ${MIN_REGIME_SAMPLES} or more:`} since ${iso(seg[0]!.ts_ms)} ` +
+        `member ${lead.member}: ${lead.regimes.length} regime(s) (${regimeList(lead)}); ${cur === latest ? 'current regime' : `the current regime (since ${latest.cause} at ${latest.where}) has ${latest.to - latest.from + 1} sample(s)${latest.to - latest.from + 1 >= MIN_CURRENT_SAMPLES ? ' under NOSPACE' : ''}, so the latest regime with ${MIN_REGIME_SAMPLES} or more taken while writes were accepted:`} since ${iso(seg[0]!.ts_ms)} ` +
         `(${cur.cause}${cur.cause === 'start' ? '' : ` at ${cur.where}`}), ${seg.length} samples; rate and ${usesInUse ? 'in-use' : 'physical'} growth ` +
         'are Theil–Sen fits (95% intervals) within that regime',
     });
