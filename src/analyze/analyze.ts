@@ -14,7 +14,9 @@ import { humanizeBytes } from '../units/sizes.js';
 import { readSnapshotStatus } from './snapshot-status.js';
 import { readSettings } from './settings.js';
 import { reportSnapshots } from './snapshot-report.js';
-import type { ClusterScope } from './clusters.js';
+import { sourceInCluster, type ClusterScope } from './clusters.js';
+import { findRefusedWrites } from './refused-writes.js';
+import { buildVerdict } from './verdict.js';
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 ** 3;
 
@@ -52,13 +54,15 @@ export function analyzeStore(db: Db, opts: AnalyzeOptions): AnalysisReport {
   if (churn.evidence[0]?.completeness === 'inferred') {
     assumptions.push('Key churn is inferred from Patroni HA-loop lines (one member write per node per loop, one status write per leader loop).');
   }
-  return {
+  const finished = {
     schemaVersion: ANALYSIS_SCHEMA_VERSION,
     cluster: cluster && { name: cluster.name, clusterId: cluster.clusterId, patroniScope: cluster.scope },
     until: iso(opts.untilMs),
     incident, snapshots: readSnapshotStatus(d.snapshots),
     snapshotFiles: reportSnapshots(db, 10, cluster).filter((f) => opts.untilMs === null || f.at === null || Date.parse(f.at) <= opts.untilMs), churn, growth: fits.growth, projection, timeline, hindsight, recommendations, assumptions,
+    refusedWrites: findRefusedWrites(db, opts.untilMs, (src) => sourceInCluster(src, cluster)),
   };
+  return { ...finished, verdict: buildVerdict(finished) };
 }
 
 function findQuota(d: Loaded, option: number | null): { bytes: number; evidence: Evidence } {

@@ -1,5 +1,9 @@
 // One ordered list across all sources. Repeated failures are counted per minute and member, not
-// listed one by one; the first clean Patroni HA loop after the alarm is disarmed closes the incident.
+// listed one by one, and then runs of them collapse: consecutive entries of one bursty kind with only
+// other bursty entries between them become one row with the count, the span (at … until), the members
+// and what the count splits into (errors, Patroni calls). A notable entry (alarm, compaction, defrag,
+// operator action, recovery) ends every open run. The first clean Patroni HA loop after the alarm is
+// disarmed closes the incident.
 import type { TimelineEntry } from './types.js';
 import { detailOf, iso, type EventRow, type Loaded } from './load.js';
 import { humanizeBytes } from '../units/sizes.js';
@@ -13,9 +17,10 @@ const SHOWN = new Set([
 
 export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: number | null): TimelineEntry[] {
   const out: TimelineEntry[] = [];
+  const runOf = new Map<TimelineEntry, Burst>();
   // Per burst, the first write named: a failing Patroni loop logs the traceback that names it, then
   // one-line errors that do not.
-  const bursts = new Map<string, { entry: TimelineEntry; write: string | null }>();
+  const bursts = new Map<string, Burst>();
   for (const e of d.events) {
     if (e.ts_ms === null || !SHOWN.has(e.kind)) continue;
     // Raft chatter (became follower/candidate, elections) stays in the store; leadership itself is shown.
@@ -23,16 +28,19 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
     if (BURSTY.has(e.kind)) {
       const minute = Math.floor(e.ts_ms / 60_000);
       const key = `${e.kind}|${e.member ?? e.path}|${minute}`;
-      const write = e.kind === 'patroni.nospace' ? writeOf(e) : null;
+      const n = rowCount(e);
       const b = bursts.get(key);
       if (b) {
-        b.entry.count += e.count;
-        b.write ??= write;
-        b.entry.summary = burstSummary(e.kind, b.entry.count, b.write);
+        b.entry.count += n;
+        b.lastMs = Math.max(b.lastMs, lastTs(e));
+        addSplit(b.split, splitLabel(e), n);
         continue;
       }
-      const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: burstSummary(e.kind, e.count, write), source: `${e.path}:${e.line}`, count: e.count };
-      bursts.set(key, { entry, write });
+      const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: '', source: `${e.path}:${e.line}`, count: n };
+      const burst: Burst = { entry, lastMs: lastTs(e), split: new Map(), members: new Set([e.member ?? e.path]) };
+      addSplit(burst.split, splitLabel(e), n);
+      bursts.set(key, burst);
+      runOf.set(entry, burst);
       out.push(entry);
       continue;
     }
@@ -50,7 +58,89 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
     }
   }
   const timed = out.sort((a, b) => a.at!.localeCompare(b.at!) || a.source.localeCompare(b.source));
-  return withUntimedActions(timed, d.events);
+  return collapseRuns(withUntimedActions(timed, d.events), runOf);
+}
+
+interface Burst {
+  entry: TimelineEntry;
+  lastMs: number;
+  split: Map<string, number>;
+  members: Set<string>;
+}
+
+/** Records behind an event row: 1, or the count a store of per-minute groups keeps for the row. */
+function rowCount(e: EventRow): number {
+  const c: unknown = (e as EventRow & { count?: unknown }).count;
+  return typeof c === 'number' && c > 0 ? c : 1;
+}
+
+/** The time of the last record behind the row (a per-minute group's last line), else its own. */
+function lastTs(e: EventRow): number {
+  const t: unknown = (e as EventRow & { last_ts_ms?: unknown }).last_ts_ms;
+  return typeof t === 'number' ? t : e.ts_ms ?? 0;
+}
+
+function addSplit(split: Map<string, number>, label: string, n: number): void {
+  split.set(label, (split.get(label) ?? 0) + n);
+}
+
+/** What a bursty record's count splits into: etcd's error, the Patroni call that failed, the slow operation. */
+function splitLabel(e: EventRow): string {
+  const d = detailOf(e);
+  const s = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+  switch (e.kind) {
+    case 'etcd.apply.failed':
+      return (s(d.error) ?? 'no error given').replace(/^etcdserver: /, '').replace(/^mvcc: /, '').replace(/^requested /, '');
+    case 'patroni.nospace':
+      return s(d.write) ?? 'call not named';
+    case 'patroni.dcs-error':
+      return s(d.write) ?? s(d.errorClass) ?? (e.message.split(/[:(]/)[0] ?? '').trim().slice(0, 40);
+    case 'etcd.apply.slow':
+      return s(d.op) ?? 'op not named';
+    default:
+      return '';
+  }
+}
+
+/**
+ * Consecutive bursts of one kind (only other bursts between them) become one row: count summed, span
+ * from the first to the last record, members listed, the split summed. A notable entry closes every run.
+ */
+function collapseRuns(entries: TimelineEntry[], runOf: Map<TimelineEntry, Burst>): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  const open = new Map<string, Burst>();
+  const runs: [TimelineEntry, Burst][] = [];
+  for (const t of entries) {
+    const b = runOf.get(t);
+    if (!b) {
+      open.clear();
+      out.push(t);
+      continue;
+    }
+    const run = open.get(t.kind);
+    if (run) {
+      run.entry.count += b.entry.count;
+      run.lastMs = Math.max(run.lastMs, b.lastMs);
+      for (const m of b.members) run.members.add(m);
+      for (const [label, n] of b.split) addSplit(run.split, label, n);
+      continue;
+    }
+    const copy: Burst = { entry: { ...t }, lastMs: b.lastMs, split: new Map(b.split), members: new Set(b.members) };
+    open.set(t.kind, copy);
+    out.push(copy.entry);
+    runs.push([copy.entry, copy]);
+  }
+  for (const [t, b] of runs) {
+    const members = [...b.members].sort();
+    const split = [...b.split].filter(([label]) => label !== '').sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))
+      .map(([label, count]) => ({ label, count }));
+    if (members.length > 1) t.member = null;
+    t.members = members;
+    t.until = iso(b.lastMs);
+    t.split = split;
+    t.summary = burstSummary(t.kind, t.count, members, split);
+  }
+  return out;
 }
 
 const OPERATOR_ACTIONS = new Set(['operator.compact', 'operator.defrag', 'operator.alarm.disarm', 'operator.snapshot.save']);
@@ -87,18 +177,20 @@ function withUntimedActions(timed: TimelineEntry[], events: readonly EventRow[])
   return out;
 }
 
-function writeOf(e: EventRow): string | null {
-  const w = detailOf(e).write;
-  return typeof w === 'string' ? w : null;
-}
+const SPLIT_SHOWN = 4;
 
-function burstSummary(kind: string, n: number, write: string | null): string {
+/** "303 × writes failed at apply on etcd1, etcd2, etcd3: 300 no space, 3 lease not found". */
+function burstSummary(kind: string, n: number, members: string[], split: { label: string; count: number }[]): string {
   const what = kind === 'etcd.apply.failed' ? 'writes failed at apply'
     : kind === 'patroni.nospace' ? 'Patroni writes failed: database space exceeded'
     : kind === 'patroni.dcs-error' ? 'Patroni DCS errors'
     : kind === 'patroni.leader-race-failed' ? 'Patroni leader race failed'
     : 'slow applies';
-  return `${n} × ${what} in this minute${write ? ` (failed write: ${write})` : ''}`;
+  const on = members.length === 0 ? '' : members.length <= 4 ? ` on ${members.join(', ')}` : ` on ${members.length} members`;
+  const shown = split.slice(0, SPLIT_SHOWN).map((x) => `${x.count.toLocaleString('en-US')} ${x.label}`);
+  const rest = split.slice(SPLIT_SHOWN).reduce((s, x) => s + x.count, 0);
+  if (rest > 0) shown.push(`${rest.toLocaleString('en-US')} other`);
+  return `${n.toLocaleString('en-US')} × ${what}${on}${shown.length ? `: ${shown.join(', ')}` : ''}`;
 }
 
 function summarize(e: EventRow): string {

@@ -156,6 +156,10 @@ export interface TimelineEntry {
   /** Source path and line of the first record behind this entry. */
   source: string;
   count: number;
+  /** A collapsed run (timeline.ts): the time of its last record, the members in it, and what the count splits into. */
+  until?: string | null;
+  members?: string[];
+  split?: { label: string; count: number }[];
 }
 
 export interface Recommendation {
@@ -212,6 +216,47 @@ export interface AnalysisReport {
   hindsight: HindsightAlert[];
   recommendations: Recommendation[];
   assumptions: string[];
+  /** Writes etcd or Patroni refused, by key and error (analyze/refused-writes.ts). */
+  refusedWrites: RefusedWrites;
+  /** The on-call verdict built from everything above (analyze/verdict.ts). */
+  verdict: Verdict;
+}
+
+export interface RefusedWriteRow {
+  /** etcd-log: etcd's `failed to apply request` lines; patroni-log: Patroni's refused calls. */
+  via: 'etcd-log' | 'patroni-log';
+  /** The etcd key (etcd-log), or the key Patroni names relative to its scope (status, members/pg1). */
+  key: string | null;
+  /** The Patroni call that failed (touch_member, _write_status); null for etcd-log rows. */
+  write: string | null;
+  /** Who writes this key: Patroni members/leader/status key, Kubernetes lease, other (group). */
+  client: string;
+  error: string | null;
+  count: number;
+  members: { member: string | null; count: number }[];
+  firstAt: string | null;
+  lastAt: string | null;
+  /** path:line of the first record behind the row. */
+  source: string;
+}
+
+export interface RefusedWrites {
+  etcdTotal: number;
+  patroniTotal: number;
+  byError: { via: RefusedWriteRow['via']; error: string | null; count: number }[];
+  /** Largest first, at most REFUSED_ROWS_MAX; `moreRows` were left out. */
+  rows: RefusedWriteRow[];
+  moreRows: number;
+  evidence: Evidence[];
+}
+
+/** At most 15 lines at 80 columns once rendered: what happened, why, what to do now, how sure. */
+export interface Verdict {
+  status: 'nospace' | 'recovered' | 'growing' | 'bounded' | 'no-growth' | 'unknown';
+  headline: string;
+  lines: { kind: 'what' | 'cause' | 'refused' | 'action' | 'sure'; text: string; evidence?: Evidence }[];
+  /** The first runbook step as the runbook prints it (already shell-quoted); null when there is none. */
+  command: string | null;
 }
 
 // Snapshot readings (snapshot-status.ts, snapshot-report.ts, snapshot-recovery.ts fill these).

@@ -1,7 +1,7 @@
 // analyze, churn, growth, project, timeline, recommend: one analysis, different sections.
 import { openStore } from '../store/open.js';
 import { analyzeStore } from '../analyze/analyze.js';
-import { renderTables, type Section } from '../report/table.js';
+import { ALL_SECTIONS, SECTION_NAMES, renderTables, type RenderOptions, type Section } from '../report/table.js';
 import { parseTimestamp } from '../units/time.js';
 import { parseSizeOption } from './options.js';
 import { UsageError } from '../errors.js';
@@ -19,6 +19,11 @@ export interface AnalyzeCliOptions {
   quota?: string;
   /** project: list every back-test origin (the summary is always in the projection). */
   backtest?: boolean;
+  /** The screen: every row at any width (--full), one section, rows per section, the width to fit. */
+  full?: boolean;
+  section?: string;
+  limit?: string;
+  width?: string;
   /** Analyse this cluster alone (its name, hex cluster id or Patroni scope); else each cluster apart. */
   cluster?: string;
 }
@@ -28,7 +33,7 @@ export const COMMAND_SECTIONS: Record<string, readonly Section[] | null> = {
   churn: ['churn'],
   growth: ['growth'],
   project: ['projection', 'hindsight'],
-  timeline: ['timeline'],
+  timeline: ['timeline', 'refusedWrites'],
   recommend: ['recommendations', 'assumptions'],
 };
 
@@ -101,16 +106,45 @@ async function printAnalysis(command: string, report: AnalysisReport, opts: Anal
   const sections = COMMAND_SECTIONS[command] ?? undefined;
   const bt = report.projection.backtest;
   if (bt && !opts.backtest) report.projection.backtest = { ...bt, details: [] };
+  const chosen = opts.section ? [sectionNamed(opts.section)] : sections;
   if (opts.json) {
-    const body = sections ? pick(report, sections) : report;
+    const body = chosen ? pick(report, chosen) : report;
     process.stdout.write(`${safeJson(body)}\n`);
     return;
   }
   if (tz) process.stdout.write(safeLine(`times in ${tz}\n`));
-  const tables = renderTables(report, sections);
-  // Section titles that name UTC ("TIMELINE (UTC)") name the zone instead.
-  process.stdout.write(tz ? tables.replace(/^([A-Z][A-Z -]*) \(UTC\)$/gm, (_m, t: string) => safeLine(`${t} (${tz})`)) : tables);
+  process.stdout.write(renderTables(report, chosen ?? ALL_SECTIONS, { ...screenOf(command, opts), zone: tz }));
   if (opts.backtest) process.stdout.write(renderBacktest(report));
+}
+
+/** Rows per section on the `analyze` screen unless --limit, --section or --full says otherwise. */
+export const SCREEN_ROWS = 10;
+
+/**
+ * How the terminal output is laid out: the width (the terminal's on a TTY, else 80; --width; --full: no
+ * limit), the rows per section (`analyze`: SCREEN_ROWS; one section or another command: all), colour (a
+ * TTY, NO_COLOR unset or empty, TERM not dumb).
+ */
+function screenOf(command: string, opts: AnalyzeCliOptions): RenderOptions {
+  const tty = process.stdout.isTTY === true;
+  const width = opts.width !== undefined ? positiveInt('--width', opts.width, 20)
+    : opts.full ? Infinity : tty && process.stdout.columns ? process.stdout.columns : 80;
+  const limit = opts.limit !== undefined ? positiveInt('--limit', opts.limit, 1)
+    : opts.full || opts.section || command !== 'analyze' ? Infinity : SCREEN_ROWS;
+  const noColor = (process.env.NO_COLOR ?? '') !== '' || process.env.TERM === 'dumb';
+  return { width, limit, color: tty && !noColor };
+}
+
+function positiveInt(flag: string, text: string, min: number): number {
+  const n = /^\d{1,6}$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${text}: expected a whole number, at least ${min}`);
+  return n;
+}
+
+function sectionNamed(name: string): Section {
+  const s = SECTION_NAMES[name];
+  if (!s) throw new UsageError(`--section ${name}: expected one of ${Object.keys(SECTION_NAMES).join(', ')}`);
+  return s;
 }
 
 /** `project --backtest`: the forecast replayed from earlier origins, one row per origin. */

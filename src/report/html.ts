@@ -101,6 +101,7 @@ function body(r: AnalysisReport): string[] {
   const { incident: i, churn: c, growth: g, projection: p } = r;
   const out: string[] = [];
   out.push('<header><h1>etcd NOSPACE report</h1>', r.until ? `<p class="note">Analysis of what was known at ${e(r.until)} (--until). Times are UTC.</p>` : '<p class="note">Times are UTC.</p>', '</header>');
+  out.push(verdictHtml(r));
   out.push('<section id="summary"><h2>Summary</h2>', `<p class="summary">${e(summarizeReport(r))}</p></section>`);
   out.push('<section id="incident"><h2>Incident</h2>', table(['fact', 'value'], [
     ['NOSPACE at', i.nospaceAt], ['first Patroni DCS error', i.firstDcsErrorAt], ['alarm disarmed', i.recoveredAt],
@@ -117,6 +118,7 @@ function body(r: AnalysisReport): string[] {
   evidence([...g.evidence, p.quotaSource, ...p.evidence]), '</section>');
   out.push('<section id="hindsight"><h2>Hindsight: would the etcd mixin alerts have fired?</h2>', table(['rule', 'expr', 'first fired', 'warning before NOSPACE', 'note'],
     r.hindsight.map((a) => [a.rule, a.expr, a.firstFiredAt, a.warningBeforeNospace, a.note])), '</section>');
+  out.push(refusedHtml(r));
   out.push('<section id="churn"><h2>Key churn</h2>');
   if (c.groups.length === 0) out.push('<p>No key-level evidence in the store.</p>');
   else {
@@ -180,4 +182,20 @@ export function renderHtml(r: AnalysisReport): string {
     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
     `<title>${e(`etcd NOSPACE report${r.incident.nospaceAt ? ` ${r.incident.nospaceAt}` : ''}`)}</title>`,
     `<style>${CSS}</style></head><body>`, ...body(r), '</body></html>', ''].join('\n');
+}
+
+/** The on-call verdict (analyze/verdict.ts) first: headline, its lines, the first runbook step. */
+function verdictHtml(r: AnalysisReport): string {
+  const v = r.verdict;
+  return [`<section id="verdict"><h2>Verdict</h2><p class="summary"><strong>${e(v.headline)}</strong></p>`,
+    `<ul>${v.lines.map((l) => `<li>${e(l.text)}</li>`).join('')}</ul>`, v.command ? `<pre><code>${e(v.command)}</code></pre>` : '', '</section>'].join('');
+}
+
+/** Refused writes by key and error (analyze/refused-writes.ts). */
+function refusedHtml(r: AnalysisReport): string {
+  const w = r.refusedWrites;
+  if (w.rows.length === 0) return '<section id="refused-writes"><h2>Refused writes</h2><p>None in the data.</p></section>';
+  return ['<section id="refused-writes"><h2>Refused writes</h2>', table(['key', 'who writes it', 'error', 'count', 'by member', 'first', 'last', 'first line'], w.rows.map((x): Cell[] => [
+    x.key ?? x.write, x.client, x.error, x.count, x.members.map((m) => `${m.member ?? '?'} ${m.count}`).join(', '), x.firstAt, x.lastAt, x.source])),
+  w.moreRows ? `<p>${w.moreRows} more key/error groups are in the store.</p>` : '', evidence(w.evidence), '</section>'].join('');
 }

@@ -138,10 +138,12 @@ export function renderMarkdown(r: AnalysisReport): string {
   const out: string[] = ['# etcd NOSPACE report'];
   if (r.until) out.push(`_Analysis of what was known at ${text(r.until)} (\`--until\`). All times are UTC._`);
   else out.push('_All times are UTC._');
+  out.push('## Verdict', verdictMarkdown(r));
   out.push('## Summary', text(summarizeReport(r)));
   out.push('## Incident', incidentTable(i), evidenceList(i.evidence));
   out.push('## Timeline', r.timeline.length === 0 ? 'No events in the store.' : mdTable(['at', 'member', 'event', 'count', 'summary', 'source'],
     r.timeline.map((e) => [e.at, e.member, e.kind, e.count, e.summary, code(e.source)])));
+  out.push('## Refused writes', refusedMarkdown(r));
   out.push('## Key churn');
   if (c.groups.length === 0) out.push('No key-level evidence in the store.');
   else {
@@ -179,4 +181,19 @@ export function renderMarkdown(r: AnalysisReport): string {
   out.push('## Recommendations', ...r.recommendations.map(recommendation));
   out.push('## Assumptions', r.assumptions.length ? r.assumptions.map((a) => `- ${text(a)}`).join('\n') : 'None.');
   return `${out.join('\n\n')}\n`;
+}
+
+/** The on-call verdict (analyze/verdict.ts): headline, its lines, the first runbook step in a block. */
+function verdictMarkdown(r: AnalysisReport): string {
+  const v = r.verdict;
+  return [`**${text(v.headline)}**`, v.lines.map((l) => `- ${text(l.text)}`).join('\n'), ...(v.command ? [fenced('sh', v.command)] : [])].join('\n\n');
+}
+
+/** Refused writes by key and error (analyze/refused-writes.ts). */
+function refusedMarkdown(r: AnalysisReport): string {
+  const w = r.refusedWrites;
+  if (w.rows.length === 0) return 'None in the data.';
+  return [mdTable(['key', 'who writes it', 'error', 'count', 'by member', 'first', 'last', 'first line'], w.rows.map((x) => [
+    x.key === null ? x.write : code(x.key), x.client, x.error, x.count, x.members.map((m) => `${m.member ?? '?'} ${m.count}`).join(', '), x.firstAt, x.lastAt, code(x.source)])),
+  ...(w.moreRows ? [`${w.moreRows} more key/error groups are in the store.`] : []), evidenceList(w.evidence)].join('\n\n');
 }
