@@ -8,7 +8,8 @@
 // event kinds etcd's lines have (alarm raised/disarmed, defrag started, a size sample).
 import type { Level } from '../../model.js';
 import { readGoQuoted } from './request.js';
-import { ev, type Classified } from './rules.js';
+import { checkedInt, ev, type Classified } from './rules.js';
+import { hexFromUint64Text } from '../../units/integers.js';
 
 export const LOGRUS_RE = /^time="([^"]*)" level=([a-z]+) msg=/;
 
@@ -39,16 +40,13 @@ export function parseLogrus(body: string): LogrusLine | null {
 // k3s pkg/etcd/etcd.go: clearAlarms() `Alarm on etcd member %d: %s`, `Alarms disarmed on etcd server`;
 // defragment() `Defragmenting etcd database`. Newer k3s (posted in rancher/k3k#815):
 // `Connected to etcd %s - datastore using <in-use> of <size> bytes`, `Errors present on etcd cluster: <status errors>`.
-const ALARM_ON_MEMBER_RE = /^Alarm on etcd member (\d+): (\w+)/;
-const STATUS_ALARM_RE = /memberID:(\d+) alarm:(\w+)/;
-const CONNECTED_RE = /^Connected to etcd (\S+) - datastore using (\d+) of (\d+) bytes/;
+// Numbers are captured as printed (sign, fraction, exponent) so that one out of range is reported, not misread.
+const ALARM_ON_MEMBER_RE = /^Alarm on etcd member (-?[\d.eE+]+): (\w+)/;
+const STATUS_ALARM_RE = /memberID:(-?[\d.eE+]+) alarm:(\w+)/;
+const CONNECTED_RE = /^Connected to etcd (\S+) - datastore using (-?[\d.eE+]+) of (-?[\d.eE+]+) bytes/;
 
-function hexId(decimal: string): string | null {
-  try {
-    return BigInt(decimal).toString(16);
-  } catch {
-    return null;
-  }
+function hexId(decimal: string): string {
+  return hexFromUint64Text(decimal, 'member id');
 }
 
 // An alarm k3s found already set (read from `alarm list` / the status errors at start-up): the same event
@@ -76,8 +74,8 @@ export function classifyK3s(msg: string): Classified {
   if (c0 === 0x43 && msg.startsWith('Connected to etcd ')) {
     const m = CONNECTED_RE.exec(msg);
     if (m) {
-      const inUse = Number(m[2]);
-      const size = Number(m[3]);
+      const inUse = checkedInt(m[2]!, 'datastore bytes in use');
+      const size = checkedInt(m[3]!, 'datastore bytes');
       const c = ev('etcd.db.size', { source: 'k3s', version: m[1]!, dbSizeBytes: size, dbSizeInUseBytes: inUse });
       c.sample = { dbSizeBytes: size, dbSizeInUseBytes: inUse };
       return c;

@@ -9,7 +9,8 @@
 import type {
   EtcdRequest, Level, LogEvent, ParseContext, ParseIssue, ParseOutput, RecordTime, StatusSample, StreamParser,
 } from '../../model.js';
-import { decodeRequestText } from './request.js';
+import { decodeRequestText, type DecodedRequest } from './request.js';
+import { NumberRangeError } from '../../units/integers.js';
 import { ev, type Classified } from './rules.js';
 import { classifyZap } from './zap.js';
 import { classifyText } from './text.js';
@@ -151,6 +152,8 @@ export function parseEtcdLogLine(line: string, lineNo: number, ctx: ParseContext
   try {
     return parseBody(text, text, lineNo, ctx, null);
   } catch (err) {
+    // A number out of range for its field (units/integers.ts): the line is skipped, naming the field.
+    if (err instanceof NumberRangeError) return [issue(lineNo, `number out of range: ${err.message}`, text)];
     // Defensive: a parser bug must not stop a 1 GB ingest; it shows up as an issue instead.
     return [issue(lineNo, `internal parser error: ${String(err).slice(0, 80)}`, text)];
   }
@@ -296,8 +299,10 @@ function emit(raw: string, lineNo: number, env: Envelope, message: string, c: Cl
     kind: 'event', line: lineNo, time: env.time, member: env.member, level: env.level,
     event: c.event, message, raw, detail: c.detail,
   };
+  const d = c.request ? decodeRequestText(c.request.text) : null;
+  if (d?.problem) return [issue(lineNo, `number out of range: ${d.problem}`, raw)];
   const out: ParseOutput[] = [ev];
-  if (c.request) pushRequests(out, lineNo, env, c, c.request);
+  if (c.request) pushRequests(out, lineNo, env, c, c.request, d);
   if (c.sample) out.push(sizeSample(lineNo, env, c.sample));
   return out;
 }
@@ -312,8 +317,9 @@ function sizeSample(line: number, env: Envelope, s: NonNullable<Classified['samp
   };
 }
 
-function pushRequests(out: ParseOutput[], lineNo: number, env: Envelope, c: Classified, r: NonNullable<Classified['request']>): void {
-  const d = decodeRequestText(r.text);
+function pushRequests(
+  out: ParseOutput[], lineNo: number, env: Envelope, c: Classified, r: NonNullable<Classified['request']>, d: DecodedRequest | null,
+): void {
   if (d === null) {
     out.push(request(lineNo, env, r, 'other', null, null, null, null, false));
     return;

@@ -7,6 +7,7 @@
 // The text given here must already be unquoted once when it came from a capnslog `%q` (see unquoteGo).
 import type { RequestOp } from '../../model.js';
 import { decodeUtf8Visible } from '../../units/bytes-text.js';
+import { countFromText, NumberRangeError, uint64FromText } from '../../units/integers.js';
 
 export interface DecodedPut {
   key: string;
@@ -32,6 +33,11 @@ export interface DecodedRequest {
   alarm: string | null;
   /** header ID (uint64, decimal text). */
   headerId: string | null;
+  /**
+   * A number out of range for its field (`value_size:99999999999999999999`, `lease:-1`): the request is
+   * not read and the caller reports the line as skipped, naming the field (units/integers.ts).
+   */
+  problem: string | null;
 }
 
 /** A parsed compact-text message: fields in order; a value is bare text, quoted bytes, or a nested message. */
@@ -43,14 +49,27 @@ const OPS: Record<string, RequestOp> = {
   lease_grant: 'lease_grant', lease_revoke: 'lease_revoke', alarm: 'alarm',
 };
 
-/** Returns null when the text is not compact text at all (no `name:` field could be read). */
+/** Returns null when the text is not compact text at all (no `name:` field could be read). Never throws. */
 export function decodeRequestText(text: string): DecodedRequest | null {
   const msg = parseMessage(text);
   if (!msg || msg.length === 0) return null;
-  const out: DecodedRequest = {
+  try {
+    return decodeMessage(msg);
+  } catch (e) {
+    if (!(e instanceof NumberRangeError)) throw e;
+    return { ...emptyRequest(), problem: e.message };
+  }
+}
+
+function emptyRequest(): DecodedRequest {
+  return {
     op: 'other', key: null, rangeEnd: null, valueSize: null, lease: null, puts: [],
-    revision: null, alarmAction: null, alarm: null, headerId: null,
+    revision: null, alarmAction: null, alarm: null, headerId: null, problem: null,
   };
+}
+
+function decodeMessage(msg: Message): DecodedRequest | null {
+  const out = emptyRequest();
   const header = sub(msg, 'header');
   if (header) out.headerId = str(header, 'ID');
   let body: Field | undefined;
@@ -72,7 +91,7 @@ export function decodeRequestText(text: string): DecodedRequest | null {
     fillKeyed(out, op, m);
   } else if (op === 'compaction') {
     out.op = op;
-    out.revision = num(str(m, 'revision'));
+    out.revision = num(str(m, 'revision'), 'revision');
   } else if (op === 'lease_grant' || op === 'lease_revoke') {
     out.op = op;
     out.lease = hexToDecimal(str(m, 'id'));
@@ -88,8 +107,8 @@ function fillKeyed(out: DecodedRequest, op: RequestOp, m: Message): DecodedReque
   out.op = op;
   out.key = str(m, 'key');
   out.rangeEnd = str(m, 'range_end');
-  out.valueSize = num(str(m, 'value_size'));
-  out.lease = str(m, 'lease');
+  out.valueSize = num(str(m, 'value_size'), 'value_size');
+  out.lease = leaseId(str(m, 'lease'));
   return out;
 }
 
@@ -102,7 +121,7 @@ function collectTxn(txn: Message, puts: DecodedPut[]): void {
       if (op.name === 'request_put') {
         const key = str(op.value, 'key');
         if (key === null) continue;
-        puts.push({ key, valueSize: num(str(op.value, 'value_size')), lease: str(op.value, 'lease'), branch: f.name });
+        puts.push({ key, valueSize: num(str(op.value, 'value_size'), 'value_size'), lease: leaseId(str(op.value, 'lease')), branch: f.name });
       } else if (op.name === 'request_txn') {
         collectTxn(op.value, puts);
       }
@@ -136,16 +155,20 @@ function str(m: Message, name: string): string | null {
   return f && typeof f.value === 'string' ? f.value : null;
 }
 
-function num(s: string | null): number | null {
-  if (s === null || !/^-?\d+$/.test(s)) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
+/** A revision or size; one out of range throws NumberRangeError naming the field (the line is skipped). */
+function num(s: string | null, field: string): number | null {
+  return s === null || s === '' ? null : countFromText(s, field);
 }
 
-/** `694d7ff3fe0bce0b` → `7587862713869372939`; invalid → null. */
+/** A lease id (uint64 in decimal); out of range throws NumberRangeError. */
+function leaseId(s: string | null): string | null {
+  return s === null || s === '' ? null : uint64FromText(s, 'lease');
+}
+
+/** `694d7ff3fe0bce0b` → `7587862713869372939`; not hex → null; more than 64 bits throws NumberRangeError. */
 export function hexToDecimal(hex: string | null): string | null {
-  if (hex === null || !/^[0-9a-fA-F]{1,16}$/.test(hex)) return null;
-  return BigInt(`0x${hex}`).toString();
+  if (hex === null || !/^[0-9a-fA-F]+$/.test(hex)) return null;
+  return uint64FromText(BigInt(`0x${hex}`).toString(), 'lease id');
 }
 
 /**

@@ -3,6 +3,7 @@
 // same in zap `msg`, capnslog and raft's std-logger.
 import type { EventKind, LogEvent } from '../../model.js';
 import { parseGoDurationMs } from '../../units/time.js';
+import { countFromText, signedFromText } from '../../units/integers.js';
 
 export type Detail = LogEvent['detail'];
 export type DetailValue = Detail[string];
@@ -33,14 +34,24 @@ export function durationMs(text: string): number | null {
   return v === null ? null : Math.round(v * 1e6) / 1e6;
 }
 
-/** A numeric zap field; a uint64 beyond 2^53 is re-read from the raw text as decimal text. */
-export function num(f: ZapFields, key: string, body: string): DetailValue {
+/**
+ * An integer zap field (a revision, index, size or hash; `signed` for a size difference). JSON.parse has
+ * already rounded a value beyond 2^53 and kept 1.8e22 as a float: such a value is re-read from the raw
+ * text and throws NumberRangeError naming the field (the line becomes a skipped-line issue).
+ */
+export function num(f: ZapFields, key: string, body: string, signed = false): DetailValue {
   const v = f[key];
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number.isSafeInteger(Number(v)) ? Number(v) : v;
-  if (typeof v !== 'number' || !Number.isFinite(v)) return null;
-  if (Number.isSafeInteger(v) || !Number.isInteger(v)) return v;
-  const m = new RegExp(`"${key}":(-?\\d+)`).exec(body);
-  return m ? m[1]! : String(v);
+  if (typeof v === 'number' && Number.isSafeInteger(v) && (signed || v >= 0)) return v;
+  if (typeof v === 'string') return /^[-+\d.eE]+$/.test(v) ? checkedInt(v, key, signed) : null;
+  if (typeof v !== 'number') return null;
+  const at = body.indexOf(`"${key}":`);
+  const raw = at === -1 ? String(v) : /^\s*([-+\d.eE]+)/.exec(body.slice(at + key.length + 3))?.[1] ?? String(v);
+  return checkedInt(raw, key, signed);
+}
+
+/** Decimal text of a count (or signed value) → number; throws NumberRangeError naming the field. */
+export function checkedInt(text: string, field: string, signed = false): number {
+  return signed ? signedFromText(text, field) : countFromText(text, field);
 }
 
 export function ev(event: EventKind, detail: Detail = {}): Classified {
@@ -68,7 +79,7 @@ export function classifyLeader(msg: string): Classified | null {
   const m = LEADER_RE.exec(msg);
   if (!m) return classifyVote(msg);
   const [, node, elected, from, to, lost, became, term] = m;
-  const d: Detail = { change: '', term: Number(term), node: node! };
+  const d: Detail = { change: '', term: checkedInt(term!, 'term'), node: node! };
   if (elected) Object.assign(d, { change: 'elected', leader: elected });
   else if (to) Object.assign(d, { change: 'changed', leader: to, previousLeader: from! });
   else if (lost) Object.assign(d, { change: 'lost', previousLeader: lost });
@@ -87,5 +98,5 @@ function classifyVote(msg: string): Classified | null {
   const v = VOTE_RE.exec(msg);
   if (!v) return null;
   const [, node, action, vote, peer, term, reason] = v;
-  return ev('etcd.election', { node: node!, action: action!, vote: vote!, peer: peer!, term: Number(term), reason: reason ?? null });
+  return ev('etcd.election', { node: node!, action: action!, vote: vote!, peer: peer!, term: checkedInt(term!, 'term'), reason: reason ?? null });
 }

@@ -2,8 +2,9 @@
 // by prefix; only the rule that matched runs a regex.
 import { readGoQuoted } from './request.js';
 import {
-  alarmName, classifyLeader, durationMs, ev, healthReason, type Classified, type Detail,
+  alarmName, checkedInt, classifyLeader, durationMs, ev, healthReason, type Classified, type Detail,
 } from './rules.js';
+import { hexFromUint64Text } from '../../units/integers.js';
 
 type TextRule = (msg: string) => Classified;
 
@@ -49,24 +50,28 @@ function textApplySlow(msg: string): Classified | null {
   return c;
 }
 
-function intAfter(msg: string, re: RegExp): number | null {
+/** The number `re` captures, checked for `field` (NumberRangeError when out of range); null when absent. */
+function intAfter(msg: string, re: RegExp, field: string): number | null {
   const m = re.exec(msg);
-  return m ? Number(m[1]) : null;
+  return m ? checkedInt(m[1]!, field) : null;
 }
 
-const REV_RE = /(\d+)/;
+// A number as printed, sign, fraction and exponent included, so that `compact 1.8e22` or `-5` is reported
+// as out of range instead of being read as 1 or 5.
+const N = String.raw`(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)`;
+const REV_RE = new RegExp(N);
 const ALARM_RAISED_RE = /^alarm (\S+) raised by peer ([0-9a-f]+)/;
-const DISARMED_MEMBER_RE = /memberID:(\d+)/;
-const QUOTA_MAX_RE = /^backend quota (\d+) exceeds maximum recommended quota (\d+)/;
-const FINISHED_COMPACTION_RE = /^finished scheduled compaction at (\d+) \(took ([^)]*)\)/;
+const DISARMED_MEMBER_RE = new RegExp(`memberID:${N}`);
+const QUOTA_MAX_RE = new RegExp(`^backend quota ${N} exceeds maximum recommended quota ${N}`);
+const FINISHED_COMPACTION_RE = new RegExp(String.raw`^finished scheduled compaction at ${N} \(took ([^)]*)\)`);
 const SYNC_RE = /^sync duration of (\S+), expected less than (\S+)/;
 // `failed to send out heartbeat on time (exceeded the 100ms timeout for 27.990113ms, to 935e65ab14460fee)`:
 // the heartbeat interval first, then by how much it was exceeded (real 3.4.23 line).
 const HEARTBEAT_RE = /exceeded the (\S+) timeout for (\S+), to ([0-9a-f]+)\)/;
-const SNAPSHOT_BYTES_RE = /\[(\d+) bytes\]/;
+const SNAPSHOT_BYTES_RE = new RegExp(String.raw`\[${N} bytes\]`);
 // 3.0–3.2.22 etcdserver (before 1935a663 moved it to util.go's per-request warning), real line (etcd#7507):
 // `apply entries took too long [104.2239ms for 1 entries]`
-const APPLY_ENTRIES_RE = /^apply entries took too long \[(\S+) for (\d+) entries\]/;
+const APPLY_ENTRIES_RE = new RegExp(String.raw`^apply entries took too long \[(\S+) for ${N} entries\]`);
 // rafthttp/peer_status.go capnslog: `peer 8e9e05c52164694d became active`,
 // `peer 8e9e05c52164694d became inactive (message send to peer failed)`.
 // etcd 2.x rafthttp: `the connection with 420c9b9a89d8b23d became inactive` / `… became active`.
@@ -95,12 +100,12 @@ function textAlarmRaised(msg: string): Classified | null {
 // memberID in decimal); `from` is given in hex as zap's `from` field is.
 function textAlarmDisarmed(msg: string): Classified {
   const id = DISARMED_MEMBER_RE.exec(msg)?.[1];
-  return ev('etcd.alarm.disarmed', { alarm: alarmName(msg), from: id ? BigInt(id).toString(16) : null });
+  return ev('etcd.alarm.disarmed', { alarm: alarmName(msg), from: id ? hexFromUint64Text(id, 'memberID') : null });
 }
 
 function textAutoCompaction(phase: 'started' | 'completed' | 'failed'): TextRule {
   return (msg) => {
-    const d: Detail = { phase, revision: intAfter(msg, REV_RE) };
+    const d: Detail = { phase, revision: intAfter(msg, REV_RE, 'revision') };
     if (phase === 'started') d.mode = msg.includes(' revisions)') ? 'revision' : 'periodic';
     if (phase === 'failed') d.error = /\((.*)\)$/.exec(msg)?.[1] ?? null;
     return ev('etcd.compaction.auto', d);
@@ -112,11 +117,11 @@ const TEXT_RULES: Array<[string, TextRule]> = [
   ['alarm disarmed', textAlarmDisarmed],
   ['applying raft message exceeded backend quota', () => ev('etcd.quota.exceeded')],
   ['/health error', (m) => ev('etcd.health.false', { reason: healthReason(m.slice(13)), alarm: alarmName(m) })],
-  ['store.index: compact ', (m) => ev('etcd.compaction.started', { revision: intAfter(m, REV_RE) })],
-  ['resume scheduled compaction at ', (m) => ev('etcd.compaction.started', { revision: intAfter(m, REV_RE), resumed: true })],
+  ['store.index: compact ', (m) => ev('etcd.compaction.started', { revision: intAfter(m, REV_RE, 'revision') })],
+  ['resume scheduled compaction at ', (m) => ev('etcd.compaction.started', { revision: intAfter(m, REV_RE, 'revision'), resumed: true })],
   ['finished scheduled compaction at ', (m) => {
     const x = FINISHED_COMPACTION_RE.exec(m);
-    return ev('etcd.compaction.finished', { revision: x ? Number(x[1]) : null, tookMs: x ? durationMs(x[2]!) : null });
+    return ev('etcd.compaction.finished', { revision: x ? checkedInt(x[1]!, 'revision') : null, tookMs: x ? durationMs(x[2]!) : null });
   }],
   ['Starting auto-compaction at revision ', textAutoCompaction('started')],
   ['Finished auto-compaction at revision ', textAutoCompaction('completed')],
@@ -134,21 +139,21 @@ const TEXT_RULES: Array<[string, TextRule]> = [
       to: x?.[3] ?? null, heartbeatIntervalMs: x ? durationMs(x[1]!) : null, exceededMs: x ? durationMs(x[2]!) : null,
     });
   }],
-  ['sending database snapshot to client', (m) => ev('etcd.snapshot.sent', { phase: 'started', totalBytes: intAfter(m, SNAPSHOT_BYTES_RE) })],
+  ['sending database snapshot to client', (m) => ev('etcd.snapshot.sent', { phase: 'started', totalBytes: intAfter(m, SNAPSHOT_BYTES_RE, 'snapshot bytes') })],
   ['successfully sent database snapshot to client', (m) =>
-    ev('etcd.snapshot.sent', { phase: 'finished', totalBytes: intAfter(m, SNAPSHOT_BYTES_RE) })],
+    ev('etcd.snapshot.sent', { phase: 'finished', totalBytes: intAfter(m, SNAPSHOT_BYTES_RE, 'snapshot bytes') })],
   ['etcd Version: ', (m) => ev('etcd.start', { version: m.slice(14).trim() || null })],
   ['apply entries took too long', (m) => {
     const x = APPLY_ENTRIES_RE.exec(m);
-    return ev('etcd.apply.slow', { error: null, tookMs: x ? durationMs(x[1]!) : null, entries: x ? Number(x[2]) : null });
+    return ev('etcd.apply.slow', { error: null, tookMs: x ? durationMs(x[1]!) : null, entries: x ? checkedInt(x[2]!, 'entries') : null });
   }],
   ['peer ', textPeer],
   // etcdserver/server.go capnslog (3.0–3.4): `saved snapshot at index 600060`, `compacted raft log at 595060`.
   ['the connection with ', textPeer],
   ['added member ', textMember],
   ['removed member ', textMember],
-  ['saved snapshot at index ', (m) => ev('etcd.snapshot.saved', { index: intAfter(m, REV_RE) })],
-  ['compacted raft log at ', (m) => ev('etcd.raftlog.compacted', { index: intAfter(m, REV_RE) })],
+  ['saved snapshot at index ', (m) => ev('etcd.snapshot.saved', { index: intAfter(m, REV_RE, 'index') })],
+  ['compacted raft log at ', (m) => ev('etcd.raftlog.compacted', { index: intAfter(m, REV_RE, 'index') })],
 ];
 
 /** capnslog message (after `pkg: `), a journald-formatter bare message (pkg null), or a raft std-logger message. */
@@ -162,7 +167,7 @@ export function classifyText(msg: string, pkg: string | null): Classified {
     const x = QUOTA_MAX_RE.exec(msg);
     if (x) {
       return withPkg(ev('etcd.quota.config', {
-        setting: 'exceeds-maximum', quotaBytes: Number(x[1]), quotaMaximumBytes: Number(x[2]),
+        setting: 'exceeds-maximum', quotaBytes: checkedInt(x[1]!, 'quota'), quotaMaximumBytes: checkedInt(x[2]!, 'maximum quota'),
       }), pkg);
     }
   }

@@ -45,9 +45,9 @@ function sizes(f: ZapFields, body: string): Detail {
   const d: Detail = {
     dbSizeBytes: num(f, 'current-db-size-bytes', body), dbSizeInUseBytes: num(f, 'current-db-size-in-use-bytes', body),
   };
-  if (f['current-db-size-bytes-diff'] !== undefined) d.dbSizeDiffBytes = num(f, 'current-db-size-bytes-diff', body);
+  if (f['current-db-size-bytes-diff'] !== undefined) d.dbSizeDiffBytes = num(f, 'current-db-size-bytes-diff', body, true);
   if (f['current-db-size-in-use-bytes-diff'] !== undefined) {
-    d.dbSizeInUseDiffBytes = num(f, 'current-db-size-in-use-bytes-diff', body);
+    d.dbSizeInUseDiffBytes = num(f, 'current-db-size-in-use-bytes-diff', body, true);
   }
   return d;
 }

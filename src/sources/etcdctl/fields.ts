@@ -2,7 +2,8 @@
 // ended by a blank line; `snapshot status` prints its four lines with no blank line after them.
 import type { AlarmRecord, HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample } from '../../model.js';
 import { parseGoDurationMs } from '../../units/time.js';
-import { alarmsIn, hexFromDecimal, padHash, parseBoolText, parseIntText, splitErrors } from './table.js';
+import { alarmsIn, padHash, parseBoolText, splitErrors } from './table.js';
+import { countFromText, hexFromUint64Text, NumberRangeError, uint64FromText } from '../../units/integers.js';
 
 export type FieldsRecord = StatusSample | HealthSample | SnapshotStatusRecord | AlarmRecord | MemberRecord;
 
@@ -69,14 +70,23 @@ function unquote(v: string): string {
  * (`types.ID(h.MemberId)`, printer_fields.go hdr on release-3.6). A hex id of digits only cannot be told
  * from a decimal one; it is read as decimal (1 id in about 1,900).
  */
-function idHex(v: string): string | null {
-  return hexFromDecimal(v) ?? (/^[0-9a-f]{1,16}$/.test(v) ? v : null);
+function idHex(v: string, field: string): string | null {
+  // Digits only: decimal, and a uint64 (above 2^64-1 or negative throws NumberRangeError naming the field).
+  if (/^-?\d+$/.test(v)) return hexFromUint64Text(v, field);
+  if (/^[0-9a-f]{17,}$/.test(v)) throw new NumberRangeError(field, v, 'is beyond 2^64-1, the largest 64-bit id');
+  return /^[0-9a-f]{1,16}$/.test(v) ? v : null;
+}
+
+/** A count printed by fields: absent or not numeric → null; a number out of range throws NumberRangeError. */
+function countField(v: string | undefined, field: string): number | null {
+  if (v === undefined || !/^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/.test(v)) return null;
+  return countFromText(v, field);
 }
 
 function statusFromFields(map: Map<string, FieldEntry>, line: number): StatusSample[] {
   const get = (k: string) => map.get(k)?.value;
-  const int = (k: string) => parseIntText(get(k) ?? '');
-  const hex = (k: string) => idHex(get(k) ?? '');
+  const int = (k: string) => countField(get(k), k);
+  const hex = (k: string) => idHex(get(k) ?? '', k);
   // `"Errors" : [memberID:10276657743932975437 alarm:NOSPACE ]`: a Go slice, elements space-separated.
   const list = /^\[(.*)\]$/.exec(get('Errors') ?? '')?.[1] ?? '';
   const errors = splitErrors(list, /\s+(?=memberID:|etcdserver:)/);
@@ -108,11 +118,13 @@ function healthFromFields(map: Map<string, FieldEntry>, line: number): HealthSam
 }
 
 function snapshotFromFields(map: Map<string, FieldEntry>, line: number): SnapshotStatusRecord[] {
-  const hex = hexFromDecimal(map.get('Hash')!.value);
-  const revision = parseIntText(map.get('Revision')?.value ?? '');
-  const totalKeys = parseIntText(map.get('Keys')!.value);
-  const size = parseIntText(map.get('Size')!.value);
-  if (hex === null || hex.length > 8 || revision === null || totalKeys === null || size === null) return [];
+  const hash = countField(map.get('Hash')!.value, 'Hash');
+  const revision = countField(map.get('Revision')?.value, 'Revision');
+  const totalKeys = countField(map.get('Keys')!.value, 'Keys');
+  const size = countField(map.get('Size')!.value, 'Size');
+  if (hash !== null && hash > 0xffffffff) throw new NumberRangeError('Hash', String(hash), 'is beyond 2^32-1 (the hash is a CRC-32)');
+  const hex = hash === null ? null : hash.toString(16);
+  if (hex === null || revision === null || totalKeys === null || size === null) return [];
   return [{
     kind: 'snapshot-status', line, time: null, format: 'fields', hash: padHash(hex), revision, totalKeys,
     totalSizeBytes: size, totalSizeApprox: false,
@@ -126,7 +138,7 @@ function alarmsFromFields(entries: readonly FieldEntry[]): AlarmRecord[] {
   let memberId: string | null = null;
   for (const e of entries) {
     // `alarm list` prints member ids in decimal; 3.6 `--hex` prints them in hex: kept in decimal.
-    if (e.key === 'MemberID') memberId = /^\d+$/.test(e.value) ? e.value : /^[0-9a-f]{1,16}$/.test(e.value) ? BigInt(`0x${e.value}`).toString() : null;
+    if (e.key === 'MemberID') memberId = /^-?\d+$/.test(e.value) ? uint64FromText(e.value, 'MemberID') : /^[0-9a-f]{1,16}$/.test(e.value) ? BigInt(`0x${e.value}`).toString() : null;
     if (e.key === 'AlarmType' && memberId !== null && /^[A-Z_]+$/.test(e.value)) {
       out.push({ kind: 'alarm', line: e.line, time: null, memberId, alarm: e.value });
     }
@@ -139,7 +151,7 @@ function membersFromFields(entries: readonly FieldEntry[]): MemberRecord[] {
   let cur: MemberRecord | null = null;
   for (const e of entries) {
     if (e.key === 'ID') {
-      const memberId = idHex(e.value);
+      const memberId = idHex(e.value, 'ID');
       cur = memberId === null ? null : {
         kind: 'member', line: e.line, time: null, memberId, status: null, name: null, peerUrls: [], clientUrls: [], isLearner: null,
       };

@@ -3,6 +3,7 @@
 import { isLosslessNumber, parse } from 'lossless-json';
 import type { AlarmRecord, HealthSample, LogEvent, MemberRecord, RecordTime, SnapshotStatusRecord, StatusSample } from '../../model.js';
 import { parseGoDurationMs, parseTimestamp } from '../../units/time.js';
+import { countFromText, NumberRangeError, uint64FromText } from '../../units/integers.js';
 import { alarmsIn, hexFromDecimal, padHash, splitErrors } from './table.js';
 import { CLIENT_RETRY_MSG, clientErrorEvent } from './client-error.js';
 
@@ -38,7 +39,10 @@ export class JsonScanner {
   }
 }
 
-/** A document → records; null when it is valid JSON of no etcdctl shape we know. */
+/**
+ * A document → records; null when it is valid JSON of no etcdctl shape we know. A number out of range for
+ * its field throws NumberRangeError (units/integers.ts); the parser reports the document as skipped.
+ */
 export function recordsFromJsonText(text: string, line: number): JsonRecord[] | null | 'invalid' {
   let doc: unknown;
   try {
@@ -74,22 +78,32 @@ function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !isLosslessNumber(v);
 }
 
-/** A JSON number (or numeric string, as grpc-gateway prints uint64) as its exact decimal text. */
-function decimal(v: unknown): string | null {
-  if (isLosslessNumber(v)) return /^\d+$/.test(v.value) ? v.value : null;
-  if (typeof v === 'string' && /^\d+$/.test(v)) return v;
-  return null;
+/** A JSON number's text, or a numeric string's (grpc-gateway prints uint64 as strings); null for anything else. */
+function numberText(v: unknown): string | null {
+  if (isLosslessNumber(v)) return v.value;
+  return typeof v === 'string' && /^-?\d+$/.test(v) ? v : null;
 }
 
-function int(v: unknown): number | null {
-  const d = decimal(v);
-  return d === null ? null : Number(d);
+/**
+ * A uint64 id as its exact decimal text. An id above 2^64-1, negative or not an integer throws
+ * NumberRangeError naming the field: the document is reported as skipped, never read as NULL or dropped.
+ */
+function decimal(v: unknown, field: string): string | null {
+  const t = numberText(v);
+  return t === null ? null : uint64FromText(t, field);
+}
+
+/** A revision, size or index; beyond 2^53-1, negative or fractional (1.8e22) throws NumberRangeError. */
+function int(v: unknown, field: string): number | null {
+  const t = numberText(v);
+  return t === null ? null : countFromText(t, field);
 }
 
 /** A uint64 id → hex. 3.5's `member list --hex` prints hex strings already. */
-function hexId(v: unknown): string | null {
-  const d = decimal(v);
+function hexId(v: unknown, field: string): string | null {
+  const d = decimal(v, field);
   if (d !== null) return hexFromDecimal(d);
+  if (typeof v === 'string' && /^[0-9a-fA-F]{17,}$/.test(v)) throw new NumberRangeError(field, v, 'is beyond 2^64-1, the largest 64-bit id');
   return typeof v === 'string' && /^[0-9a-fA-F]{1,16}$/.test(v) ? v.toLowerCase() : null;
 }
 
@@ -114,23 +128,23 @@ function statusFromJson(e: Obj, line: number): StatusSample[] {
   const header = isObject(s.header) ? s.header : {};
   const version = str(s.version);
   const newer = since34(version);
-  const memberDec = decimal(header.member_id);
-  const leaderDec = decimal(s.leader);
+  const memberDec = decimal(header.member_id, 'member_id');
+  const leaderDec = decimal(s.leader, 'leader');
   const errors = strings(s.errors).flatMap((x) => splitErrors(x));
-  const zeroOr = (v: unknown): number | null => int(v) ?? (v === undefined ? 0 : null);
+  const zeroOr = (v: unknown, field: string): number | null => int(v, field) ?? (v === undefined ? 0 : null);
   return [{
     kind: 'status', line, time: null, format: 'json', endpoint,
-    memberId: hexId(header.member_id), clusterId: hexId(header.cluster_id), version,
-    dbSizeBytes: zeroOr(s.dbSize), dbSizeApprox: false,
-    dbSizeInUseBytes: int(s.dbSizeInUse) ?? (newer ? 0 : null),
-    revision: zeroOr(header.revision), raftTerm: zeroOr(s.raftTerm), raftIndex: zeroOr(s.raftIndex),
-    raftAppliedIndex: int(s.raftAppliedIndex) ?? (newer ? 0 : null),
+    memberId: hexId(header.member_id, 'member_id'), clusterId: hexId(header.cluster_id, 'cluster_id'), version,
+    dbSizeBytes: zeroOr(s.dbSize, 'dbSize'), dbSizeApprox: false,
+    dbSizeInUseBytes: int(s.dbSizeInUse, 'dbSizeInUse') ?? (newer ? 0 : null),
+    revision: zeroOr(header.revision, 'revision'), raftTerm: zeroOr(s.raftTerm, 'raftTerm'), raftIndex: zeroOr(s.raftIndex, 'raftIndex'),
+    raftAppliedIndex: int(s.raftAppliedIndex, 'raftAppliedIndex') ?? (newer ? 0 : null),
     isLeader: memberDec !== null && leaderDec !== null ? memberDec === leaderDec : leaderDec === null && memberDec !== null ? false : null,
     leaderId: leaderDec !== null && leaderDec !== '0' ? hexFromDecimal(leaderDec) : null,
     isLearner: typeof s.isLearner === 'boolean' ? s.isLearner : newer ? false : null,
     errors, alarms: alarmsIn(errors),
     // 3.6 servers (api/etcdserverpb/rpc.pb.go StatusResponse on release-3.6): `"storageVersion"`, `"dbSizeQuota"`.
-    ...(since(version, 6) || s.dbSizeQuota !== undefined ? { dbSizeQuotaBytes: zeroOr(s.dbSizeQuota) } : {}),
+    ...(since(version, 6) || s.dbSizeQuota !== undefined ? { dbSizeQuotaBytes: zeroOr(s.dbSizeQuota, 'dbSizeQuota') } : {}),
     ...(since(version, 6) || s.storageVersion !== undefined ? { storageVersion: str(s.storageVersion) ?? '' } : {}),
   }];
 }
@@ -148,32 +162,33 @@ function healthFromJson(e: Obj, line: number): HealthSample[] {
 
 // `{"hash":2350188674,"revision":3377,"totalKey":2116,"totalSize":7700480}`: the hash is decimal here.
 function snapshotFromJson(d: Obj, line: number): SnapshotStatusRecord[] {
-  const orZero = (v: unknown): string | null => (v === undefined ? '0' : decimal(v)); // omitempty
-  const [hash, revision, totalKeys, size] = [d.hash, d.revision, d.totalKey, d.totalSize].map(orZero);
+  const orZero = (v: unknown, field: string): number | null => (v === undefined ? 0 : int(v, field)); // omitempty
+  const hash = orZero(d.hash, 'hash');
+  const [revision, totalKeys, size] = [orZero(d.revision, 'revision'), orZero(d.totalKey, 'totalKey'), orZero(d.totalSize, 'totalSize')];
   if (hash == null || revision == null || totalKeys == null || size == null) return [];
-  const hex = hexFromDecimal(hash);
-  if (hex === null || hex.length > 8) return [];
+  if (hash > 0xffffffff) throw new NumberRangeError('hash', String(hash), 'is beyond 2^32-1 (the hash is a CRC-32)');
+  const hex = hash.toString(16);
   // etcdutl 3.6's Status has `"version"` without omitempty (etcdutl/snapshot/v3_snapshot.go, release-3.6)
   // and counts totalKey as live user keys.
   const version = typeof d.version === 'string' ? { version: d.version, totalKeysMeaning: 'live-keys' as const } : {};
   return [{
-    kind: 'snapshot-status', line, time: null, format: 'json', hash: padHash(hex), revision: Number(revision),
-    totalKeys: Number(totalKeys), totalSizeBytes: Number(size), totalSizeApprox: false, ...version,
+    kind: 'snapshot-status', line, time: null, format: 'json', hash: padHash(hex), revision,
+    totalKeys, totalSizeBytes: size, totalSizeApprox: false, ...version,
   }];
 }
 
 const ALARM_TYPES: Record<string, string> = { 0: 'NONE', 1: 'NOSPACE', 2: 'CORRUPT' };
 
 function alarmFromJson(a: Obj, line: number): AlarmRecord[] {
-  const memberId = decimal(a.memberID);
-  const code = decimal(a.alarm);
+  const memberId = decimal(a.memberID, 'memberID');
+  const code = typeof a.alarm === 'string' ? null : decimal(a.alarm, 'alarm');
   const alarm = typeof a.alarm === 'string' ? a.alarm : code !== null ? ALARM_TYPES[code] ?? `UNKNOWN(${code})` : null;
   if (memberId === null || alarm === null) return [];
   return [{ kind: 'alarm', line, time: null, memberId, alarm }];
 }
 
 function memberFromJson(m: Obj, line: number): MemberRecord[] {
-  const memberId = hexId(m.ID);
+  const memberId = hexId(m.ID, 'ID');
   if (memberId === null) return [];
   const name = str(m.name) ?? '';
   return [{

@@ -4,6 +4,7 @@
 import type { ParseContext, ParseIssue, ParseOutput, RecordTime, StreamParser } from '../../model.js';
 import { asciiTableLine, TableReader, type TableSink } from './table.js';
 import { JsonScanner, recordsFromJsonText } from './json.js';
+import { NumberRangeError } from '../../units/integers.js';
 import { isFieldsBlockComplete, isSnapshotFields, parseFieldLine, recordsFromFields, type FieldEntry } from './fields.js';
 import { isSimpleOutput, parseMarkerLine, parseSimpleLine, MAINTENANCE_LINES } from './simple.js';
 import { ShellSession } from './session.js';
@@ -161,7 +162,8 @@ class EtcdctlParser implements StreamParser {
   }
 
   private emitJson(doc: string, line: number, excerpt: string, out: ParseOutput[]): void {
-    const recs = recordsFromJsonText(doc, line);
+    const recs = this.rangeChecked(() => recordsFromJsonText(doc, line), line, excerpt, out);
+    if (recs === undefined) return;
     if (recs === 'invalid') this.unknown(line, 'invalid JSON', excerpt, out);
     else if (recs === null) this.unknown(line, 'JSON of no known etcdctl shape', excerpt, out);
     else for (const r of recs) out.push(this.stamp(r));
@@ -198,7 +200,9 @@ class EtcdctlParser implements StreamParser {
     const entries = this.fields;
     if (entries.length === 0) return;
     this.fields = [];
-    const recs = recordsFromFields(entries);
+    const at = (field: string): number => entries.find((e) => e.key === field)?.line ?? entries[0]!.line;
+    const recs = this.rangeChecked(() => recordsFromFields(entries), at, `"${entries[0]!.key}" : ${entries[0]!.value}`, out);
+    if (recs === undefined) return;
     if (recs === null) this.unknown(entries[0]!.line, 'fields block of no known etcdctl shape', `"${entries[0]!.key}" : ${entries[0]!.value}`, out);
     else for (const r of recs) out.push(this.stamp(r));
   }
@@ -215,6 +219,21 @@ class EtcdctlParser implements StreamParser {
   private stamp<T extends { time: RecordTime | null }>(rec: T): T {
     rec.time ??= this.marker;
     return rec;
+  }
+
+  /**
+   * Runs a reader; a number out of range for its field (units/integers.ts) becomes one skipped-line issue
+   * naming the field, and undefined is returned. `line` may depend on the field (a fields block's entry).
+   */
+  private rangeChecked<T>(read: () => T, line: number | ((field: string) => number), excerpt: string, out: ParseOutput[]): T | undefined {
+    try {
+      return read();
+    } catch (e) {
+      if (!(e instanceof NumberRangeError)) throw e;
+      const at = typeof line === 'number' ? line : line(e.field);
+      if (!this.replaying) out.push(issue(at, `number out of range: ${e.message}`, excerpt));
+      return undefined;
+    }
   }
 
   private unknown(line: number, reason: string, excerpt: string, out: ParseOutput[]): void {

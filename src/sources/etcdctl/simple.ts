@@ -4,6 +4,7 @@ import { localTime, parseGoDurationMs, parseOffset, parseTimestamp } from '../..
 import { recordFromRow, type RowRecord, type TableKind } from './table.js';
 import { clientErrorEvent, clientErrorText } from './client-error.js';
 import { isEtcdutlConsoleLine, parseEtcdutlConsoleLine } from './etcdutl.js';
+import { countFromText, NumberRangeError, uint64FromText } from '../../units/integers.js';
 
 const SIZE = String.raw`\d+(?:\.\d+)? ?[kKMGTPE]?B`;
 const HEX = '[0-9a-f]{1,16}';
@@ -42,7 +43,7 @@ const HEALTHY = /^(\S+) is healthy: successfully committed proposal: took = (\S+
 const UNHEALTHY = /^(\S+) is unhealthy: failed to commit proposal: (.*)$/;
 
 /** `alarm list`: `memberID:13803658152347727308 alarm:NOSPACE` (proto text, maybe a trailing space). */
-export const ALARM_LINE = /^memberID:(\d{1,20}) alarm:([A-Z_]+)\s*$/;
+export const ALARM_LINE = /^memberID:(-?\d+) alarm:([A-Z_]+)\s*$/;
 
 /** etcdctl lines that are output but carry nothing we record (other commands, stderr notes). */
 const KNOWN_NOISE = [
@@ -59,7 +60,7 @@ export type SimpleResult = RowRecord | HealthSample | AlarmRecord | LogEvent | O
 //   compacted revision 489
 //   Finished defragmenting etcd member[http://127.0.0.1:2379]
 //   Failed to defragment etcd member[http://127.0.0.1:2379] (context deadline exceeded)
-const COMPACTED = /^compacted revision (\d+)$/;
+const COMPACTED = /^compacted revision (-?[\d.eE+]+)$/;
 const DEFRAGGED = /^Finished defragmenting etcd member\[(.*)\]$/;
 const DEFRAG_FAILED = /^Failed to defragment etcd member\[(.*?)\] ?\((.*)\)$/;
 export const MAINTENANCE_LINES = [COMPACTED, DEFRAGGED, DEFRAG_FAILED];
@@ -68,14 +69,26 @@ function maintenanceEvent(line: string, lineNo: number): LogEvent | null {
   const ev = (event: LogEvent['event'], level: LogEvent['level'], detail: LogEvent['detail']): LogEvent =>
     ({ kind: 'event', line: lineNo, time: null, member: null, level, event, message: line, raw: line, detail });
   let m = COMPACTED.exec(line);
-  if (m) return ev('etcdctl.compact', 'info', { revision: Number(m[1]) });
+  if (m) return ev('etcdctl.compact', 'info', { revision: countFromText(m[1]!, 'compacted revision') });
   if ((m = DEFRAGGED.exec(line))) return ev('etcdctl.defrag', 'info', { endpoint: m[1]! });
   if ((m = DEFRAG_FAILED.exec(line))) return ev('etcdctl.defrag.failed', 'error', { endpoint: m[1]!, error: m[2]! });
   return null;
 }
 
-/** One simple-format line → its records; [] for known noise; null when the line is not simple output. */
+/**
+ * One simple-format line → its records; [] for known noise; null when the line is not simple output. A
+ * number out of range for its field (units/integers.ts) is one issue naming the field.
+ */
 export function parseSimpleLine(line: string, lineNo: number): SimpleResult[] | null {
+  try {
+    return readSimpleLine(line, lineNo);
+  } catch (e) {
+    if (!(e instanceof NumberRangeError)) throw e;
+    return [{ kind: 'issue', reason: `number out of range: ${e.message}` }];
+  }
+}
+
+function readSimpleLine(line: string, lineNo: number): SimpleResult[] | null {
   let m = STATUS_34.exec(line);
   if (m) return [row('status', STATUS_34_COLUMNS, m.slice(1), lineNo)];
   if ((m = STATUS_36.exec(line))) return [row('status', STATUS_36_COLUMNS, m.slice(1), lineNo)];
@@ -93,7 +106,7 @@ export function parseSimpleLine(line: string, lineNo: number): SimpleResult[] | 
     const error = m[2]!.trim() || null;
     return [{ kind: 'health', line: lineNo, time: null, format: 'simple', endpoint: m[1]!, healthy: false, tookMs: null, error }];
   }
-  if ((m = ALARM_LINE.exec(line))) return [{ kind: 'alarm', line: lineNo, time: null, memberId: m[1]!, alarm: m[2]! }];
+  if ((m = ALARM_LINE.exec(line))) return [{ kind: 'alarm', line: lineNo, time: null, memberId: uint64FromText(m[1]!, 'memberID'), alarm: m[2]! }];
   const maintenance = maintenanceEvent(line, lineNo);
   if (maintenance) return [maintenance];
   const etcdutl = line.includes('\t') ? parseEtcdutlConsoleLine(line, lineNo) : null;

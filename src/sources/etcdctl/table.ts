@@ -3,7 +3,8 @@
 import type {
   HealthSample, MemberRecord, SnapshotStatusRecord, StatusSample,
 } from '../../model.js';
-import { parseHumanSize } from '../../units/sizes.js';
+import { parseHumanSize, type ParsedSize } from '../../units/sizes.js';
+import { countFromText, NumberRangeError } from '../../units/integers.js';
 import { parseGoDurationMs } from '../../units/time.js';
 
 export type TableKind = 'status' | 'health' | 'snapshot' | 'member';
@@ -149,12 +150,27 @@ export class TableReader {
 
 // ---- cell values -------------------------------------------------------------------------------
 
+/** A size cell: exact bytes (`7700480`) or humanized (`7.7 MB`); bytes beyond 2^53-1 throw NumberRangeError. */
+function parseSizeCell(text: string): ParsedSize | null {
+  const t = text.trim();
+  if (/^-?\d+$/.test(t)) return { bytes: countFromText(t, 'value'), approx: false };
+  const size = parseHumanSize(t);
+  if (size !== null && !Number.isSafeInteger(size.bytes)) throw new NumberRangeError('value', t, 'is beyond 2^53-1 bytes and cannot be kept exactly');
+  return size;
+}
+
 export function parseBoolText(text: string): boolean | null {
   return text === 'true' ? true : text === 'false' ? false : null;
 }
 
+/**
+ * A count cell (revision, raft term/index, keys). Not a number → null (a bad cell); a number out of range
+ * (beyond 2^53-1, negative, 1.8e22) throws NumberRangeError, which CellReader turns into a problem naming
+ * the column instead of a rounded value.
+ */
 export function parseIntText(text: string): number | null {
-  return /^\d{1,16}$/.test(text) ? Number(text) : null;
+  if (/^\d{1,15}$/.test(text)) return Number(text);
+  return /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/.test(text) ? countFromText(text, 'value') : null;
 }
 
 /** uint64 decimal (as JSON, fields and alarm strings print ids) → hex as tables print them. */
@@ -212,7 +228,14 @@ class CellReader {
   typed<T>(name: string, parse: (t: string) => T | null): T | null {
     const t = this.text(name);
     if (t === null) return null;
-    const v = parse(t);
+    let v: T | null;
+    try {
+      v = parse(t);
+    } catch (e) {
+      if (!(e instanceof NumberRangeError)) throw e;
+      this.bad ??= `number out of range: ${name} ${e.text.slice(0, 40)} ${e.why}`;
+      return null;
+    }
     if (v === null) this.bad ??= `bad ${name} cell: ${t.slice(0, 40)}`;
     return v;
   }
@@ -222,8 +245,8 @@ function statusFromRow(cells: Cells, line: number, format: RowFormat): StatusSam
   const r = new CellReader(cells);
   const endpoint = r.text('ENDPOINT');
   const memberId = r.typed('ID', (t) => (/^[0-9a-f]{1,16}$/.test(t) ? t : null));
-  const size = r.typed('DB SIZE', parseHumanSize);
-  const inUse = r.typed('IN USE', parseHumanSize);
+  const size = r.typed('DB SIZE', parseSizeCell);
+  const inUse = r.typed('IN USE', parseSizeCell);
   const errors = splitErrors(r.text('ERRORS') ?? '');
   const rec: StatusSample = {
     kind: 'status', line, time: null, format, endpoint: endpoint ?? '', memberId, clusterId: null,
@@ -239,7 +262,7 @@ function statusFromRow(cells: Cells, line: number, format: RowFormat): StatusSam
   };
   // 3.6 columns (etcdctl/ctlv3/command/printer.go makeEndpointStatusTable on release-3.6):
   // STORAGE VERSION, IN USE, PERCENTAGE NOT IN USE, QUOTA, DOWNGRADE TARGET VERSION, DOWNGRADE ENABLED.
-  if (cells.has('QUOTA')) rec.dbSizeQuotaBytes = r.typed('QUOTA', parseHumanSize)?.bytes ?? null;
+  if (cells.has('QUOTA')) rec.dbSizeQuotaBytes = r.typed('QUOTA', parseSizeCell)?.bytes ?? null;
   if (cells.has('STORAGE VERSION')) rec.storageVersion = r.text('STORAGE VERSION') ?? '';
   if (endpoint === null) return { problem: 'status row without ENDPOINT' };
   return r.bad !== null ? { problem: r.bad } : rec;
@@ -260,7 +283,7 @@ function snapshotFromRow(cells: Cells, line: number, format: RowFormat): Snapsho
   const hash = r.typed('HASH', (t) => (/^[0-9a-f]{1,8}$/.test(t) ? padHash(t) : null));
   const revision = r.typed('REVISION', parseIntText);
   const totalKeys = r.typed('TOTAL KEYS', parseIntText);
-  const size = r.typed('TOTAL SIZE', parseHumanSize);
+  const size = r.typed('TOTAL SIZE', parseSizeCell);
   if (hash === null || revision === null || totalKeys === null || size === null) {
     return { problem: r.bad ?? 'snapshot row with an empty cell' };
   }
