@@ -167,6 +167,7 @@ async function runbookBringsItBack(version: EtcdVersion, t: { diagnostic: (m: st
     // The shape an SRE relies on, checked against the real cluster.
     const snapshot = commands.find((c) => / snapshot save /.test(c))!;
     assert.match(snapshot, /--endpoints=http:\/\/127\.0\.0\.1:\d+ snapshot save /, 'snapshot save against ONE endpoint');
+    assert.match(commands.find((c) => / compact /.test(c))!, /^etcdctl --endpoints=http:\/\/127\.0\.0\.1:\d+ --command-timeout=\d+s compact --physical "\$REV"/);
     const defrags = commands.filter((c) => / defrag(\s|$)/.test(c));
     assert.equal(defrags.length, 3, 'one defrag per member');
     const defragged = defrags.map((c) => /--endpoints=(\S+)/.exec(c)![1]);

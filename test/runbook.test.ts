@@ -9,7 +9,7 @@ import { FIXTURES, runCli, tempDir } from './helpers/cli.js';
 import { openStore } from '../src/store/open.js';
 import { loadEvidence, type Loaded, type StatusRow } from '../src/analyze/load.js';
 import { findIncident } from '../src/analyze/incident.js';
-import { defragTimeoutSeconds, isPlausibleEndpoint, runbook } from '../src/analyze/runbook.js';
+import { compactTimeoutSeconds, defragTimeoutSeconds, isPlausibleEndpoint, runbook } from '../src/analyze/runbook.js';
 
 const F34 = join(FIXTURES, 'etcd-3.4');
 const F35 = join(FIXTURES, 'etcd-3.5.16');
@@ -101,8 +101,11 @@ test('two clusters\' status samples given at once: no commands, and the rational
   }
 });
 
-test('defrag timeout: 30 s plus twice the size at the rate; etcdctl\'s 5 s default would not do for 2 GB', () => {
+test('timeouts: defrag 30 s plus twice the size at the rate, compact 30 s plus 40 µs a revision; etcdctl\'s 5 s default would not do for 2 GB', () => {
   assert.equal(defragTimeoutSeconds(0, 10 * 1024 * 1024), 30);
   assert.equal(defragTimeoutSeconds(2 * 1024 ** 3, 10 * 1024 * 1024), 30 + 410);
+  // Compaction: 1000 revisions per batch and a 10 ms pause between batches; 40 µs a revision.
+  assert.equal(compactTimeoutSeconds(63_000), 30 + 3);
+  assert.equal(compactTimeoutSeconds(7_000_000), 30 + 280);
   assert.ok(isPlausibleEndpoint('etcd1'), 'a bare member name looks like a host: the log samples must be kept out by format');
 });

@@ -29,6 +29,12 @@ const MIN_DEFRAG_TIMEOUT_S = 30;
 const DEFAULT_DEFRAG_BYTES_PER_S = 10 * 1024 * 1024;
 /** A measured throughput is never taken above this (one fast defrag of a small file says little about a big one). */
 const MAX_DEFRAG_BYTES_PER_S = 100 * 1024 * 1024;
+/**
+ * Physical compaction deletes old revisions in batches of 1000 with a 10 ms pause after each (mvcc/kvstore_compaction.go,
+ * 3.4 and 3.5), plus a commit per batch: 40 µs a revision is slow-disk pace. Revisions assumed when none is known: 10 million.
+ */
+const COMPACT_S_PER_REVISION = 40e-6;
+const UNKNOWN_REVISIONS = 10_000_000;
 /** Size assumed for a member whose size the data never gives: etcd's suggested maximum quota. */
 const UNKNOWN_SIZE_BYTES = 8 * 1024 ** 3;
 /** The scratch key the write check puts and deletes: clearly ours, outside Patroni's /service/ namespace. */
@@ -142,6 +148,11 @@ export function defragTimeoutSeconds(dbBytes: number, bytesPerS: number): number
   return MIN_DEFRAG_TIMEOUT_S + Math.ceil((2 * dbBytes) / bytesPerS);
 }
 
+/** At least 30 s, plus every revision up to `revision` at slow-disk compaction pace (none compacted before is assumed). */
+export function compactTimeoutSeconds(revision: number): number {
+  return MIN_DEFRAG_TIMEOUT_S + Math.ceil(revision * COMPACT_S_PER_REVISION);
+}
+
 export function runbook(d: Loaded, incident: Incident): Recommendation {
   const found = findMembers(d);
   if (found.clusterIds.length > 1) return refuseMixed(found.clusterIds);
@@ -165,7 +176,7 @@ export function runbook(d: Loaded, incident: Incident): Recommendation {
   const commands = [
     `etcdctl --endpoints=${one} snapshot save "backup-before-recovery-$(date -u +%Y%m%dT%H%M%SZ).db"   # one endpoint: etcdctl 3.4 refuses several`,
     `REV=$(etcdctl --endpoints=${one} endpoint status -w json | sed -n 's/.*"header":{[^}]*"revision":\\([0-9]*\\).*/\\1/p')   # last seen: ${lastRev ?? 'unknown'}`,
-    `etcdctl --endpoints=${one} compact --physical "$REV"   # --physical: returns once the backend has dropped the old revisions`,
+    `etcdctl --endpoints=${one} --command-timeout=${compactTimeoutSeconds(lastRev ?? UNKNOWN_REVISIONS)}s compact --physical "$REV"   # --physical: returns once the backend has dropped the old revisions`,
     `etcdctl --endpoints=${all} endpoint status -w table   # before the defrags: if IS LEADER moved, defragment that member last`,
     ...defrags,
     `etcdctl --endpoints=${all} alarm disarm`,
@@ -194,7 +205,9 @@ function rationaleOf(memberCount: number, leaderFrom: string, rate: DefragRate, 
     'file size, so every member is then defragmented, one at a time (a defrag blocks that member), followers first and the leader',
     `last${leaderFrom ? ` (leader from ${leaderFrom})` : ' (no leader known in the data: check IS LEADER in `endpoint status -w table` and move it last)'}.`,
     `Each defrag's --command-timeout (etcdctl's default is 5 s) is ${MIN_DEFRAG_TIMEOUT_S} s plus twice the time the member's latest DB size`,
-    `takes at ${rate.basis}. The alarm never clears itself: disarm, then put a scratch key (${WRITE_CHECK_KEY}) through`,
+    `takes at ${rate.basis}; the compaction's is ${MIN_DEFRAG_TIMEOUT_S} s plus 40 µs for every revision up to the last one seen`,
+    `(${lastRev !== null ? lastRev : `unknown, ${UNKNOWN_REVISIONS} assumed`}): etcd deletes them 1000 at a time with a 10 ms pause between batches.`,
+    `\`snapshot save\` has no timeout to set (etcd#10298). The alarm never clears itself: disarm, then put a scratch key (${WRITE_CHECK_KEY}) through`,
     'each member, because each member checks the quota for the writes it takes and one still at the quota raises the alarm again; then delete it.',
     lastRev !== null ? `The revision ${lastRev} is the newest one in the data; the runbook reads it again before compacting.` : '',
     memberCount === 0 ? 'No member endpoint is known from the data: set ENDPOINT / ENDPOINTS first.' : '',
