@@ -128,6 +128,13 @@ function refuseNewer(path: string, version: number): void {
   }
 }
 
+/** Another program's database (tables, and no schema version of ours) is not migrated into a store. */
+function refuseForeign(db: Db, path: string, version: number): void {
+  if (version === 0 && (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n > 0) {
+    throw new StoreError(`${path} is not an etcd-forensics store: an SQLite database with tables of its own and no etcd-forensics schema; left as it is`, 'not-a-store');
+  }
+}
+
 function userVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
@@ -151,6 +158,7 @@ function readyReader(db: Db, path: string, waitMs: number): Db {
     throw e;
   }
   refuseNewer(path, version);
+  refuseForeign(db, path, version);
   if (version < latestVersion()) {
     return reopenAfterWriter(db, path, waitMs, `it has schema ${version}, older than this tool (${latestVersion()}), and migrating it needs write access`);
   }
@@ -179,9 +187,7 @@ function reopenAfterWriter(db: Db, path: string, waitMs: number, why: string): D
 function readyWriter(db: Db, path: string): Db {
   const version = userVersion(db);
   refuseNewer(path, version);
-  if (version === 0 && (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n > 0) {
-    throw new StoreError(`${path} is not an etcd-forensics store: an SQLite database with tables of its own and no etcd-forensics schema; left as it is`, 'not-a-store');
-  }
+  refuseForeign(db, path, version);
   // Larger pages for a new store: rows are mostly whole log lines, appended in bulk; 32 KiB pages
   // cut the CPU of a 100 MB ingest by about 15% against 4 KiB (bench/RESULTS-ingest.md).
   // No effect on an existing store.
