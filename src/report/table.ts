@@ -174,7 +174,7 @@ const RENDER: Record<Section, (r: AnalysisReport, c: Ctx) => string> = {
   recommendations: ({ recommendations: rs }, c) => [title(c, 'RECOMMENDATIONS'), ...rs.map((r) => [
     ...wrapProse(`[${safe(r.id)}] ${safe(r.title)}`, c.width, ''),
     ...(r.etcdFlags.length ? wrapProse(safe(r.etcdFlags.join(' ')), c.width, '  flags: ', '    ') : []),
-    ...(r.configYaml ? ['  config:', ...capped(c, wrapYaml(safe(r.configYaml), c.width, '    '), 'config line')] : []),
+    ...(r.configYaml ? ['  config:', ...capped(c, wrapYaml(r.configYaml.split('\n').map(safe).join('\n'), c.width, '    '), 'config line')] : []),
     ...(r.commands.length ? ['  commands:', ...r.commands.flatMap((cmd) => wrapShell(safe(cmd), c.width, '    '))] : []),
     ...wrapProse(safe(r.rationale), c.width, '  why: ', '    '),
   ].join('\n'))].join('\n\n'),

@@ -30,6 +30,7 @@ export function wrapShell(command: string, width: number, indent: string): strin
     if (cur.trim() !== '') { lines.push(`${cur} \\`); cur = cont; }
     if (displayWidth(cur) + displayWidth(token) + 2 <= width) { cur += token; continue; }
     const pieces = breakToken(token, width - displayWidth(cur) - 1, width - 1);
+    if (pieces.length === 1) { cur += token; continue; } // all inside single quotes: it cannot break
     lines.push(`${cur}${pieces[0]}\\`, ...pieces.slice(1, -1).map((p) => `${p}\\`));
     cur = pieces[pieces.length - 1]!;
   }
