@@ -53,7 +53,7 @@ async function fillUntilNospace(cluster: EtcdCluster, scope: string): Promise<{ 
   const refused = new Set<string>();
   let puts = 0;
   let lsn = 67108960;
-  const deadline = Date.now() + 240_000;
+  const deadline = Date.now() + 480_000;
   const worker = async (w: number): Promise<void> => {
     for (let i = 0; refused.size < cluster.members.length; i++) {
       if (Date.now() > deadline) throw new Error(`no NOSPACE after ${puts} puts`);
@@ -74,8 +74,11 @@ async function fillUntilNospace(cluster: EtcdCluster, scope: string): Promise<{ 
         await gateway(member, 'kv/put', put);
         puts++;
       } catch (error) {
-        if (!String(error).includes('database space exceeded')) throw error;
-        refused.add(member.endpoint);
+        const text = String(error);
+        if (text.includes('database space exceeded')) refused.add(member.endpoint);
+        // A starved 2-core machine can cost the cluster its leader for a moment; the put is simply not counted.
+        else if (/leader changed|no leader|request timed out|too many requests/.test(text)) await new Promise((r) => setTimeout(r, 50));
+        else throw error;
       }
     }
   };
@@ -148,7 +151,7 @@ async function runbookBringsItBack(version: EtcdVersion, t: { diagnostic: (m: st
 
     // What the operator holds: the member logs and the outputs, each after a `date` line.
     for (const m of cluster.members) copyFileSync(m.logFile, join(dir, `${m.name}.log`));
-    capture(cluster, join(dir, 'endpoint-status.json.txt'), ['endpoint', 'status', '--cluster', '-w', 'json']);
+    const captured = parseStatus(capture(cluster, join(dir, 'endpoint-status.json.txt'), ['endpoint', 'status', '--cluster', '-w', 'json']));
     capture(cluster, join(dir, 'endpoint-status.table.txt'), ['endpoint', 'status', '--cluster', '-w', 'table']);
     const alarms = capture(cluster, join(dir, 'alarm-list.txt'), ['alarm', 'list']);
     assert.match(alarms, /alarm:NOSPACE/);
@@ -173,8 +176,8 @@ async function runbookBringsItBack(version: EtcdVersion, t: { diagnostic: (m: st
     const defragged = defrags.map((c) => /--endpoints=(\S+)/.exec(c)![1]);
     assert.deepEqual([...defragged].sort(), before.map((m) => m.endpoint).sort(), 'each member by its own endpoint');
     for (const c of defrags) assert.match(c, /--command-timeout=\d+s /, c);
-    const leader = before.find((m) => m.leader)!;
-    assert.equal(defragged[2], leader.endpoint, 'the leader last');
+    const leader = captured.find((m) => m.leader)!;
+    assert.equal(defragged[2], leader.endpoint, 'the leader (as the captured status JSON names it) last');
 
     const script = join(dir, 'runbook.sh');
     writeFileSync(script, `${commands.join('\n')}\n`);
