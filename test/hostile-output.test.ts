@@ -185,7 +185,7 @@ test('runbook: a hostile endpoint from the data is left out with a note; the com
     const ing = run(['ingest', '--db', db, '--at', '2026-11-24T07:28:58+08:00', input]);
     assert.equal(ing.code, 0, ing.err.toString());
 
-    const table = run(['recommend', '--db', db]);
+    const table = run(['recommend', '--db', db, '--full']); // --full: the sentence checked below unwrapped
     assert.equal(table.code, 0, table.err.toString());
     assertNoRawControls(table.out, 'recommend');
     const text = table.out.toString();
