@@ -7,13 +7,14 @@
 #                                                       # (etcd's revision compactor runs every 5 minutes)
 #   bash scripts/capture/capacity-capture.sh steady     # no compaction, constant rate, until NOSPACE (~3.5 min)
 #   bash scripts/capture/capacity-capture.sh triple     # no compaction, the writer triples its rate after 120 s
+#   bash scripts/capture/capacity-capture.sh long       # periodic retention 1h: configured, not due within the 150 s run
 #   DEBIAN_SUITE=trixie bash scripts/capture/capacity-capture.sh periodic   # etcd 3.5.16 (scripts/fetch-debian-packages.sh)
 #
 # Output: test/fixtures/etcd-<3.4|version>-capacity/<scenario>/{etcd.log,status-samples.log,writer-summary.log,README.md}.
 # Env: CAPTURE_TZ (Asia/Shanghai), RUN_S (seconds of writing for the bounded scenarios), OUT_ROOT.
 set -euo pipefail
 
-SCENARIO=${1:?usage: capacity-capture.sh periodic|revision|steady|triple}
+SCENARIO=${1:?usage: capacity-capture.sh periodic|revision|steady|triple|long}
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 export TZ=${CAPTURE_TZ:-Asia/Shanghai}
@@ -41,6 +42,7 @@ case $SCENARIO in
   steady) QUOTA=2097152; COMPACTION=(--auto-compaction-retention 0); CYCLE=100; RUN_S=${RUN_S:-600}; UNTIL=alarm ;;
   triple) QUOTA=2097152; COMPACTION=(--auto-compaction-retention 0); CYCLE=300; RUN_S=${RUN_S:-600}; UNTIL=alarm
     RATE_ENV=(RATE_SWITCH_AFTER_MS=120000 CYCLE_MS_AFTER=100) ;;
+  long) QUOTA=8388608; COMPACTION=(--auto-compaction-mode periodic --auto-compaction-retention 1h); CYCLE=100; RUN_S=${RUN_S:-150}; UNTIL=time ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
 esac
 
