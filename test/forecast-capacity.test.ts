@@ -221,6 +221,13 @@ test("Patroni's write budget from Patroni's own example config (loop_wait/ttl wi
     const quota = r.recommendations.find((x) => x.id === 'quota')!;
     const target = Number(/^--quota-backend-bytes=(\d+)$/.exec(quota.etcdFlags[0]!)![1]);
     assert.ok(target <= 8 * 1024 ** 3 && target >= 2097152, quota.title);
+    // The settings found, with file:line, in project's JSON and in the Markdown report.
+    const p = run('project', db).projection;
+    assert.ok(p.evidence.some((e) => new RegExp(`^setting in force: Patroni loop_wait 10 \\(postgresql0\\) from \\S*postgres0\\.yml:${lw}$`).test(e.detail)), p.evidence.map((e) => e.detail).join('\n'));
+    const md = runCli(['report', '--db', db]);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, new RegExp(`setting in force: Patroni ttl 30 \\(postgresql0\\) from \\S*postgres0\\.yml:${ttl}`));
+    assert.match(md.stdout, /setting in force: auto-compaction-retention 0s \(etcd1\) from \S*etcd\.log:\d+/);
   } finally {
     cleanup();
   }
