@@ -21,6 +21,6 @@ rm -f "$seed" "$seed-wal" "$seed-shm"
 "${cli[@]}" analyze --db "$seed" --section verdict
 rm -f "$seed" "$seed-wal" "$seed-shm"
 echo
-echo "report: $html (the whole analysis, one self-contained HTML file)"
+echo "report: $html (the whole analysis, one HTML file)"
 echo "more:   node bin/etcd-forensics.js analyze --db $db"
 echo "        (--full, --section NAME, --limit N)"

@@ -63,7 +63,7 @@ function afterLine(r: Finished, status: Verdict['status']): Line | null {
   if (status === 'recovered' || status === 'nospace') {
     if (!size) return null;
     const next = p.verdict === 'bounded' ? 'bounded by compaction' : p.etaAt && !p.reached ? `full again by ${shortTime(p.etaAt)}` : 'no forecast';
-    return { kind: 'what', text: `Since: ${size}; ${next}`, evidence: p.evidence[0] };
+    return { kind: 'what', text: `${status === 'recovered' ? 'Since' : 'Last seen'}: ${size}; ${next}`, evidence: p.evidence[0] };
   }
   if (status === 'growing') return { kind: 'what', text: `${size}${interval}`, evidence: p.evidence[0] };
   return size ? { kind: 'what', text: size, evidence: p.evidence[0] } : null;
