@@ -64,7 +64,7 @@ test('report (md): summary numbers, tables and evidence agree with analyze --jso
     assert.equal(run.stderr, '');
     const md = run.stdout;
     const headings = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-    assert.deepEqual(headings, ['Summary', 'Incident', 'Timeline', 'Key churn', 'Growth', 'Quota projection',
+    assert.deepEqual(headings, ['Verdict', 'Summary', 'Incident', 'Timeline', 'Refused writes', 'Key churn', 'Growth', 'Quota projection',
       'Hindsight: would the etcd mixin alerts have fired?', 'Recommendations', 'Assumptions']);
 
     const summary = section(md, 'Summary').trim().split('\n').slice(1).join('\n').trim();

@@ -65,8 +65,8 @@ function afterLine(r: Finished, status: Verdict['status']): Line | null {
     const next = p.verdict === 'bounded' ? 'bounded by compaction' : p.etaAt && !p.reached ? `full again by ${shortTime(p.etaAt)}` : 'no forecast';
     return { kind: 'what', text: `${status === 'recovered' ? 'Since' : 'Last seen'}: ${size}; ${next}`, evidence: p.evidence[0] };
   }
-  if (status === 'growing') return { kind: 'what', text: `${size}${interval}`, evidence: p.evidence[0] };
-  return size ? { kind: 'what', text: size, evidence: p.evidence[0] } : null;
+  if (status === 'growing') return { kind: 'what', text: `Last seen: ${size}${interval}`, evidence: p.evidence[0] };
+  return size ? { kind: 'what', text: `Last seen: ${size}`, evidence: p.evidence[0] } : null;
 }
 
 function causeLines(r: Finished): Line[] {
