@@ -1,11 +1,8 @@
 // Ingest one input (file path or '-') into the store: detect, parse, write — all in one transaction.
 // A file is stored whole or not at all; a file whose content was stored before (plain or gzipped) adds
 // nothing; a log that grew since it was stored adds only its new lines (growth.ts).
-import { openSync, readSync, closeSync, statSync, createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { gunzipSync, createGunzip, constants as zlibConstants } from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { Db } from '../store/open.js';
 import { RowSink, findSourceBySha, insertSource, finishSource, sameSizeSourceExists, setSourceContent } from '../store/write.js';
@@ -18,7 +15,7 @@ import { notAnInputByName } from './not-input.js';
 import { produceRows, excerpt, type ProduceOptions, type Produced } from './produce.js';
 import { runParseWorker, useParseWorker } from './parse-thread.js';
 import { InputError, isStoreFailure } from '../errors.js';
-import { readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
+import { readGzippedSnapshotFile, readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
 import { readPatroniConfig, storePatroniConfig } from './ingest-config.js';
 
 export interface IngestOptions {
@@ -130,8 +127,9 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     if (bolt) {
       const sha = preSha!;
       const time = fallbackTime(opts.atMs, mtimeMs);
-      // A gzipped snapshot is unpacked to a temporary file first: bbolt is read by page offset.
-      const summary = gzipped ? await withGunzipped(path, readSnapshotFile) : readSnapshotFile(path);
+      // A gzipped snapshot is unpacked to a temporary file first (bbolt is read by page offset), bounded by
+      // the size its meta page declares (ingest-snapshot.ts).
+      const summary = gzipped ? await readGzippedSnapshotFile(path) : readSnapshotFile(path);
       const r = storeSnapshot(db, { path, sha256: sha, member: opts.member, sizeBytes }, summary, time);
       return {
         ...base, status: 'ingested', kind: 'etcd-snapshot', records: r.records, issueCount: r.issues.length,
@@ -240,19 +238,5 @@ function gunzipHead(buf: Buffer): Buffer {
     return gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
   } catch {
     return Buffer.alloc(0);
-  }
-}
-
-async function withGunzipped<T>(path: string, fn: (p: string) => T): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'etcd-forensics-'));
-  const out = join(dir, 'snapshot.db');
-  try {
-    await pipeline(createReadStream(path), createGunzip(), createWriteStream(out));
-    return fn(out);
-  } catch (e) {
-    if (e instanceof InputError) throw new InputError(e.message.split(out).join(`${path} (gunzipped)`));
-    throw new InputError(`${path}: cannot gunzip: ${(e as Error).message}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,13 @@
 import type { Db } from '../store/open.js';
 import { GroupWriter, insertSource } from '../store/write.js';
 import { ROWS_PER_INSERT, type Param } from '../store/rows.js';
-import { readEtcdBackend, BoltFormatError, type EtcdBackendSummary } from '../sources/bbolt/index.js';
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import {
+  readEtcdBackend, BoltFormatError, declaredImage, META_HEAD_BYTES, type DeclaredImage, type EtcdBackendSummary,
+} from '../sources/bbolt/index.js';
 import type { ParseIssue, RecordTime } from '../model.js';
 import type { CarveResult } from '../sources/bbolt/index.js';
 import { InputError } from '../errors.js';
@@ -20,6 +26,109 @@ export function readSnapshotFile(path: string): EtcdBackendSummary {
   } catch (e) {
     if (e instanceof BoltFormatError) throw new InputError(`${path}: not a readable etcd backend: ${e.message}`);
     throw e;
+  }
+}
+
+/** Bytes of an etcdctl snapshot's sha256 trailer, after the bbolt image. */
+const TRAILER_BYTES = 32;
+/**
+ * Content past the declared image is dropped (bbolt preallocates a backend file in steps of up to 1 GiB,
+ * and pages of a transaction that never committed may lie there); more than this is not unpacked.
+ */
+export const MAX_PAST_IMAGE_BYTES = 1 << 30;
+
+/**
+ * A gzipped snapshot or backend, unpacked to a temporary file no larger than its meta pages declare (page
+ * size × high-water pgid, plus the 32-byte sha256 trailer when the content ends exactly there), and only
+ * when the temporary directory has room for that. Before, a 3 MB gzip became 3 GB on disk before failing.
+ */
+export async function readGzippedSnapshotFile(path: string, tempRoot = tmpdir()): Promise<EtcdBackendSummary> {
+  const dir = mkdtempSync(join(tempRoot, 'etcd-forensics-'));
+  const out = join(dir, 'snapshot.db');
+  try {
+    await unpackSnapshot(path, out);
+    return readSnapshotFile(out);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(e.message.split(out).join(`${path} (gunzipped)`));
+    throw new InputError(`${path}: cannot gunzip: ${(e as Error).message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Streams the gunzipped content of `path` into `out`, bounded as readGzippedSnapshotFile says; returns what
+ * the meta pages declared (null: no valid meta page in the first bytes, which alone are written, for the
+ * reader to say what is wrong). Throws InputError when the space or the bound is exceeded.
+ */
+export async function unpackSnapshot(path: string, out: string, maxPast = MAX_PAST_IMAGE_BYTES): Promise<DeclaredImage | null> {
+  const fd = openSync(out, 'w');
+  try {
+    let head: Buffer[] | null = [];
+    let headBytes = 0;
+    let declared: DeclaredImage | null = null;
+    let limit = 0; // image bytes to write
+    let written = 0;
+    const tail: Buffer[] = []; // up to TRAILER_BYTES after the image
+    let tailBytes = 0;
+    let past = 0; // bytes after image + trailer: dropped
+    const start = (all: Buffer): void => {
+      declared = declaredImage(all);
+      limit = declared?.bytes ?? all.length;
+      if (declared) checkFreeSpace(path, dirname(out), declared.bytes + TRAILER_BYTES, declared);
+    };
+    const take = (chunk: Buffer): void => {
+      const toImage = Math.min(chunk.length, limit - written);
+      if (toImage > 0) writeSync(fd, chunk, 0, toImage);
+      written += toImage;
+      const rest = chunk.subarray(toImage);
+      const toTail = Math.min(rest.length, TRAILER_BYTES - tailBytes);
+      if (toTail > 0) tail.push(Buffer.from(rest.subarray(0, toTail)));
+      tailBytes += toTail;
+      past += rest.length - toTail;
+      if (past > maxPast) {
+        throw new InputError(`${path}: the gunzipped content goes on for more than ${maxPast} bytes past the ${limit} bytes its bbolt meta page declares (page size × high-water pgid); not unpacked further`);
+      }
+    };
+    for await (const c of createReadStream(path).pipe(createGunzip())) {
+      const chunk = c as Buffer;
+      if (head === null) {
+        take(chunk);
+        continue;
+      }
+      head.push(chunk);
+      headBytes += chunk.length;
+      if (headBytes < META_HEAD_BYTES) continue;
+      const all = Buffer.concat(head);
+      head = null;
+      start(all);
+      take(all);
+    }
+    if (head !== null) {
+      const all = Buffer.concat(head);
+      start(all);
+      take(all);
+    }
+    // Content that ends right after 32 bytes past the image is an `etcdctl snapshot save` file with its sha256
+    // trailer; otherwise those bytes were padding (or a cut trailer) and, like the rest, are not the image.
+    if (past === 0 && tailBytes === TRAILER_BYTES) writeSync(fd, Buffer.concat(tail));
+    return declared;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One clear line when the temporary directory cannot hold the declared image. */
+function checkFreeSpace(path: string, dir: string, need: number, declared: DeclaredImage): void {
+  let free: number;
+  try {
+    const st = statfsSync(dir);
+    free = st.bavail * st.bsize;
+  } catch {
+    return; // unknown: the write itself will fail with ENOSPC if it must
+  }
+  if (free < need) {
+    throw new InputError(`${path}: unpacking needs ${need} bytes (its bbolt meta page declares page size ${declared.pageSize} × high-water pgid ${declared.pgid}, plus a 32-byte trailer) but ${dir} has ${free} bytes free; set TMPDIR to a larger directory`);
   }
 }
 

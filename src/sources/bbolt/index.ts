@@ -4,6 +4,7 @@ export { openBoltFile, inspectBoltFile } from './open.js';
 export type { OpenBolt, OpenBoltOptions, BoltFileInfo } from './open.js';
 export type { TrailerStatus } from './file.js';
 export type { ByteOrder } from './meta.js';
+export { declaredImage, META_HEAD_BYTES, type DeclaredImage } from './meta.js';
 export { readEtcdBackend } from './etcd-backend.js';
 export type {
   ReadEtcdBackendOptions, EtcdBackendSummary, BucketSummary, SnapshotStatusFigures, PageAccounting, BackendIssue,

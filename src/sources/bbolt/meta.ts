@@ -174,3 +174,40 @@ function checkMeta(meta: BoltMeta, file: BoltFile): void {
     throw new BoltFormatError(`freelist page ${meta.freelistPgid} is outside [2, ${meta.pgid})`, meta.page, at);
   }
 }
+
+/** The bbolt image size a file's meta pages declare: page size × high-water pgid. */
+export interface DeclaredImage {
+  bytes: number;
+  pageSize: number;
+  pgid: number;
+}
+
+/** Bytes of a file's start that always hold both meta pages (meta 1 is at one page size, ≤ MAX_PAGE_SIZE). */
+export const META_HEAD_BYTES = MAX_PAGE_SIZE + PAGE_HEADER_SIZE + META_SIZE;
+
+/**
+ * What the meta pages in the first bytes of a file (at least META_HEAD_BYTES, or the whole file) declare,
+ * before the rest is read: a gzipped snapshot is unpacked no further than this (plus a sha256 trailer).
+ * The larger declaration of the valid metas; null when neither is valid (the reader then says why).
+ */
+export function declaredImage(head: Buffer): DeclaredImage | null {
+  const headerBytes = PAGE_HEADER_SIZE + META_SIZE;
+  if (head.length < headerBytes) return null;
+  const meta0 = parseMetaPage(head.subarray(0, headerBytes), 0);
+  const sizes = meta0.valid ? [meta0.meta.pageSize] : FALLBACK_PAGE_SIZES;
+  const valid: BoltMeta[] = meta0.valid ? [meta0.meta] : [];
+  for (const size of sizes) {
+    if (size + headerBytes > head.length) continue;
+    const m1 = parseMetaPage(head.subarray(size, size + headerBytes), 1);
+    if (m1.valid && m1.meta.pageSize === size) {
+      valid.push(m1.meta);
+      break;
+    }
+  }
+  let best: DeclaredImage | null = null;
+  for (const m of valid) {
+    const bytes = m.pgid * m.pageSize;
+    if (Number.isSafeInteger(bytes) && (best === null || bytes > best.bytes)) best = { bytes, pageSize: m.pageSize, pgid: m.pgid };
+  }
+  return best;
+}
