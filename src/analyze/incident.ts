@@ -1,7 +1,8 @@
 // When NOSPACE struck, when Patroni first failed to write, when the alarm was disarmed, and the
 // revision and DB size at that moment — each with the record it comes from.
-import type { Evidence, Incident } from './types.js';
+import type { AlarmInterval, Evidence, Incident, IncidentDuration } from './types.js';
 import { detailOf, iso, type Loaded, type EventRow } from './load.js';
+import { readAlarmState, type AlarmState } from './alarm-state.js';
 
 const isNospaceFailure = (e: EventRow): boolean =>
   e.kind === 'etcd.apply.failed' && /no space|space exceeded/i.test(String(detailOf(e).error ?? e.message));
@@ -38,20 +39,176 @@ export function findIncident(d: Loaded): Incident {
   }
   const dcs = timed.find((e) => e.kind === 'patroni.nospace' || e.kind === 'patroni.dcs-error');
   if (dcs) evidence.push({ source: 'patroni-log', completeness: 'exact', detail: `first Patroni DCS error at ${where(dcs)}` });
-  const disarm = timed.find((e) => e.kind === 'etcd.alarm.disarmed' && (nospaceMs === null || e.ts_ms! >= nospaceMs));
-  if (disarm) evidence.push({ source: 'etcd-log', completeness: 'exact', detail: `alarm disarmed at ${where(disarm)}` });
+  const state = readAlarmState(d);
+  const recovery = findRecovery(d, state);
+  if (state.clearedSource) {
+    const exact = state.intervals.some((iv) => iv.clearedSource === state.clearedSource && iv.clearedExact);
+    evidence.push({ source: exact ? 'etcd-log' : 'etcdctl-output', completeness: exact ? 'exact' : 'approximate', detail: `alarm disarmed at ${state.clearedSource}` });
+  }
+  const reRaises = state.intervals.filter((iv) => iv.reRaise);
+  for (const r of reRaises) {
+    evidence.push({ source: 'etcdctl-output', completeness: r.raisedExact ? 'exact' : 'approximate', detail: `NOSPACE held again by ${r.member} after a disarm, seen at ${r.raisedSource}` });
+  }
+  if (recovery.writesSource) evidence.push({ source: recovery.writesEvidence, completeness: 'exact', detail: `a write applied after the disarm: ${recovery.writesSource}` });
 
+  const symptom = firstSymptom(state);
+  const action = firstOperatorAction(d, symptom?.ms ?? null);
+  const recoveredMs = recovery.ms;
   const { revision, size, approx } = sizeAtNospace(d, nospaceMs, evidence);
+  const firstAlarm = state.firstAlarmMs !== null ? { ms: state.firstAlarmMs, source: state.firstAlarmSource! } : nospaceMs !== null && first?.ev ? { ms: nospaceMs, source: where(first.ev) } : null;
+  const recovered = recoveredMs !== null ? { ms: recoveredMs, source: recovery.source! } : null;
+  const noRecovery = recovery.decidedBy;
   return {
     nospaceAt: iso(nospaceMs),
     firstDcsErrorAt: iso(dcs?.ts_ms ?? null),
-    recoveredAt: iso(disarm?.ts_ms ?? null),
+    recoveredAt: iso(recoveredMs),
     revisionAtNospace: revision,
     dbSizeAtNospace: size,
     dbSizeAtNospaceApprox: approx,
     members: [...members].map(([member, ms]) => ({ member, nospaceAt: iso(ms)! })),
     evidence,
+    alarmIntervals: state.intervals,
+    reRaises,
+    alarmClearedAt: iso(state.clearedMs),
+    alarmClearedSource: state.clearedSource,
+    writesSucceededAt: iso(recovery.writesMs),
+    writesSucceededSource: recovery.writesSource,
+    recoveryDecidedBy: recovery.decidedBy,
+    firstSymptomAt: iso(symptom?.ms ?? null),
+    firstSymptomSource: symptom?.source ?? null,
+    firstOperatorActionAt: iso(action.ms),
+    firstOperatorActionSource: action.source,
+    durations: {
+      nospace: span(firstAlarm, recovered, firstAlarm ? noRecovery : 'no NOSPACE alarm in the data'),
+      toFirstAction: span(symptom, action.ms !== null ? { ms: action.ms, source: action.source! } : null, action.note),
+      toRecovery: span(symptom, recovered, symptom ? noRecovery : 'no refused write or alarm in the data'),
+    },
   };
+}
+
+type Point = { ms: number; source: string } | null;
+function span(from: Point, to: Point, note: string): IncidentDuration {
+  const ok = from !== null && to !== null;
+  return {
+    ms: ok ? to.ms - from.ms : null, from: iso(from?.ms ?? null), fromSource: from?.source ?? null,
+    to: iso(to?.ms ?? null), toSource: to?.source ?? null, note: ok ? null : note,
+  };
+}
+
+function firstSymptom(state: AlarmState): Point {
+  const refused = state.refused[0];
+  if (state.firstAlarmMs !== null && (!refused || state.firstAlarmMs <= refused.ms)) return { ms: state.firstAlarmMs, source: state.firstAlarmSource! };
+  return refused ?? null;
+}
+
+const ACTIONS = new Set(['operator.compact', 'operator.defrag', 'operator.alarm.disarm', 'etcdctl.compact', 'etcdctl.defrag', 'etcdctl.alarm.cleared']);
+/**
+ * The first compact, defrag or disarm after the first symptom. A paste without times (the seed) gives
+ * none: an untimed action with no timed action above it in its file may have come first, so no figure.
+ */
+function firstOperatorAction(d: Loaded, sinceMs: number | null): { ms: number | null; source: string | null; note: string } {
+  const acts = d.events.filter((e) => ACTIONS.has(e.kind) && e.time_basis !== 'mtime');
+  const timed = acts.filter((e) => e.ts_ms !== null && (sinceMs === null || e.ts_ms >= sinceMs));
+  const untimedFirst = acts.find((e) => e.ts_ms === null && !acts.some((o) => o.ts_ms !== null && o.path === e.path && o.line < e.line));
+  if (untimedFirst) return { ms: null, source: null, note: `the first operator action (${untimedFirst.message.slice(0, 60)} at ${where(untimedFirst)}) has no time in the paste` };
+  const f = timed[0];
+  if (!f) return { ms: null, source: null, note: acts.length === 0 ? 'no compact, defrag or disarm in the data' : 'no operator action after the first symptom' };
+  return { ms: f.ts_ms, source: where(f), note: '' };
+}
+
+interface Recovery {
+  ms: number | null;
+  source: string | null;
+  writesMs: number | null;
+  writesSource: string | null;
+  writesEvidence: Evidence['source'];
+  decidedBy: string;
+}
+
+/** Sample times are `date` lines printed before the call: a sample within this of the disarm may show its result. */
+const SAMPLE_SKEW_MS = 1000;
+
+/**
+ * Recovered when no member holds the alarm and a write is seen applied after that: the later of the two.
+ * Refused writes after the final disarm (not followed by a new alarm) push the write evidence past them.
+ */
+function findRecovery(d: Loaded, state: AlarmState): Recovery {
+  const none = (decidedBy: string): Recovery => ({ ms: null, source: null, writesMs: null, writesSource: null, writesEvidence: 'status-samples', decidedBy });
+  if (state.intervals.length === 0 && state.clearedMs === null) {
+    const untimed = d.events.find((e) => e.kind === 'operator.alarm.disarm' && e.ts_ms === null);
+    if (untimed) return none(`no time: the alarm disarm at ${where(untimed)} has no time in the paste, and no timed record shows the alarm held or cleared`);
+    return none(state.refused.length > 0 ? 'no timed record shows the alarm held or cleared (only refused writes)' : 'no NOSPACE alarm in the data');
+  }
+  if (state.clearedMs === null) {
+    const held = state.intervals.filter((iv) => iv.clearedAt === null).map((iv) => iv.member);
+    return none(held.length > 0 ? `not recovered: ${held.join(', ')} still held the alarm at the end of the data` : 'not recovered: no timed disarm in the data');
+  }
+  const cleared = state.clearedMs;
+  const lastRefused = state.refused.filter((r) => r.ms > cleared + SAMPLE_SKEW_MS).at(-1)?.ms ?? null;
+  const floor = lastRefused ?? cleared - SAMPLE_SKEW_MS;
+  const w = firstWrite(d, cleared, floor);
+  if (!w) return none(`alarm cleared at ${iso(cleared)} (${state.clearedSource}), but no record shows a write applied after it${lastRefused !== null ? ` (writes were still refused at ${iso(lastRefused)})` : ''}`);
+  const byWrite = w.ms > cleared;
+  return {
+    ms: byWrite ? w.ms : cleared, source: byWrite ? w.source : state.clearedSource,
+    writesMs: w.ms, writesSource: w.source, writesEvidence: w.evidence,
+    decidedBy: byWrite
+      ? `the first write seen applied (${w.what}, ${w.source}), after the alarm was cleared at ${iso(cleared)} (${state.clearedSource})`
+      : `the final disarm (${state.clearedSource}); writes confirmed by ${w.what} (${w.source})`,
+  };
+}
+
+function firstWrite(d: Loaded, clearedMs: number, floorMs: number): { ms: number; source: string; what: string; evidence: Evidence['source'] } | null {
+  const found: { ms: number; source: string; what: string; evidence: Evidence['source'] }[] = [];
+  // A status sample with no alarm whose revision passed the revision held under the alarm.
+  const under = d.status.filter((s) => s.format !== 'log' && s.alarms.includes('NOSPACE') && s.revision !== null && s.ts_ms <= clearedMs + SAMPLE_SKEW_MS);
+  const held = under.length > 0 ? Math.max(...under.map((s) => s.revision!)) : null;
+  const clean = d.status.filter((s) => s.format !== 'log' && s.time_basis !== 'mtime' && s.ts_ms >= floorMs && !s.alarms.includes('NOSPACE') && s.revision !== null);
+  const base = held ?? clean[0]?.revision ?? null;
+  const s = base === null ? undefined : clean.find((x) => x.revision! > base);
+  if (s) found.push({ ms: s.ts_ms, source: `${s.path}:${s.line}`, what: `status of ${s.endpoint}: no alarm, revision ${s.revision} past ${base}`, evidence: 'status-samples' });
+  for (const e of d.events) {
+    if (e.ts_ms === null || e.time_basis === 'mtime' || e.ts_ms < floorMs) continue;
+    const det = detailOf(e);
+    if (e.kind === 'operator.command' && (det.command === 'put' || det.command === 'txn') && det.error === null && det.confirmed === true) {
+      found.push({ ms: e.ts_ms, source: where(e), what: `etcdctl ${String(det.command)} without error`, evidence: 'transcript' });
+      break;
+    }
+  }
+  const loop = firstCleanPatroniLoop(d, Math.max(clearedMs, floorMs));
+  if (loop) found.push({ ms: loop.ts_ms!, source: where(loop), what: 'the first clean Patroni HA loop', evidence: 'patroni-log' });
+  return found.sort((a, b) => a.ms - b.ms)[0] ?? null;
+}
+
+/** Patroni's first HA loop line after `sinceMs` whose loop (since that member's previous HA line) refused no write. */
+export function firstCleanPatroniLoop(d: Loaded, sinceMs: number): EventRow | null {
+  return firstCleanPatroniLoops(d, sinceMs)[0] ?? null;
+}
+
+/** The same, one line per Patroni member, in time order. */
+export function firstCleanPatroniLoops(d: Loaded, sinceMs: number): EventRow[] {
+  const failedSince = new Set<string>();
+  const done = new Set<string>();
+  const out: EventRow[] = [];
+  for (const e of d.events) {
+    if (e.ts_ms === null || e.ts_ms < sinceMs) continue;
+    const m = e.member ?? e.path;
+    if (e.kind === 'patroni.nospace' || e.kind === 'patroni.dcs-error') failedSince.add(m);
+    else if ((e.kind === 'patroni.ha.leader' || e.kind === 'patroni.ha.secondary') && !done.has(m)) {
+      // A loop that logged a refused write before its HA line is not clean.
+      if (failedSince.delete(m)) continue;
+      done.add(m);
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/** For the timeline: the re-raises and the recovery moment with the record and reason behind it. */
+export function readRecovery(d: Loaded): { reRaises: AlarmInterval[]; ms: number | null; source: string | null; decidedBy: string; names: Map<string, string> } {
+  const state = readAlarmState(d);
+  const r = findRecovery(d, state);
+  return { reRaises: state.intervals.filter((iv) => iv.reRaise), ms: r.ms, source: r.source, decidedBy: r.decidedBy, names: state.names };
 }
 
 function sizeAtNospace(d: Loaded, nospaceMs: number | null, evidence: Evidence[]) {

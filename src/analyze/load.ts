@@ -12,6 +12,8 @@ export interface StatusRow {
   db_size_in_use_bytes: number | null;
   revision: number | null;
   alarms: string;
+  /** JSON array of the status call's errors (`memberID:… alarm:NOSPACE`): who holds the alarm. */
+  errors?: string | null;
   format: string;
   is_leader: number | null;
   path: string;
@@ -62,6 +64,16 @@ export interface SnapshotStatusRow {
   line: number;
 }
 
+/** One row of `etcdctl alarm list` output: the member id is decimal, as etcdctl prints it. */
+export interface AlarmListRow {
+  ts_ms: number | null;
+  time_basis: string | null;
+  member_id: string;
+  alarm: string;
+  path: string;
+  line: number;
+}
+
 export interface Loaded {
   untilMs: number | null;
   status: StatusRow[];
@@ -71,6 +83,8 @@ export interface Loaded {
   events: EventRow[];
   requests: RequestRow[];
   snapshots: SnapshotStatusRow[];
+  /** `alarm list` rows (incident.ts reads who held the alarm); optional so a hand-built Loaded need not carry it. */
+  alarmRows?: AlarmListRow[];
 }
 
 const cut = (col: string, until: number | null): string => (until === null ? '1=1' : `(${col} IS NULL OR ${col} <= ${until})`);
@@ -94,7 +108,7 @@ export function notableEventsSql(cutSql: string): string {
 export function loadEvidence(db: Db, untilMs: number | null, cluster: ClusterScope | null = null): Loaded {
   const status = db.prepare(`
     SELECT s.ts_ms, s.time_basis, s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
-           s.revision, s.alarms, s.format, s.is_leader, src.path, s.line
+           s.revision, s.alarms, s.errors, s.format, s.is_leader, src.path, s.line
     FROM status_samples s JOIN sources src ON src.id = s.source_id
     WHERE s.ts_ms IS NOT NULL AND ${cutStrict('s.ts_ms', untilMs)} AND ${sampleInCluster('s', 'src', cluster)}
     ORDER BY s.ts_ms, src.path, s.line, s.seq`).all() as StatusRow[];
@@ -115,7 +129,12 @@ export function loadEvidence(db: Db, untilMs: number | null, cluster: ClusterSco
     FROM snapshot_status s JOIN sources src ON src.id = s.source_id
     WHERE ${cut('s.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}
     ORDER BY s.ts_ms, src.path, s.line`).all() as SnapshotStatusRow[];
-  return { untilMs, status, untimedStatus, events, requests, snapshots };
+  const alarmRows = db.prepare(`
+    SELECT a.ts_ms, a.time_basis, a.member_id, a.alarm, src.path, a.line
+    FROM alarms a JOIN sources src ON src.id = a.source_id
+    WHERE ${cut('a.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}
+    ORDER BY a.ts_ms, src.path, a.line, a.seq`).all() as AlarmListRow[];
+  return { untilMs, status, untimedStatus, events, requests, snapshots, alarmRows };
 }
 
 /** Parsed once per row: several analyses read the same events' detail (on a 1 GB NOSPACE log's store, parsing

@@ -7,6 +7,7 @@
 import type { TimelineEntry } from './types.js';
 import { detailOf, iso, type EventRow, type Loaded } from './load.js';
 import { humanizeBytes } from '../units/sizes.js';
+import { firstCleanPatroniLoops, readRecovery } from './incident.js';
 
 const BURSTY = new Set(['etcd.apply.failed', 'patroni.nospace', 'patroni.dcs-error', 'etcd.apply.slow', 'patroni.leader-race-failed']);
 const SHOWN = new Set([
@@ -46,14 +47,19 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
     }
     out.push({ at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: summarize(e), source: `${e.path}:${e.line}`, count: 1 });
   }
-  const after = disarmMs ?? nospaceMs;
-  if (after !== null) {
-    const seen = new Set<string>();
-    for (const e of d.events) {
-      if (e.ts_ms === null || e.ts_ms < after || (e.kind !== 'patroni.ha.leader' && e.kind !== 'patroni.ha.secondary')) continue;
-      const m = e.member ?? e.path;
-      if (seen.has(m)) continue;
-      seen.add(m);
+  // Recovery (helper "incident" edits this block): each re-raise of NOSPACE after a disarm, the recovery
+  // moment (no member holds the alarm and writes succeed; `disarmMs` is incident.recoveredAt) and each
+  // Patroni member's first clean HA loop after it. Without a recovery time (the seed's disarm has none) no
+  // Patroni line is called a recovery: its `no action` line right after a refused write is not one.
+  const recovery = readRecovery(d);
+  for (const c of pastedDisarms(d, recovery.names)) out.push(c);
+  for (const r of recovery.reRaises) {
+    const how = r.raisedExact ? 'etcd log' : 'first record showing it';
+    out.push({ at: r.raisedAt, member: r.member, kind: 'incident.alarm.reraised', summary: `NOSPACE raised again by ${r.member} after a disarm (${how})`, source: r.raisedSource, count: 1 });
+  }
+  if (disarmMs !== null) {
+    out.push({ at: iso(disarmMs)!, member: null, kind: 'incident.recovered', summary: `recovered: no member holds the alarm and writes succeed; decided by ${recovery.decidedBy}`, source: recovery.source ?? '', count: 1 });
+    for (const e of firstCleanPatroniLoops(d, disarmMs)) {
       out.push({ at: iso(e.ts_ms)!, member: e.member, kind: 'patroni.recovered', summary: `first clean Patroni HA loop after recovery: ${e.message}`, source: `${e.path}:${e.line}`, count: 1 });
     }
   }
@@ -141,6 +147,30 @@ function collapseRuns(entries: TimelineEntry[], runOf: Map<TimelineEntry, Burst>
     t.summary = burstSummary(t.kind, t.count, members, split);
   }
   return out;
+}
+
+/** One entry per timed `alarm disarm` output: which members' alarms it cleared (etcd logs only the last disarm). */
+function pastedDisarms(d: Loaded, names: ReadonlyMap<string, string>): TimelineEntry[] {
+  const byCall = new Map<string, TimelineEntry>();
+  for (const e of d.events) {
+    if (e.kind !== 'etcdctl.alarm.cleared' || e.ts_ms === null || e.time_basis === 'mtime') continue;
+    const det = detailOf(e);
+    let id: string = String(det.memberId ?? '?');
+    try {
+      id = BigInt(id).toString(16);
+    } catch { /* keep as printed */ }
+    const who = names.get(id) ?? id;
+    const key = `${e.path}|${e.ts_ms}`;
+    const c = byCall.get(key);
+    if (c) {
+      c.count++;
+      c.summary = `${c.summary.replace(/ \(operator\)$/, '')}, ${who} (operator)`;
+      continue;
+    }
+    const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: null, kind: 'etcdctl.alarm.cleared', summary: `alarm disarm cleared ${String(det.alarm ?? 'NOSPACE')} of ${who} (operator)`, source: `${e.path}:${e.line}`, count: 1 };
+    byCall.set(key, entry);
+  }
+  return [...byCall.values()];
 }
 
 const OPERATOR_ACTIONS = new Set(['operator.compact', 'operator.defrag', 'operator.alarm.disarm', 'operator.snapshot.save']);

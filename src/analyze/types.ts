@@ -14,9 +14,10 @@ export interface Evidence {
   /**
    * exact: counted from the data itself; recovered: carved from free pages of a compacted snapshot
    * (best effort: what page reuse overwrote is missing, nothing is invented); sampled: a subset was
-   * logged; inferred: derived by a model; assumed.
+   * logged; inferred: derived by a model; assumed; unverified: read from a snapshot whose sha256 trailer
+   * does not match, or whose rows contradict each other (corruption): the figures may be wrong.
    */
-  completeness: 'exact' | 'recovered' | 'sampled' | 'inferred' | 'approximate' | 'assumed';
+  completeness: 'exact' | 'recovered' | 'sampled' | 'inferred' | 'approximate' | 'assumed' | 'unverified';
   /** One sentence a reader can check: which records, how many, over what span. */
   detail: string;
 }
@@ -24,12 +25,84 @@ export interface Evidence {
 export interface Incident {
   nospaceAt: string | null;
   firstDcsErrorAt: string | null;
+  /** No member holds the alarm and writes succeed again: see recoveryDecidedBy below. */
   recoveredAt: string | null;
   revisionAtNospace: number | null;
   dbSizeAtNospace: number | null;
   dbSizeAtNospaceApprox: boolean;
   members: { member: string; nospaceAt: string }[];
   evidence: Evidence[];
+  /**
+   * Who held the NOSPACE alarm when, one row per spell, in time order. The holder is the member the alarm
+   * names (etcd's `from` / `memberID:`), not the member whose log printed the line: every member logs the same
+   * apply. Built from etcd's `alarm raised` / `alarm disarmed` lines, status samples' alarms, `alarm list` and
+   * `alarm disarm` output. etcd logs only the first raise (no alarm → one) and the last disarm (→ none), so
+   * the other edges come from samples: such an edge is the first record seen after the change (exact: false).
+   */
+  alarmIntervals: AlarmInterval[];
+  /** Spells that began after a disarm had cleared an alarm (a member still over its quota raising NOSPACE again). */
+  reRaises: AlarmInterval[];
+  /** The disarm after which no member held the alarm again; null while one still holds it at the end of the data. */
+  alarmClearedAt: string | null;
+  /** path:line of the record behind alarmClearedAt. */
+  alarmClearedSource: string | null;
+  /**
+   * The first record showing a write applied after that disarm: a status sample with no alarm whose revision
+   * passed the revision held under the alarm, an etcdctl put/txn without error, or Patroni's first clean HA
+   * loop. null when the data shows none.
+   */
+  writesSucceededAt: string | null;
+  writesSucceededSource: string | null;
+  /**
+   * `recoveredAt` (above) is the later of alarmClearedAt and writesSucceededAt, both required; null otherwise.
+   * A sample's time is when its `date` line was printed, so a sample taken just after the disarm may carry an
+   * earlier time: such a sample counts for the disarm it follows. This says which evidence decided, or why
+   * there is no recovery time.
+   */
+  recoveryDecidedBy: string;
+  /** The first refused write or the first alarm, whichever came first. */
+  firstSymptomAt: string | null;
+  firstSymptomSource: string | null;
+  /** The first compact, defrag or disarm by an operator with a time; null when none (or the first has no time). */
+  firstOperatorActionAt: string | null;
+  firstOperatorActionSource: string | null;
+  durations: IncidentDurations;
+}
+
+export interface AlarmInterval {
+  /** The member's name (from its log's start-up line) or endpoint, else its hex id. */
+  member: string;
+  /** Hex member id as etcd prints it in logs, null when the record did not name one. */
+  memberId: string | null;
+  raisedAt: string;
+  /** true: etcd's own `alarm raised` line; false: the first record showing the alarm held (an upper bound). */
+  raisedExact: boolean;
+  raisedSource: string;
+  clearedAt: string | null;
+  clearedExact: boolean;
+  clearedSource: string | null;
+  /** Began after a disarm had cleared an alarm. */
+  reRaise: boolean;
+}
+
+/** One measured span: milliseconds between two cited records, or null with the reason. */
+export interface IncidentDuration {
+  ms: number | null;
+  from: string | null;
+  fromSource: string | null;
+  to: string | null;
+  toSource: string | null;
+  /** Why there is no figure (an untimed operator action, no recovery in the data), else null. */
+  note: string | null;
+}
+
+export interface IncidentDurations {
+  /** First alarm → recovery. */
+  nospace: IncidentDuration;
+  /** First symptom (refused write or alarm) → first timed operator action. */
+  toFirstAction: IncidentDuration;
+  /** First symptom → recovery. */
+  toRecovery: IncidentDuration;
 }
 
 export interface ChurnKey {
@@ -308,6 +381,21 @@ export interface SnapshotReport {
   buckets: unknown;
   /** Compacted history recovered from the free pages; null when ingested before the store had it. */
   recovery: SnapshotRecovery | null;
+  /** How far this file's figures can be trusted: unverified on a sha256 trailer mismatch or corrupt key rows. */
+  evidence: Evidence;
+  /** Keys whose rows contradict each other in a never-compacted file (bit flips): left out of every figure. */
+  corruptKeys: CorruptKeyRow[];
+}
+
+/** A key of a never-compacted file whose version (puts since creation) and revision rows disagree. */
+export interface CorruptKeyRow {
+  key: string;
+  revisions: number;
+  puts: number;
+  tombstones: number;
+  version: number | null;
+  createRevision: number | null;
+  firstModRevision: number;
 }
 
 export interface RecoveredKeyRow {

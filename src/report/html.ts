@@ -4,6 +4,7 @@
 import type { AnalysisReport, Evidence, Recommendation } from '../analyze/types.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { summarizeReport } from './markdown.js';
+import { ALARM_INTERVAL_HEADER, alarmIntervalRows, recoveryFacts } from './incident-facts.js';
 import { uniqueEvidence } from './evidence.js';
 import { escapeHtml as e, renderBarChart, renderLineChart, type ChartPoint, type ChartSeries } from './svg-chart.js';
 
@@ -104,9 +105,10 @@ function body(r: AnalysisReport): string[] {
   out.push(verdictHtml(r));
   out.push('<section id="summary"><h2>Summary</h2>', `<p class="summary">${e(summarizeReport(r))}</p></section>`);
   out.push('<section id="incident"><h2>Incident</h2>', table(['fact', 'value'], [
-    ['NOSPACE at', i.nospaceAt], ['first Patroni DCS error', i.firstDcsErrorAt], ['alarm disarmed', i.recoveredAt],
+    ['NOSPACE at', i.nospaceAt], ['first Patroni DCS error', i.firstDcsErrorAt], ...recoveryFacts(i),
     ['revision at NOSPACE', i.revisionAtNospace], ['DB size at NOSPACE', bytes(i.dbSizeAtNospace, i.dbSizeAtNospaceApprox)],
-    ...i.members.map((m): Cell[] => [`alarm seen by ${m.member}`, m.nospaceAt])]), evidence(i.evidence), '</section>');
+    ...i.members.map((m): Cell[] => [`alarm seen by ${m.member}`, m.nospaceAt])]),
+  i.alarmIntervals.length ? table(ALARM_INTERVAL_HEADER, alarmIntervalRows(i)) : '', evidence(i.evidence), '</section>');
   out.push('<section id="growth"><h2>Growth and quota projection</h2>', sizeChart(r), revisionChart(r), table(['measure', 'value'], [
     ['revisions per hour', g.revisionsPerHour], ['revisions per second', g.revisionsPerSecond], ['bytes per revision', g.bytesPerRevision],
     ['DB bytes per hour', g.bytesPerHour === null ? null : `${humanizeBytes(Math.max(0, g.bytesPerHour))}/h (${g.bytesPerHour} B/h)`],

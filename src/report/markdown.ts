@@ -4,6 +4,7 @@
 import type { AnalysisReport, Evidence, Incident, Recommendation } from '../analyze/types.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { uniqueEvidence } from './evidence.js';
+import { ALARM_INTERVAL_HEADER, alarmIntervalRows, recoveryFacts } from './incident-facts.js';
 import { safeText } from './terminal-safe.js';
 
 /**
@@ -110,7 +111,9 @@ export function summarizeReport(r: AnalysisReport): string {
   if (c.top && top) {
     s.push(`The top churning key group is ${top.group} (${top.rule}): ${top.revisions} revisions, ${pct(top.share)} of the counted writes (${top.evidence.completeness}).`);
   }
-  if (i.recoveredAt) s.push(`The alarm was disarmed at ${i.recoveredAt}.`);
+  if (i.recoveredAt) s.push(`Recovered at ${i.recoveredAt} (no member held the alarm and writes succeeded).`);
+  else if (i.alarmClearedAt) s.push(`The alarm was disarmed at ${i.alarmClearedAt}, but no record shows a write succeeding after it.`);
+  if (i.reRaises.length) s.push(`NOSPACE was raised again after a disarm by ${i.reRaises.map((r) => r.member).join(', ')}.`);
   if (p.reached) s.push(`At the last sample (${p.lastSampleAt ?? '-'}) the quota was already reached.`);
   else if (p.etaAt) s.push(`At the measured rate the quota is reached at ${p.etaAt} (95% interval ${p.etaLow ?? '-'} … ${p.etaHigh ?? '-'}), from ${bytes(p.lastSizeBytes)} at ${p.lastSampleAt ?? '-'}.`);
   else s.push('No quota projection could be made from the data.');
@@ -119,10 +122,10 @@ export function summarizeReport(r: AnalysisReport): string {
 
 function incidentTable(i: Incident): string {
   return mdTable(['fact', 'value'], [
-    ['NOSPACE at', i.nospaceAt], ['first Patroni DCS error', i.firstDcsErrorAt], ['alarm disarmed', i.recoveredAt],
+    ['NOSPACE at', i.nospaceAt], ['first Patroni DCS error', i.firstDcsErrorAt], ...recoveryFacts(i),
     ['revision at NOSPACE', i.revisionAtNospace], ['DB size at NOSPACE', bytes(i.dbSizeAtNospace, i.dbSizeAtNospaceApprox)],
     ...i.members.map((m) => [`alarm seen by ${m.member}`, m.nospaceAt]),
-  ]);
+  ]) + (i.alarmIntervals.length ? `\n\n${mdTable(ALARM_INTERVAL_HEADER, alarmIntervalRows(i))}` : '');
 }
 
 function recommendation(rec: Recommendation): string {
