@@ -141,6 +141,13 @@ test('a command wrapped with \\ continuations is the same words to bash', () => 
   const words = (text: string): string => spawnSync('bash', ['-c', 'f() { printf "<%s>" "$@"; }; eval "$1"', '_', text], { encoding: 'utf8' }).stdout;
   assert.equal(words(lines.join('\n')), words(cmd));
   assert.match(words(cmd), /<snapshot save>/);
+  // A comment goes above the command (a ` \` in a comment would not continue the line); a list breaks after a comma.
+  const commented = `f --endpoints=http://127.0.0.1:40851,http://127.0.0.1:52535,http://127.0.0.1:60397 defrag   # followers first, the leader last; it blocks that member while it runs`;
+  const wrapped = wrapShell(commented, 60, '    ');
+  assert.match(wrapped[0]!, /^ {4}# followers first/);
+  assert.ok(wrapped.some((l) => l.endsWith(',\\')), wrapped.join('\n'));
+  assert.equal(words(wrapped.join('\n')), words(commented));
+  assert.equal(words(commented), '<--endpoints=http://127.0.0.1:40851,http://127.0.0.1:52535,http://127.0.0.1:60397><defrag>');
 });
 
 test('npm run demo: under 60 lines, the verdict, and an HTML report that exists and holds the verdict', () => {

@@ -175,8 +175,8 @@ const RENDER: Record<Section, (r: AnalysisReport, c: Ctx) => string> = {
     ...wrapProse(`[${safe(r.id)}] ${safe(r.title)}`, c.width, ''),
     ...(r.etcdFlags.length ? wrapProse(safe(r.etcdFlags.join(' ')), c.width, '  flags: ', '    ') : []),
     ...(r.configYaml ? ['  config:', ...capped(c, wrapYaml(r.configYaml.split('\n').map(safe).join('\n'), c.width, '    '), 'config line')] : []),
-    ...(r.commands.length ? ['  commands:', ...r.commands.flatMap((cmd) => wrapShell(safe(cmd), c.width, '    '))] : []),
-    ...wrapProse(safe(r.rationale), c.width, '  why: ', '    '),
+    ...(r.commands.length ? ['  commands:', ...capped(c, r.commands.flatMap((cmd) => wrapShell(safe(cmd), c.width, '    ')), 'command line')] : []),
+    ...wrapProse(safe(Number.isFinite(c.limit) ? firstSentence(r.rationale) : r.rationale), c.width, '  why: ', '    '),
   ].join('\n'))].join('\n\n'),
   assumptions: ({ assumptions: a }, c) => (a.length ? [title(c, 'ASSUMPTIONS'), ...a.flatMap((x) => wrapProse(safe(x), c.width, '  - ', '    '))].join('\n') : ''),
 };
@@ -206,6 +206,12 @@ function sourcesOf(c: Ctx, sources: string[]): { note: string; show: (s: string)
   }
   prefix = prefix.slice(0, prefix.lastIndexOf('/') + 1);
   return prefix ? { note: `, sources under ${safe(prefix)}`, show: (s) => s.slice(prefix.length) } : { note: '', show: (s) => s };
+}
+
+/** On the capped screen a rationale shows its first sentence; the rest is one flag away. */
+function firstSentence(text: string): string {
+  const m = /^(.+?[.!?])\s+(?=[A-Z(])/.exec(text);
+  return m && m[1]!.length < text.length - 1 ? `${m[1]} (more: --section recommend)` : text;
 }
 
 /** A long block (an alert rule file) cut to the limit, saying how to see the rest. */

@@ -21,10 +21,18 @@ export function wrapProse(text: string, width: number, first: string, rest: stri
  */
 export function wrapShell(command: string, width: number, indent: string): string[] {
   if (!Number.isFinite(width) || indent.length + displayWidth(command) <= width) return [`${indent}${command}`];
+  const tokens = shellTokens(command);
+  // A comment (`# …`, a word of its own) ends at the line's end: a ` \` inside it would not continue the
+  // command, so it goes on lines of its own above the command.
+  const hash = tokens.findIndex((t) => t.startsWith('#'));
+  if (hash >= 0) {
+    const note = wrapProse(tokens.slice(hash).join(' ').replace(/^#+\s*/, ''), width, `${indent}# `);
+    return [...note, ...(hash > 0 ? wrapShell(tokens.slice(0, hash).join(' '), width, indent) : [])];
+  }
   const cont = `${indent}    `;
   const lines: string[] = [];
   let cur = indent;
-  for (const token of shellTokens(command)) {
+  for (const token of tokens) {
     const lead = cur.trim() === '' ? '' : ' ';
     if (displayWidth(cur) + lead.length + displayWidth(token) + 2 <= width) { cur += lead + token; continue; }
     if (cur.trim() !== '') { lines.push(`${cur} \\`); cur = cont; }
@@ -70,8 +78,11 @@ function breakToken(token: string, firstRoom: number, room: number): string[] {
   for (let i = 0; i < token.length; i++) {
     const ch = token[i]!;
     if (cur.length >= limit && !inSingle && !cur.endsWith('\\') && !(inDouble && ch === ' ')) {
-      pieces.push(cur);
-      cur = '';
+      // Prefer to cut after the last `,` (an endpoint list) in the second half of the piece.
+      const comma = cur.lastIndexOf(',');
+      const at = comma >= limit / 2 && !inDouble && !/['"]/.test(cur.slice(comma + 1)) ? comma + 1 : cur.length;
+      pieces.push(cur.slice(0, at));
+      cur = cur.slice(at);
       limit = Math.max(1, room);
     }
     if (ch === "'" && !inDouble) inSingle = !inSingle;
