@@ -75,7 +75,9 @@ test('seed: the recommendation keeps retained history a small stated fraction of
   assert.ok(runbook.commands.some((c) => /compact/.test(c)));
   assert.ok(runbook.commands.some((c) => /alarm disarm/.test(c)));
   assert.equal(runbook.commands.filter((c) => / defrag( |$)/.test(c)).length, 3, 'one defrag per member (by member id)');
-  assert.match(runbook.commands.filter((c) => / defrag( |$)/.test(c))[2]!, /the leader, last/);
+  // The leader (6d4e068b57712188, IS LEADER true at line 127) last; the commands carry no comments, the rationale names it.
+  assert.match(runbook.commands.filter((c) => / defrag( |$)/.test(c))[2]!, /--endpoints=http:\/\/10\.8\.0\.19:2379 /);
+  assert.match(runbook.rationale, /http:\/\/10\.8\.0\.19:2379 \([^)]*, the leader\)/);
 });
 
 test('seed ingested alone (no --at): the timeline tells snapshot, compact, defrag, disarm in that order, and invents no time', () => {

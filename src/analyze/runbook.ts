@@ -153,64 +153,63 @@ export function compactTimeoutSeconds(revision: number): number {
   return MIN_DEFRAG_TIMEOUT_S + Math.ceil(revision * COMPACT_S_PER_REVISION);
 }
 
+// No command carries a trailing `# comment`: a terminal view that wraps a long command with ` \` continuations
+// would carry the comment's words onto the next line, where bash runs them. What a comment would say is in the rationale.
 export function runbook(d: Loaded, incident: Incident): Recommendation {
   const found = findMembers(d);
   if (found.clusterIds.length > 1) return refuseMixed(found.clusterIds);
   const { members, refused } = found;
   const lastRev = [...d.status].reverse().find((s) => s.revision !== null)?.revision
     ?? [...d.untimedStatus].reverse().find((s) => s.revision !== null)?.revision ?? incident.revisionAtNospace;
-  const eps = members.map((m) => shellQuote(m.endpoint));
   // Without a known endpoint the commands stop at once (${X:?}) instead of running with a placeholder.
-  const all = eps.length ? shellQuote(members.map((m) => m.endpoint).join(',')) : '"${ENDPOINTS:?set ENDPOINTS to every member, comma-separated}"';
-  const one = eps[0] ?? '"${ENDPOINT:?set ENDPOINT to one member}"';
+  const all = members.length ? shellQuote(members.map((m) => m.endpoint).join(',')) : '"${ENDPOINTS:?set ENDPOINTS to every member, comma-separated}"';
+  const one = members[0] ? shellQuote(members[0].endpoint) : '"${ENDPOINT:?set ENDPOINT to one member}"';
   const rate = defragRate(d.events);
   const known = members.map((m) => m.dbBytes).filter((b): b is number => b !== null);
   const fallbackBytes = known.length ? Math.max(...known) : incident.dbSizeAtNospace ?? UNKNOWN_SIZE_BYTES;
-  const defrags = members.length
-    ? members.map((m) => {
-      const bytes = m.dbBytes ?? fallbackBytes;
-      const what = `${m.dbBytes !== null ? '' : 'size unknown, assumed '}${humanizeBytes(bytes)}`;
-      return `etcdctl --endpoints=${shellQuote(m.endpoint)} --command-timeout=${defragTimeoutSeconds(bytes, rate.bytesPerS)}s defrag   # ${what}${m.leader ? '; the leader, last' : ''}`;
-    })
-    : [`etcdctl --endpoints="\${ENDPOINT:?set ENDPOINT to one member}" --command-timeout=${defragTimeoutSeconds(fallbackBytes, rate.bytesPerS)}s defrag   # each member, one at a time, the leader last`];
+  const plan = members.map((m) => ({ m, bytes: m.dbBytes ?? fallbackBytes, timeout: defragTimeoutSeconds(m.dbBytes ?? fallbackBytes, rate.bytesPerS) }));
   const commands = [
-    `etcdctl --endpoints=${one} snapshot save "backup-before-recovery-$(date -u +%Y%m%dT%H%M%SZ).db"   # one endpoint: etcdctl 3.4 refuses several`,
-    `REV=$(etcdctl --endpoints=${one} endpoint status -w json | sed -n 's/.*"header":{[^}]*"revision":\\([0-9]*\\).*/\\1/p')   # last seen: ${lastRev ?? 'unknown'}`,
-    `etcdctl --endpoints=${one} --command-timeout=${compactTimeoutSeconds(lastRev ?? UNKNOWN_REVISIONS)}s compact --physical "$REV"   # --physical: returns once the backend has dropped the old revisions`,
-    `etcdctl --endpoints=${all} endpoint status -w table   # before the defrags: if IS LEADER moved, defragment that member last`,
-    ...defrags,
+    `etcdctl --endpoints=${one} snapshot save "backup-before-recovery-$(date -u +%Y%m%dT%H%M%SZ).db"`,
+    `REV=$(etcdctl --endpoints=${one} endpoint status -w json | sed -n 's/.*"header":{[^}]*"revision":\\([0-9]*\\).*/\\1/p')`,
+    `etcdctl --endpoints=${one} --command-timeout=${compactTimeoutSeconds(lastRev ?? UNKNOWN_REVISIONS)}s compact --physical "$REV"`,
+    `etcdctl --endpoints=${all} endpoint status -w table`,
+    ...(plan.length
+      ? plan.map((p) => `etcdctl --endpoints=${shellQuote(p.m.endpoint)} --command-timeout=${p.timeout}s defrag`)
+      : [`etcdctl --endpoints=${one} --command-timeout=${defragTimeoutSeconds(fallbackBytes, rate.bytesPerS)}s defrag`]),
     `etcdctl --endpoints=${all} alarm disarm`,
-    ...(members.length
-      ? members.map((m) => `etcdctl --endpoints=${shellQuote(m.endpoint)} put ${WRITE_CHECK_KEY} ok   # a write through each member`)
-      : [`etcdctl --endpoints=${one} put ${WRITE_CHECK_KEY} ok   # a write goes through`]),
+    ...(members.length ? members.map((m) => shellQuote(m.endpoint)) : [one]).map((ep) => `etcdctl --endpoints=${ep} put ${WRITE_CHECK_KEY} ok`),
     `etcdctl --endpoints=${one} del ${WRITE_CHECK_KEY}`,
-    `etcdctl --endpoints=${all} alarm list   # expect no output`,
-    `etcdctl --endpoints=${all} endpoint status -w table   # DB SIZE down, ERRORS empty`,
+    `etcdctl --endpoints=${all} alarm list`,
+    `etcdctl --endpoints=${all} endpoint status -w table`,
   ];
+  const order = plan.map((p) => `${shellQuote(p.m.endpoint)} (${p.m.dbBytes !== null ? '' : 'size unknown, assumed '}${humanizeBytes(p.bytes)}, ${p.timeout} s${p.m.leader ? ', the leader' : ''})`);
   return {
     id: 'runbook',
     title: 'Recovery runbook for this cluster',
     etcdFlags: [],
     configYaml: null,
     commands,
-    rationale: rationaleOf(members.length, found.leaderFrom, rate, lastRev, refused),
+    rationale: rationaleOf(order, found.leaderFrom, rate, lastRev, refused),
   };
 }
 
-function rationaleOf(memberCount: number, leaderFrom: string, rate: DefragRate, lastRev: number | null, refused: Set<string>): string {
+function rationaleOf(order: string[], leaderFrom: string, rate: DefragRate, lastRev: number | null, refused: Set<string>): string {
   const left = [...refused].sort().slice(0, 5).map(shellQuote).join(', ');
   return [
-    'Run top to bottom (bash -euo pipefail stops at the first failure). The snapshot and the revision are read from one member:',
-    'etcdctl 3.4 refuses `snapshot save` with several endpoints. Compaction frees pages inside the file but the quota checks the',
-    'file size, so every member is then defragmented, one at a time (a defrag blocks that member), followers first and the leader',
-    `last${leaderFrom ? ` (leader from ${leaderFrom})` : ' (no leader known in the data: check IS LEADER in `endpoint status -w table` and move it last)'}.`,
+    'Run top to bottom (bash -euo pipefail stops at the first failure). A snapshot first, then the current revision, both from one',
+    'member (etcdctl 3.4 refuses `snapshot save` with several endpoints; `snapshot save` takes no timeout, etcd#10298), and',
+    '`compact --physical`, which returns once the backend has dropped the old revisions. Compaction frees pages inside the file but',
+    'the quota checks the file size, so every member is then defragmented, one at a time (a defrag blocks that member), followers',
+    `first and the leader last${leaderFrom ? ` (leader from ${leaderFrom})` : ' (no leader known in the data)'}; the status table`,
+    'before the defrags shows IS LEADER now: if it moved, defragment that member last.',
+    order.length ? `Order: ${order.join(', ')}.` : 'No member endpoint is known from the data: set ENDPOINT / ENDPOINTS first, and defragment each member.',
     `Each defrag's --command-timeout (etcdctl's default is 5 s) is ${MIN_DEFRAG_TIMEOUT_S} s plus twice the time the member's latest DB size`,
     `takes at ${rate.basis}; the compaction's is ${MIN_DEFRAG_TIMEOUT_S} s plus 40 µs for every revision up to the last one seen`,
     `(${lastRev !== null ? lastRev : `unknown, ${UNKNOWN_REVISIONS} assumed`}): etcd deletes them 1000 at a time with a 10 ms pause between batches.`,
-    `\`snapshot save\` has no timeout to set (etcd#10298). The alarm never clears itself: disarm, then put a scratch key (${WRITE_CHECK_KEY}) through`,
-    'each member, because each member checks the quota for the writes it takes and one still at the quota raises the alarm again; then delete it.',
+    `The alarm never clears itself: disarm, then put a scratch key (${WRITE_CHECK_KEY}) through each member, because each member`,
+    'checks the quota for the writes it takes and one still at the quota raises the alarm again; then delete it.',
+    '`alarm list` should print nothing, and the status table should show DB SIZE down and ERRORS empty.',
     lastRev !== null ? `The revision ${lastRev} is the newest one in the data; the runbook reads it again before compacting.` : '',
-    memberCount === 0 ? 'No member endpoint is known from the data: set ENDPOINT / ENDPOINTS first.' : '',
     refused.size > 0
       ? `Left out of the commands: ${refused.size} endpoint value${refused.size === 1 ? '' : 's'} from the data that ${refused.size === 1 ? 'is' : 'are'} not a URL or host:port (${left}${refused.size > 5 ? ', …' : ''}).`
       : '',
