@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { runCli, tempDir, FIXTURES } from './helpers/cli.js';
+import { runCli, tempDir, FIXTURES, ROOT } from './helpers/cli.js';
 import type { AnalysisReport } from '../src/analyze/types.js';
 
 const E34 = join(FIXTURES, 'etcd-3.4-capacity');
@@ -263,4 +263,25 @@ test('capacity long (periodic 1h configured, not due in the run): compaction in 
     assert.match(rec.rationale, /The retention in force holds about [\d.]+ MB of history at [\d.]+ revisions\/h × [\d.]+ bytes\/revision, over the target of 1% of the 8\.4 MB quota/);
     assert.ok(!r.recommendations.some((x) => /^Enable/.test(x.title)));
   });
+});
+
+test("Patroni's write budget on the real Patroni 3.0.2 NOSPACE run: loop_wait 1 from its patroni.yml, the filler named as another writer", () => {
+  const run0 = join(ROOT, 'samples', 'patroni-nospace');
+  const cfg = join(run0, 'patroni', 'pg1', 'patroni.yml');
+  const lw = readFileSync(cfg, 'utf8').split('\n').findIndex((l) => /^\s+loop_wait: 1$/.test(l)) + 1;
+  assert.ok(lw > 0);
+  const { dir: tmp, cleanup } = tempDir();
+  try {
+    const db = join(tmp, 's.db');
+    const files = [1, 2, 3].flatMap((i) => [join(run0, 'etcd', `etcd${i}.log`), join(run0, 'patroni', `pg${i}`, 'patroni.log'), join(run0, 'patroni', `pg${i}`, 'patroni.yml')]);
+    const ing = runCli(['ingest', '--db', db, ...files]);
+    assert.equal(ing.code, 0, ing.stderr);
+    const pat = run('recommend', db).recommendations.find((x) => x.id === 'patroni')!;
+    // 3 nodes (pg1..pg3) × one write per second + /status and /leader = 5 revisions/s.
+    assert.match(pat.rationale, new RegExp(`Patroni's write budget: 3 member\\(s\\) \\(members/<name> keys written\\) × one write per loop_wait 1 s \\(\\S*pg1/patroni\\.yml:${lw}\\), plus /status and /leader by the leader = 5\\.00 revisions/s`));
+    // The capture's filler (README: 4440 puts to /filler/*) is another writer, and the advice names it.
+    assert.match(pat.rationale, /Writes outside Patroni's keys: \/filler\/\* [\d.]+%/);
+  } finally {
+    cleanup();
+  }
 });

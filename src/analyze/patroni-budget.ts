@@ -39,9 +39,10 @@ export function patroniBudget(settings: SettingsInForce, churn: Churn, growth: G
   const perSecond = (members + 2) / loopWait;
   const measured = growth.revisionsPerSecond;
   const ratio = measured !== null && measured > 0 ? measured / perSecond : null;
-  const others = churn.groups.filter((g) => !PATRONI_KEY.test(g.group.replace(/\/\*$/, '/members/*')) && !/\/members\/\*$/.test(g.group)).slice(0, 3);
+  // churn.ts names Patroni's groups by their key ('patroni members key', 'patroni status key', …).
+  const others = churn.groups.filter((g) => !g.rule.startsWith('patroni') && !PATRONI_KEY.test(g.group)).slice(0, 3);
   const othersText = others.length ? ` Writes outside Patroni's keys: ${others.map((g) => `${g.group} ${(100 * g.share).toFixed(1)}%`).join(', ')} (${others[0]!.evidence.completeness} evidence).` : '';
-  const verdict = ratio === null ? 'no measured rate to compare with'
+  const verdict = ratio === null ? `no measured rate to compare with${others.length ? ' (but writes outside Patroni\'s keys are in the data: other writers exist)' : ''}`
     : ratio > 1.5 ? `measured ${measured!.toFixed(2)} revisions/s is ${ratio.toFixed(1)}× that budget: other writers exist, or Patroni's loop runs faster than this loop_wait says`
       : ratio >= 0.3 ? `measured ${measured!.toFixed(2)} revisions/s is ${ratio.toFixed(2)}× that budget: Patroni alone explains the writes`
         : `measured ${measured!.toFixed(2)} revisions/s is ${ratio.toFixed(2)}× that budget: Patroni writes less than every loop (members/status only when changed, Patroni ≥ 3.1)`;
