@@ -28,7 +28,11 @@ export interface TimeWitness {
   basis: string | null;
   /** The --tz its zone-less times were read in (null: UTC). */
   assumedTz: string | null;
+  /** Its source's cluster (sources.cluster, issue 12): two clusters' incidents are two events, never compared. */
+  cluster?: number | null;
 }
+
+const sameCluster = (a: TimeWitness, b: TimeWitness): boolean => a.cluster == null || b.cluster == null || a.cluster === b.cluster;
 
 export interface TimeDisagreement {
   /** `suspect.ms - reference.ms`, in ms. */
@@ -46,13 +50,13 @@ export interface TimeDisagreement {
 
 interface WitnessRow {
   source_id: number; path: string; line: number; member: string | null; kind: string; ts_ms: number;
-  time_basis: string | null; assumed_tz: string | null;
+  time_basis: string | null; assumed_tz: string | null; cluster: number | null;
 }
 
 /** The first event of each kind in each source. */
 function firstEvents(db: Db, kinds: readonly string[]): TimeWitness[] {
-  const rows = db.prepare(`SELECT source_id, path, line, member, kind, ts_ms, time_basis, assumed_tz FROM (
-      SELECT e.source_id, s.path, e.line, e.member, e.kind, e.ts_ms, e.time_basis, s.assumed_tz,
+  const rows = db.prepare(`SELECT source_id, path, line, member, kind, ts_ms, time_basis, assumed_tz, cluster FROM (
+      SELECT e.source_id, s.path, e.line, e.member, e.kind, e.ts_ms, e.time_basis, s.assumed_tz, s.cluster,
         row_number() OVER (PARTITION BY e.source_id, e.kind ORDER BY e.ts_ms, e.line) AS rn
       FROM events e JOIN sources s ON s.id = e.source_id
       WHERE e.kind IN (SELECT value FROM json_each(?)) AND e.ts_ms IS NOT NULL)
@@ -61,7 +65,7 @@ function firstEvents(db: Db, kinds: readonly string[]): TimeWitness[] {
   rows.sort((x, y) => kinds.indexOf(x.kind) - kinds.indexOf(y.kind) || x.source_id - y.source_id);
   return rows.map((r) => ({
     sourceId: r.source_id, path: r.path, line: r.line, member: r.member, kind: r.kind, ms: r.ts_ms,
-    basis: r.time_basis, assumedTz: r.assumed_tz,
+    basis: r.time_basis, assumedTz: r.assumed_tz, cluster: r.cluster,
   }));
 }
 
@@ -95,7 +99,7 @@ export function checkTimeSanity(db: Db): TimeDisagreement[] {
   for (let i = 0; i < cluster.length; i++) {
     for (let j = i + 1; j < cluster.length; j++) {
       const [a, b] = [cluster[i]!, cluster[j]!];
-      if (a.kind !== b.kind || a.sourceId === b.sourceId) continue;
+      if (a.kind !== b.kind || a.sourceId === b.sourceId || !sameCluster(a, b)) continue;
       const d = b.ms - a.ms;
       const q = Math.round(d / QUARTER);
       if (q === 0 || Math.abs(d - q * QUARTER) > SAME_EVENT_MS) continue;
@@ -104,9 +108,10 @@ export function checkTimeSanity(db: Db): TimeDisagreement[] {
   }
   // Patroni's first NOSPACE error against the earliest alarm (an explicit one if any).
   const alarms = cluster.filter((w) => w.kind === 'etcd.alarm.raised').sort((x, y) => Number(isAssumed(x)) - Number(isAssumed(y)) || x.ms - y.ms);
-  const alarm = alarms[0];
-  if (alarm) {
+  if (alarms.length > 0) {
     for (const p of firstEvents(db, ['patroni.nospace'])) {
+      const alarm = alarms.find((w) => sameCluster(w, p));
+      if (!alarm) continue;
       const d = p.ms - alarm.ms;
       const h = Math.round(d / HOUR);
       const lag = d - h * HOUR;
