@@ -1,4 +1,5 @@
 // What the analyses read from the store, cut at --until (analyse only what was known then).
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/open.js';
 import { sampleInCluster, sourceInCluster, type ClusterScope } from './clusters.js';
 
@@ -105,6 +106,36 @@ export function notableEventsSql(cutSql: string): string {
 }
 
 /** `cluster`: only that cluster's rows (clusters.ts); null: the whole store. */
+/** Text columns whose values repeat from row to row (a path, a kind, a member, a key, a message). */
+const EVENT_REPEATED = new Set(['time_basis', 'member', 'level', 'kind', 'message', 'path', 'source_kind']);
+const REQUEST_REPEATED = new Set(['member', 'op', 'key', 'outcome', 'error', 'path']);
+
+/**
+ * The rows of a statement as objects whose repeated text values are one shared string each: SQLite hands
+ * every row its own copy, and on a store of 500 k notable events those copies (path and kind on every row)
+ * were most of what the garbage collector kept walking.
+ */
+function readShared<T>(st: Statement, repeated: ReadonlySet<string>): T[] {
+  const cols = st.columns().map((c) => c.name);
+  const share = cols.map((c) => repeated.has(c));
+  const pool = new Map<string, string>();
+  const out: T[] = [];
+  for (const r of st.raw(true).iterate() as IterableIterator<unknown[]>) {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < cols.length; i++) {
+      let v = r[i];
+      if (share[i] && typeof v === 'string') {
+        const p = pool.get(v);
+        if (p === undefined) pool.set(v, v);
+        else v = p;
+      }
+      o[cols[i]!] = v;
+    }
+    out.push(o as T);
+  }
+  return out;
+}
+
 export function loadEvidence(db: Db, untilMs: number | null, cluster: ClusterScope | null = null): Loaded {
   const status = db.prepare(`
     SELECT s.ts_ms, s.time_basis, s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
@@ -118,12 +149,12 @@ export function loadEvidence(db: Db, untilMs: number | null, cluster: ClusterSco
     FROM status_samples s JOIN sources src ON src.id = s.source_id
     WHERE s.ts_ms IS NULL AND ${sampleInCluster('s', 'src', cluster)}
     ORDER BY src.path, s.line, s.seq`).all() as Omit<StatusRow, 'ts_ms' | 'time_basis'>[];
-  const events = db.prepare(notableEventsSql(`${cut('e.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}`)).all() as EventRow[];
-  const requests = db.prepare(`
+  const events = readShared<EventRow>(db.prepare(notableEventsSql(`${cut('e.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}`)), EVENT_REPEATED);
+  const requests = readShared<RequestRow>(db.prepare(`
     SELECT r.ts_ms, r.member, r.op, r.key, r.outcome, r.error, src.path, r.line, r.count, r.last_ts_ms
     FROM etcd_requests r JOIN sources src ON src.id = r.source_id
     WHERE ${cut('r.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}
-    ORDER BY r.ts_ms, src.path, r.line, r.seq`).all() as RequestRow[];
+    ORDER BY r.ts_ms, src.path, r.line, r.seq`), REQUEST_REPEATED);
   const snapshots = db.prepare(`
     SELECT s.ts_ms, s.time_basis, s.hash, s.revision, s.total_keys, s.total_size_bytes, s.total_size_approx, src.path, s.line
     FROM snapshot_status s JOIN sources src ON src.id = s.source_id
