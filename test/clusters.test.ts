@@ -103,6 +103,26 @@ test('two clusters in one store: two analyses, each citing only its own files, e
     assert.match(both.stdout, new RegExp(`^# Cluster ${NEW.clusterId}\\b`, 'm'));
     assert.match(both.stdout, new RegExp(`^# Cluster ${OLD.clusterId}\\b`, 'm'));
 
+    const html = runCli(['report', '--db', db, '--format', 'html']);
+    assert.equal(html.code, 0, html.stderr);
+    assert.equal((html.stdout.match(/<body>/g) ?? []).length, 1, 'one HTML document');
+    const sections = html.stdout.split('<section class="cluster">').slice(1);
+    assert.equal(sections.length, 2);
+    for (const sec of sections) {
+      const own = sec.includes(`Cluster ${NEW.clusterId}`) ? NEW : OLD;
+      const other = own === NEW ? OLD : NEW;
+      assert.ok(sec.includes(relative(ROOT, own.dir)) && !sec.includes(relative(ROOT, other.dir)), 'an HTML section cites the other cluster');
+    }
+
+    // A source nothing ties to either cluster (a `snapshot status` table names no cluster, member or
+    // endpoint) is left out and said so, by ingest and by the analyses.
+    const loose = relative(ROOT, join(NEW.dir, 'snapshot-status-nospace.table.txt'));
+    const looseRun = runCli(['ingest', '--db', db, loose]);
+    assert.equal(looseRun.code, 0, looseRun.stderr);
+    assert.match(looseRun.stdout, /^unassigned: 1 source /m);
+    assert.deepEqual(json<Multi>(['analyze', '--db', db]).unassigned, [loose]);
+    assert.match(runCli(['analyze', '--db', db]).stderr, /1 source tied to no cluster, left out/);
+
     const unknown = runCli(['analyze', '--db', db, '--cluster', 'nope']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--cluster nope: no such cluster/);
