@@ -179,6 +179,9 @@ test('capacity triple: origins are judged within their own regime; coverage is e
     // A slow-half origin cannot see the tripling: judged against the size where its regime ended, not the NOSPACE.
     for (const d of before) assert.equal(d.judgedAgainst, 'regime-end:rate-change', d.at);
     for (const d of after) assert.equal(d.judgedAgainst, 'nospace', d.at);
+    // Once the change is detectable the forecast follows the new rate: within 15% of the time left.
+    const truthMs = Date.parse(bt.truthAt);
+    for (const d of after) assert.ok(d.error! <= 0.15 * (truthMs - Date.parse(d.at)), `${d.at}: ETA ${String(d.predicted)}, ${d.error} ms off`);
     assert.equal(bt.capHit, false, bt.summary);
     assert.ok(bt.k < 100, bt.summary);
     assert.ok(bt.growingCoveredAfter! >= Math.ceil(0.95 * bt.growingOrigins!), bt.summary);
