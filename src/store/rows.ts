@@ -5,9 +5,10 @@
 // events and etcd_requests (one or two rows per log line, millions per file) are grouped
 // ROWS_PER_INSERT rows per parameter array: one multi-row INSERT prepared once costs far less per row
 // than a statement run per row (fewer native calls, one VDBE program start per 64 rows).
-import type { ParsedRecord, ParseIssue, RecordTime } from '../model.js';
+import type { EtcdRequest, LogEvent, ParsedRecord, ParseIssue, RecordTime } from '../model.js';
 import {
-  AGGREGATED_EVENT_KINDS, MinuteGroups, STARTUP_LINES_KEPT, eventGroupKey, minuteOf, requestGroupKey, type Group,
+  AGGREGATED_EVENT_KINDS, MinuteGroups, STARTUP_LINES_KEPT, eventGroupKey, minuteOf, requestGroupKey, sameEvent, sameRequest,
+  type Group,
 } from './row-groups.js';
 
 /** Rows per multi-row INSERT: 64 × 16 columns = 1024 parameters, well under SQLite's 32766. */
@@ -63,8 +64,8 @@ export interface EncoderOptions {
 }
 
 export class RowEncoder {
-  private readonly eventGroups = new MinuteGroups<Param>();
-  private readonly requestGroups = new MinuteGroups<Param>();
+  private readonly eventGroups = new MinuteGroups<Param, LogEvent>(sameEvent);
+  private readonly requestGroups = new MinuteGroups<Param, EtcdRequest>(sameRequest);
   /** Lines up to this one (a start-up line and those after it) are kept one by one. */
   private keepUntil = -1;
   private lastLine = 0;
@@ -120,12 +121,14 @@ export class RowEncoder {
         const grouped = t !== null && this.opts.aggregate && r.line > this.keepUntil && AGGREGATED_EVENT_KINDS.has(r.event);
         let key = '';
         if (grouped) {
-          key = eventGroupKey(r, minuteOf(t.ms));
-          if (this.eventGroups.add(key, r.line, t.ms)) return;
+          const minute = minuteOf(t.ms);
+          if (this.eventGroups.joinRecent(minute, r, r.line, t.ms)) return;
+          key = eventGroupKey(r, minute);
+          if (this.eventGroups.add(key, r.line, t.ms, r)) return;
         }
         const row: Param[] = [r.line, ts(t), t?.offsetMin ?? null, t?.basis ?? null, r.member, r.level, r.event, r.message, r.raw,
           hasKeys(r.detail) ? JSON.stringify(r.detail) : null, 1, null, null];
-        if (grouped) this.eventGroups.start(key, minuteOf(t.ms), r.line, t.ms, row);
+        if (grouped) this.eventGroups.start(key, minuteOf(t.ms), r.line, t.ms, row, r);
         else {
           if (r.event === 'etcd.start') this.keepUntil = r.line + STARTUP_LINES_KEPT;
           this.pushEvent(row);
@@ -136,12 +139,14 @@ export class RowEncoder {
         const seq = this.nextSeq(r.line);
         let key = '';
         if (t !== null && this.opts.aggregate) {
-          key = requestGroupKey(r, minuteOf(t.ms));
-          if (this.requestGroups.add(key, r.line, t.ms)) return;
+          const minute = minuteOf(t.ms);
+          if (this.requestGroups.joinRecent(minute, r, r.line, t.ms)) return;
+          key = requestGroupKey(r, minute);
+          if (this.requestGroups.add(key, r.line, t.ms, r)) return;
         }
         const row: Param[] = [r.line, seq, ts(t), r.member, r.op, r.key, r.rangeEnd, r.valueSize, r.lease,
           r.inTxn ? 1 : 0, r.outcome, r.error, r.tookMs, 1, null, null];
-        if (key !== '') this.requestGroups.start(key, minuteOf(t!.ms), r.line, t!.ms, row);
+        if (key !== '') this.requestGroups.start(key, minuteOf(t!.ms), r.line, t!.ms, row, r);
         else this.pushRequest(row);
         return;
       }
