@@ -55,7 +55,7 @@ function assertOneLine(r: CliRun, what: string, pattern: RegExp, label: string):
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('a writer holding the store past 5 s (better-sqlite3\'s default): ingest waits and stores its file; --wait 1 gives up with one line naming the store', async () => {
+test('a writer holding the store past 5 s (better-sqlite3\'s default): ingest and sources rm wait and do their work; --wait 1 gives up with one line naming the store', async () => {
   const { dir, cleanup } = tempDir('ef-wait-');
   let holder: Database.Database | null = null;
   try {
@@ -75,6 +75,19 @@ test('a writer holding the store past 5 s (better-sqlite3\'s default): ingest wa
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /etcd2\.log: etcd-log, \d+ records/);
     assert.equal(sourceCount(db), 2);
+    // `sources rm` reads before it writes: it must wait too, not fail at once (a read transaction that has
+    // to become a write while another holds the store gets SQLITE_BUSY without SQLite's busy wait).
+    holder = new Database(db);
+    holder.exec('BEGIN IMMEDIATE');
+    const rm = runAsync(['sources', 'rm', '2', '--db', db]);
+    await sleep(3000);
+    holder.exec('ROLLBACK');
+    holder.close();
+    holder = null;
+    const removed = await rm;
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /forgot source #2: /);
+    assert.equal(sourceCount(db), 1);
   } finally {
     holder?.close();
     cleanup();

@@ -134,5 +134,7 @@ export function forgetSources(db: Db, ids: readonly number[]): { ids: number[]; 
     // Continuations first: a source row is referenced by the one that continues it.
     for (const id of [...all].reverse()) db.prepare('DELETE FROM sources WHERE id = ?').run(id);
     return { ids: all, rows };
-  })();
+    // IMMEDIATE: it reads before it writes, and a read transaction that must become a write while another
+    // command writes gets SQLITE_BUSY at once (SQLite does not wait: a deadlock); this waits (--wait).
+  }).immediate();
 }
