@@ -180,8 +180,11 @@ function maxLength(rows: string[][]): number {
 
 const WIDE_OR_ZERO = /[\u0300-\u036f\u1100-\u115f\u2e80-\u303e\u3041-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|\p{Extended_Pictographic}|[\u{20000}-\u{3fffd}]/u;
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Columns a terminal gives the text: 2 for East Asian wide/fullwidth and emoji, 0 for combining marks. */
 export function displayWidth(s: string): number {
+  if (PRINTABLE_ASCII.test(s)) return s.length;
   if (!WIDE_OR_ZERO.test(s)) return s.length - surrogatePairs(s);
   let w = 0;
   for (const ch of s) {
