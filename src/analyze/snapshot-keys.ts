@@ -7,6 +7,7 @@ import type { Db } from '../store/open.js';
 import type { Evidence } from './types.js';
 import type { KeyCount } from './churn.js';
 import { loadRecovery } from './snapshot-recovery.js';
+import { loadIntegrity, withIntegrity } from './snapshot-integrity.js';
 import { sampleInCluster, sourceInCluster, type ClusterScope } from './clusters.js';
 
 interface SnapRow { source_id: number; path: string; finished_compact_rev: number | null; revision: number; key_revisions: number }
@@ -20,8 +21,10 @@ export function loadExactKeyCounts(db: Db, untilMs: number | null, cluster: Clus
   const snap = all[0];
   if (!snap) return null;
   const choice = all.length < 2 ? '' : `; of ${all.length} snapshots, the one holding the most history (${all.slice(1, 4).map((o) => `${o.path}: ${o.key_revisions} rows, revision ${o.revision}`).join('; ')}${all.length > 4 ? '; …' : ''} hold less)`;
+  // A trailer mismatch or keys that contradict themselves make every figure unverified; such keys are left out.
+  const integrity = loadIntegrity(db, snap.source_id);
   const rows = db.prepare(`SELECT k.key, k.revisions, k.version, k.first_mod_revision AS f, k.last_mod_revision AS l
-    FROM snapshot_keys k WHERE k.source_id = ? ORDER BY k.key`).all(snap.source_id) as KeyRow[];
+    FROM snapshot_keys k WHERE k.source_id = ? AND ${integrity.keepKeySql} ORDER BY k.key`).all(snap.source_id) as KeyRow[];
   const toMs = revisionClock(db, cluster);
   const compacted = snap.finished_compact_rev !== null && snap.finished_compact_rev > 0;
   const liveDetail = `${snap.key_revisions} revision rows of ${rows.length} keys read from ${snap.path} (revision ${snap.revision})` +
@@ -30,7 +33,8 @@ export function loadExactKeyCounts(db: Db, untilMs: number | null, cluster: Clus
   if (recovery === null || recovery.revisionsRecovered === 0) {
     const counts = rows.map((r) => ({ key: r.key, revisions: r.revisions, firstMs: toMs(r.f), lastMs: toMs(r.l), version: compacted ? r.version : undefined }));
     const why = recovery?.nothingRecoveredBecause;
-    return { counts, evidence: { source: 'snapshot', completeness: 'exact', detail: liveDetail + (why ? `; nothing recovered: ${why}` : '') } };
+    const evidence: Evidence = { source: 'snapshot', completeness: 'exact', detail: liveDetail + (why ? `; nothing recovered: ${why}` : '') };
+    return { counts, evidence: withIntegrity(evidence, integrity) };
   }
   // Compacted, with history carved out of the free pages: live rows + recovered rows per key.
   const rec = new Map((db.prepare(`SELECT key, COUNT(*) AS n, MIN(main) AS f, MAX(main) AS l FROM snapshot_recovered_revisions
@@ -44,7 +48,7 @@ export function loadExactKeyCounts(db: Db, untilMs: number | null, cluster: Clus
     };
   });
   for (const x of rec.values()) counts.push({ key: x.key, revisions: x.n, firstMs: toMs(x.f), lastMs: toMs(x.l), version: null, recoveredRevisions: x.n });
-  return { counts, evidence: { ...recovery.evidence, detail: `${liveDetail}; ${recovery.evidence.detail}` } };
+  return { counts, evidence: withIntegrity({ ...recovery.evidence, detail: `${liveDetail}; ${recovery.evidence.detail}` }, integrity) };
 }
 
 interface KeyRow { key: string; revisions: number; version: number | null; f: number; l: number }

@@ -26,6 +26,7 @@ export async function runSnapshot(opts: { db: string; json?: boolean; top?: stri
   for (const r of reports) {
     const t = renderTable(['figure', 'value'], [
       ['file', r.path], ['time', `${r.at ?? '-'} (${r.timeBasis ?? '-'})`], ['sha256 trailer', r.trailer],
+      ['figures', r.evidence.completeness === 'exact' ? 'exact' : `UNVERIFIED: ${r.evidence.detail.replace(/^UNVERIFIED: /, '').replace(/; read directly from .*$/, '')}`],
       ['HASH / REVISION / TOTAL KEYS', `${r.hash} / ${r.revision} / ${r.totalKeys}`],
       ['DB size (high-water)', `${humanizeBytes(r.dbSizeBytes)} (${r.dbSizeBytes} B, ${r.highWaterPages} pages of ${r.pageSize} B)`],
       ['in use', `${humanizeBytes(r.dbSizeInUseBytes)} (${r.dbSizeInUseBytes} B)`],
@@ -35,7 +36,10 @@ export async function runSnapshot(opts: { db: string; json?: boolean; top?: stri
     ]);
     const k = renderTable(['key (by revisions held)', 'revisions', 'version', 'bytes held'],
       r.topByRevisions.map((x) => [x.key, x.revisions, x.version ?? '-', x.bytesHeld]));
-    out.push(`SNAPSHOT ${safeText(r.path)} (evidence: read directly from the file, exact)`, t, k, ...recoveryLines(r),
+    // A trailer mismatch or self-contradicting keys (snapshot-integrity.ts) make every figure here unverified.
+    const corrupt = r.corruptKeys.length === 0 ? [] : [renderTable(['key left out (corrupt: version ≠ puts)', 'revisions', 'puts', 'version', 'created at', 'first row'],
+      r.corruptKeys.map((x) => [x.key, x.revisions, x.puts, x.version ?? '-', x.createRevision ?? '-', x.firstModRevision]))];
+    out.push(`SNAPSHOT ${safeText(r.path)} (evidence: read directly from the file, ${r.evidence.completeness})`, t, k, ...corrupt, ...recoveryLines(r),
       ...r.findings.map((f) => `  - ${safeText(f)}`));
   }
   process.stdout.write(`${out.join('\n')}\n`);
@@ -46,7 +50,7 @@ function recoveryLines(r: SnapshotReport): string[] {
   const v = r.recovery;
   if (v === null || v.compactedRange === null) return [];
   const range = v.compactedRange;
-  const t = renderTable(['compacted history (evidence: recovered from free pages)', 'value'], [
+  const t = renderTable([`compacted history (evidence: recovered from free pages${v.evidence.completeness === 'unverified' ? ', UNVERIFIED' : ''})`, 'value'], [
     ['live entries', v.liveEntries],
     ['revisions recovered', v.nothingRecoveredBecause === null ? v.revisionsRecovered : `0: ${v.nothingRecoveredBecause}`],
     ['compacted range', `${range.first}..${range.last}: ${range.lostRevisions} revisions deleted, ${range.recoveredRevisions} recovered (${(range.share * 100).toFixed(1)}%)`],

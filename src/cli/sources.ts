@@ -3,6 +3,7 @@
 import { openStore } from '../store/open.js';
 import { forgetSources } from '../store/write.js';
 import { assignClusters } from '../analyze/clusters.js';
+import { loadIntegrity } from '../analyze/snapshot-integrity.js';
 import { isoInZone, isValidZone } from '../units/time.js';
 import { UsageError } from '../errors.js';
 import { renderTable, isoOrDash, safeJson, safeLine } from './format.js';
@@ -60,6 +61,9 @@ function listSources(opts: SourcesCliOptions): void {
   const db = openStore(opts.db, { readonly: true });
   const rows = db.prepare('SELECT s.*, c.name AS cluster_name FROM sources s LEFT JOIN clusters c ON c.id = s.cluster ORDER BY s.id').all() as SourceRow[];
   const clusterOf = (r: SourceRow): string => r.cluster_name ?? (r.cluster_basis === 'unassigned' ? 'unassigned' : '-');
+  // A snapshot whose trailer does not match or whose keys contradict themselves: every figure from it is unverified.
+  const integrity = new Map(rows.filter((r) => r.kind === 'etcd-snapshot').map((r) => [r.id, loadIntegrity(db, r.id, 3)] as const));
+  const kindOf = (r: SourceRow): string => (integrity.get(r.id)?.completeness === 'unverified' ? `${r.kind} (unverified)` : r.kind);
   db.close();
   if (opts.json) {
     const out = rows.map((r) => ({
@@ -70,6 +74,7 @@ function listSources(opts: SourcesCliOptions): void {
       timeBases: r.time_bases ? r.time_bases.split(',') : [],
       ...(r.continues ? { continues: r.continues, firstLine: r.first_line } : {}),
       cluster: r.cluster_name ?? null, clusterBasis: r.cluster_basis ?? null,
+      ...(integrity.has(r.id) ? { figures: integrity.get(r.id)!.completeness, ...(integrity.get(r.id)!.why ? { unverifiedBecause: integrity.get(r.id)!.why } : {}) } : {}),
     }));
     process.stdout.write(`${safeJson({ schemaVersion: 1, sources: out })}\n`);
     return;
@@ -78,7 +83,7 @@ function listSources(opts: SourcesCliOptions): void {
   if (tz) process.stdout.write(safeLine(`times in ${tz}\n`));
   process.stdout.write(`${renderTable(
     ['id', 'path', 'kind', 'cluster', 'member', 'records', 'skipped', `first (${zone})`, `last (${zone})`, 'time basis'],
-    rows.map((r) => [r.id, r.continues ? `${r.path} (from line ${r.first_line}, continues #${r.continues})` : r.path, r.kind, clusterOf(r), r.member,
+    rows.map((r) => [r.id, r.continues ? `${r.path} (from line ${r.first_line}, continues #${r.continues})` : r.path, kindOf(r), clusterOf(r), r.member,
       r.records, r.issues, tz ? at(r.first_ts_ms) : isoOrDash(r.first_ts_ms), tz ? at(r.last_ts_ms) : isoOrDash(r.last_ts_ms),
       r.time_bases]),
   )}\n`);

@@ -134,7 +134,7 @@ function body(r: AnalysisReport): string[] {
     out.push('<section id="page-accounting"><h2>Snapshot page accounting</h2>', pageAccountingChart(r),
       table(['file', 'DB size', 'in use', 'free pages', 'key revisions', 'findings'], r.snapshotFiles.map((f) =>
         [f.path, humanizeBytes(f.dbSizeBytes), humanizeBytes(f.dbSizeInUseBytes), `${f.freePages} (${(f.freeShare * 100).toFixed(1)}%)`,
-          `${f.keyRevisions} of ${f.distinctKeys} keys`, f.findings.join(' ')])), '</section>');
+          `${f.keyRevisions} of ${f.distinctKeys} keys (${f.evidence.completeness})`, f.findings.join(' ')])), '</section>');
   }
   if (r.snapshots.length) {
     out.push('<section id="snapshots"><h2>Snapshot readings</h2>', snapshotChart(r), table(['at', 'hash', 'revision', 'total keys', 'total size', 'bytes/entry', 'reading', 'source'],

@@ -175,7 +175,7 @@ export function renderMarkdown(r: AnalysisReport): string {
   if (r.snapshotFiles.length) {
     out.push('## Snapshot page accounting', mdTable(['file', 'DB size', 'in use', 'free pages', 'key revisions', 'findings'],
       r.snapshotFiles.map((f) => [code(f.path), bytes(f.dbSizeBytes), bytes(f.dbSizeInUseBytes), `${f.freePages} (${(f.freeShare * 100).toFixed(1)}%)`,
-        `${f.keyRevisions} of ${f.distinctKeys} keys`, f.findings.join(' ')])));
+        `${f.keyRevisions} of ${f.distinctKeys} keys (${f.evidence.completeness})`, f.findings.join(' ')])));
   }
   if (r.snapshots.length) {
     out.push('## Snapshot readings', mdTable(['at', 'hash', 'revision', 'total keys', 'total size', 'bytes/entry', 'reading', 'source'],
