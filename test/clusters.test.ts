@@ -81,6 +81,18 @@ test('two clusters in one store: two analyses, each citing only its own files, e
       }
     }
 
+    // Churn from the snapshot holding the most history, not the newest: the 3.5.16 capture's snapshot after
+    // recovery (compacted, newer revision) holds fewer revision rows than the one taken at NOSPACE.
+    const newReport = multi.clusters.find((c) => c.cluster!.name === NEW.clusterId) as Report & {
+      snapshotFiles: { path: string; revision: number; keyRevisions: number }[]; churn: { evidence: { detail: string }[] };
+    };
+    const files = [...newReport.snapshotFiles].sort((a, b) => b.keyRevisions - a.keyRevisions);
+    assert.equal(files.length, 2);
+    assert.ok(files[0]!.revision < files[1]!.revision, 'the fuller snapshot is the older one');
+    const detail = newReport.churn.evidence[0]!.detail;
+    assert.ok(detail.includes(`read from ${files[0]!.path}`), detail);
+    assert.ok(detail.includes(`of 2 snapshots, the one holding the most history (${files[1]!.path}: ${files[1]!.keyRevisions} rows`), detail);
+
     // The terminal output heads each cluster's analysis by its name.
     const text = runCli(['recommend', '--db', db]);
     assert.equal(text.code, 0, text.stderr);
