@@ -190,6 +190,9 @@ async function runbookBringsItBack(version: EtcdVersion, t: { diagnostic: (m: st
     assert.equal(saved.length, 1, `one snapshot file: ${readdirSync(dir).join(' ')}`);
     assert.ok(statSync(join(dir, saved[0]!)).size > 1024 * 1024, 'the snapshot holds the data');
 
+    const scratch = clusterEtcdctl(cluster, cluster.members[0]!, ['get', '--prefix', '/etcd-forensics/']);
+    assert.equal(scratch.status, 0, scratch.stderr);
+    assert.equal(scratch.stdout, '', 'the write check deleted its scratch key');
     const list = clusterEtcdctl(cluster, 'all', ['alarm', 'list']);
     assert.equal(list.status, 0, list.stderr);
     assert.equal(list.stdout.trim(), '', 'alarm list is empty');
