@@ -109,6 +109,22 @@ test('etcd log: zap and capnslog revisions, sizes, request leases, member ids an
   assertReported('etcd-log', e35, defrag, defrag.replace('-233472', '-233472.5'), /current-db-size-bytes-diff -233472\.5 is not an integer/);
 });
 
+test('a pasted transcript: `etcdctl compact N` with N beyond 2^53-1 is a skipped line, not a compaction at a rounded revision (patroni-4.1.5 recovery transcript)', () => {
+  const f = join(FIXTURES, 'patroni-4.1.5', 'json', 'recovery-transcript.txt');
+  const p = (lines: string[]) => {
+    const parser = createParser('transcript', CTX);
+    const out: ParseOutput[] = [];
+    lines.forEach((l, i) => out.push(...parser.push(l, i + 1)));
+    return [...out, ...parser.end()];
+  };
+  const compactOf = (o: ParseOutput[]) => o.filter((x) => x.kind === 'event' && x.event === 'operator.compact');
+  assert.equal(compactOf(p(realLines(f))).length, 1);
+  const after = p(realLines(f, '$ etcdctl compact 412', '$ etcdctl compact 9007199254740993'));
+  assert.equal(compactOf(after).length, 0);
+  const i = issuesOf(after).find((x) => x.line === 16);
+  assert.match(i?.reason ?? '', /^number out of range: compact revision 9007199254740993 is beyond 2\^53-1/);
+});
+
 test('ingest: the out-of-range document is one skipped line in the summary; no status row holds NULL or a rounded revision for it', () => {
   const { dir, cleanup } = tempDir();
   try {

@@ -9,6 +9,7 @@
 //   kubectl exec -n kube-system etcd-master -- etcdctl --cacert … endpoint status -w table
 import type { EventKind, LogEvent, ParseContext, RecordTime } from '../../model.js';
 import { parseTimestamp } from '../../units/time.js';
+import { countFromText } from '../../units/integers.js';
 
 export interface ShellCommand {
   /** The command text after the prompt (continuation lines joined). */
@@ -213,7 +214,8 @@ function actionOf(
   switch (sub) {
     case 'compact':
     case 'compaction': {
-      const revision = /^\d{1,16}$/.test(args[1] ?? '') ? Number(args[1]) : null;
+      // A literal revision out of range (2^53+1 would round) throws NumberRangeError: the line is reported.
+      const revision = /^-?\d+$/.test(args[1] ?? '') ? countFromText(args[1]!, 'compact revision') : null;
       return { event: 'operator.compact', detail: { tool, revision, physical: flags.has('physical'), endpoints } };
     }
     case 'defrag':

@@ -10,6 +10,7 @@
 import type { LogEvent, OuterContext, ParseContext, ParseOutput, RecordTime, StreamParser } from '../../model.js';
 import { continueCommand, parseCommandLine, type ShellCommand } from './command.js';
 import { parseMarkerLine } from './simple.js';
+import { NumberRangeError } from '../../units/integers.js';
 
 interface Block {
   cmd: ShellCommand;
@@ -46,8 +47,10 @@ export class ShellSession implements StreamParser {
     try {
       this.feed(line, lineNo, outer ?? null, out);
     } catch (err) {
-      // A bug must not stop an ingest: report the line like any unusable one.
-      out.push({ kind: 'issue', line: lineNo, reason: `internal parser error: ${String(err).slice(0, 80)}`, excerpt: line.slice(0, 200) });
+      // A number out of range for its field (units/integers.ts) is a skipped line naming the field; a bug must not
+      // stop an ingest either: both are reported like any unusable line.
+      const reason = err instanceof NumberRangeError ? `number out of range: ${err.message}` : `internal parser error: ${String(err).slice(0, 80)}`;
+      out.push({ kind: 'issue', line: lineNo, reason, excerpt: line.slice(0, 200) });
     }
     return out;
   }
