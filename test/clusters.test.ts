@@ -158,6 +158,10 @@ test('ingest --cluster NAME overrides the cluster id in the data and names the c
       assert.equal(s.cluster, expected, s.path);
       if (expected === 'staging') assert.equal(s.clusterBasis, 'option');
     }
+    // Stored before: --cluster does not move it, and ingest says so.
+    const again = runCli(['ingest', '--db', db, '--cluster', 'elsewhere', NEW.files[0]!]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /--cluster elsewhere not applied to .*etcd1\.log: stored before/);
     const multi = json<Multi>(['analyze', '--db', db]);
     const staging = multi.clusters.find((c) => c.cluster?.name === 'staging');
     assert.equal(staging?.cluster?.clusterId, OLD.clusterId, 'the named cluster keeps the id its sources carry');

@@ -57,6 +57,8 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
       // --strict makes them fail it (status 'failed').
       if (r.status === 'failed') failed = true;
       if (cluster !== null && r.status === 'ingested') setClusterOption(db, firstId, cluster);
+      // Stored before: --cluster does not move it (re-ingest adds nothing); say how to.
+      if (cluster !== null && r.status === 'duplicate') out(`--cluster ${cluster} not applied to ${p}: stored before (sources rm it, then ingest it again with --cluster)\n`);
     }
     // Each file set aside, once, after what was read (sorted like the walk, so runs are repeatable).
     for (const n of notRead.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
