@@ -16,7 +16,7 @@ const CTX = { tz: null, member: null, referenceMs: Date.UTC(2026, 10, 24) };
 const E34 = join(FIXTURES, 'etcd-3.4');
 const E35 = join(FIXTURES, 'etcd-3.5.16');
 
-function parse(kind: 'etcdctl' | 'etcd-log', lines: readonly string[]): ParseOutput[] {
+function parse(kind: 'etcdctl' | 'etcd-log' | 'patroni-log', lines: readonly string[]): ParseOutput[] {
   const p = createParser(kind, CTX);
   const out: ParseOutput[] = [];
   lines.forEach((l, i) => out.push(...p.push(l, i + 1)));
@@ -36,7 +36,7 @@ function realLines(file: string, from?: string, to?: string): string[] {
 }
 
 /** Asserts the original gives records and no issue, and the modified text gives an issue naming `field`. */
-function assertReported(kind: 'etcdctl' | 'etcd-log', file: string, from: string, to: string, field: RegExp): ParseIssue {
+function assertReported(kind: 'etcdctl' | 'etcd-log' | 'patroni-log', file: string, from: string, to: string, field: RegExp): ParseIssue {
   const before = parse(kind, realLines(file));
   assert.equal(issuesOf(before).length, 0, `${file} unmodified: ${JSON.stringify(issuesOf(before)[0])}`);
   assert.ok(recordsOf(before).length > 0);
@@ -123,6 +123,20 @@ test('a pasted transcript: `etcdctl compact N` with N beyond 2^53-1 is a skipped
   assert.equal(compactOf(after).length, 0);
   const i = issuesOf(after).find((x) => x.line === 16);
   assert.match(i?.reason ?? '', /^number out of range: compact revision 9007199254740993 is beyond 2\^53-1/);
+});
+
+test('Patroni log: a PostgreSQL pid beyond 2^53-1 is a skipped line, not a rounded pid (patroni-3.0.2 pg1/stderr.log)', () => {
+  const f = join(FIXTURES, 'patroni-3.0.2', 'pg1', 'stderr.log');
+  const line = '2026-11-23 23:53:00.663 UTC [5225] LOG:  starting PostgreSQL 15.18';
+  // The file opens with initdb's output (skipped lines of its own): compare the skipped lines before and after.
+  const before = parse('patroni-log', realLines(f));
+  const after = parse('patroni-log', realLines(f, line, line.replace('[5225]', '[90071992547409930]')));
+  const added = issuesOf(after).filter((x) => !issuesOf(before).some((y) => y.line === x.line && y.reason === x.reason));
+  assert.equal(added.length, 1, JSON.stringify(added));
+  assert.equal(added[0]!.line, 28);
+  assert.match(added[0]!.reason, /^number out of range: pid 90071992547409930 is beyond 2\^53-1/);
+  assert.equal(recordsOf(after).length, recordsOf(before).length - 1);
+  assert.ok(!JSON.stringify(recordsOf(after)).includes('90071992547409930') && !JSON.stringify(recordsOf(after)).includes('90071992547409920'));
 });
 
 test('ingest: the out-of-range document is one skipped line in the summary; no status row holds NULL or a rounded revision for it', () => {

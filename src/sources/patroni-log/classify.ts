@@ -1,6 +1,7 @@
 // What a Patroni log record means: HA-loop outcomes, promotion and demotion, DCS errors, and
 // `database space exceeded` with the write that failed, named from the traceback's frames.
 import type { EventKind, Level, LogEvent } from '../../model.js';
+import { integerProblem } from '../../units/integers.js';
 
 export interface Classified {
   event: EventKind;
@@ -127,7 +128,8 @@ function errorDetail(text: string): LogEvent['detail'] {
   const e = /<(\w+) error: '((?:[^'\\]|\\.)*)', code: (\d+)>/.exec(text);
   const t = /^\s*([a-z_][\w]*(?:\.[\w]+)+|Etcd\w+): ?(.*)$/m.exec(text);
   const out: LogEvent['detail'] = {};
-  if (e) Object.assign(out, { errorClass: e[1]!, error: e[2]!, code: Number(e[3]) });
+  // An error code too large to keep exactly stays its decimal text (never rounded).
+  if (e) Object.assign(out, { errorClass: e[1]!, error: e[2]!, code: integerProblem(e[3]!, 'count') === null ? Number(e[3]) : e[3]! });
   if (t) {
     out['exception'] = t[1]!;
     if (!e && t[2]) out['error'] = t[2].slice(0, 300);

@@ -14,6 +14,7 @@ import type { Level, LogEvent, ParseContext, ParseOutput, RecordTime, StreamPars
 import { classifyPatroniRecord } from './classify.js';
 import { parsePythonHead, type PythonHead } from './python-head.js';
 import { localTime, parseOffset, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix } from '../../units/time.js';
+import { integerProblem } from '../../units/integers.js';
 
 // PostgreSQL's log_line_prefix: the default '%m [%p] ' (`.525` milliseconds, a zone abbreviation, the
 // pid), also '%t [%p]' and longer ones ('%m [%p] %q%u@%d ', '%t [%p]: [%l-1] user=%u,db=%d '); then the
@@ -78,6 +79,8 @@ export function createPatroniLogParser(ctx: ParseContext): StreamParser {
     const tagged = line.charCodeAt(0) === 0x70 ? TAG_ONLY_RE.exec(line) : null;
     if (tagged) {
       // No time in the line: an untimed record of its own (the wrapper's time, if any, is applied later).
+      const bad = pidProblem(tagged[2]!, lineNo, line);
+      if (bad) return [...flush(), bad];
       const out = flush();
       const ev = makeEvent(lineNo, null, ctx.member, TAG_LEVELS[tagged[3]!] ?? null, tagged[4]!.trim(), line);
       ev.detail = { tag: tagged[1]!, pid: Number(tagged[2]) };
@@ -167,6 +170,8 @@ interface Head {
 function parseHead(body: string, lineNo: number, raw: string, member: string | null, ctx: ParseContext): Head | ParseIssueOut | null {
   const pg = PG_RE.exec(body);
   if (pg && (pg[6]!.length >= 2 || !PY_LEVELS.has(pg[5]!))) {
+    const bad = pidProblem(pg[3]!, lineNo, raw);
+    if (bad) return bad;
     const level = pg[5]!;
     const ev = makeEvent(lineNo, pgTime(pg[1]!, pg[2]!, ctx), member, LEVELS[level] ?? (level.startsWith('DEBUG') ? 'debug' : 'info'), pg[7]!, raw);
     ev.event = 'postgres.log';
@@ -177,6 +182,8 @@ function parseHead(body: string, lineNo: number, raw: string, member: string | n
   if (h) {
     const ev = makeEvent(lineNo, pythonTime(h, ctx), member, LEVELS[h.level] ?? null, h.message, raw);
     for (const f of h.fields) {
+      const bad = /^\d+$/.test(f) ? pidProblem(f, lineNo, raw) : null;
+      if (bad) return bad;
       if (/^\d+$/.test(f)) ev.detail['pid'] ??= Number(f);
       else ev.detail['logger'] ??= f;
     }
@@ -197,6 +204,12 @@ function pythonTime(h: PythonHead, ctx: ParseContext): RecordTime | null {
 }
 
 type ParseIssueOut = Extract<ParseOutput, { kind: 'issue' }>;
+
+/** A pid too large to keep exactly (units/integers.ts) is a skipped line naming the field, never a rounded pid. */
+function pidProblem(text: string, lineNo: number, raw: string): ParseIssueOut | null {
+  const why = integerProblem(text, 'count');
+  return why === null ? null : { kind: 'issue', line: lineNo, reason: `number out of range: pid ${text.slice(0, 40)} ${why}`, excerpt: raw.slice(0, 200) };
+}
 
 // python-json-logger output (Patroni ≥ 3.3, `log.type: json`). The keys are configurable:
 // `format: [message, module, {asctime: '@timestamp'}, {levelname: level}]` gives
