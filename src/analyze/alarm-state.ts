@@ -58,7 +58,7 @@ export function isRefusedWrite(e: EventRow): boolean {
 
 export function readAlarmState(d: Loaded): AlarmState {
   const names = memberNames(d);
-  const obs = observations(d).sort((a, b) => a.ms - b.ms || a.where.path.localeCompare(b.where.path) || a.where.line - b.where.line);
+  const obs = withoutEchoes(observations(d).sort((a, b) => a.ms - b.ms || a.where.path.localeCompare(b.where.path) || a.where.line - b.where.line));
   const intervals: AlarmInterval[] = [];
   const open = new Map<string, Open>();
   const closed = new Map<string, { ms: number; path: string; iv: AlarmInterval }>();
@@ -87,9 +87,19 @@ export function readAlarmState(d: Loaded): AlarmState {
   };
   const clear = (id: string, o: Obs, exact: boolean): void => {
     const cur = open.get(id);
+    const prev = closed.get(id);
+    if (cur && exact && !cur.iv.raisedExact && prev && !prev.iv.clearedExact && o.ms - prev.ms < SKEW_MS && o.ms - cur.raisedMs < SKEW_MS) {
+      // A paste's `alarm disarm` then `alarm list` showing the alarm back, both stamped by the `date` line above
+      // them, then etcd's own `alarm disarmed` line: that line is the disarm the paste showed, and the spell the
+      // paste saw begin again began after it (3.4.23: disarmed 04:21:29.341, raised again 04:21:29.356).
+      Object.assign(prev.iv, { clearedAt: iso(o.ms)!, clearedExact: true, clearedSource: at(o.where) });
+      prev.ms = o.ms;
+      Object.assign(cur.iv, { raisedAt: iso(o.ms)! });
+      cur.raisedMs = o.ms;
+      return;
+    }
     if (!cur) {
       // An exact `alarm disarmed` line just after a paste's `alarm disarm` (stamped by its `date` line): the line.
-      const prev = closed.get(id);
       if (exact && prev && !prev.iv.clearedExact && o.ms - prev.ms < SKEW_MS) {
         Object.assign(prev.iv, { clearedAt: iso(o.ms)!, clearedExact: true, clearedSource: at(o.where) });
         prev.ms = o.ms;
@@ -127,6 +137,20 @@ export function readAlarmState(d: Loaded): AlarmState {
     firstAlarmSource: first?.raisedSource ?? null,
     names,
   };
+}
+
+/** Every member applies the same raise or disarm and logs it: the lines of one apply, a few ms apart, are one change. */
+const ECHO_MS = 100;
+function withoutEchoes(obs: Obs[]): Obs[] {
+  const last = new Map<string, { ms: number; path: string }>();
+  return obs.filter((o) => {
+    const key = o.kind === 'raise' ? `raise|${o.id}` : o.kind === 'clear' && o.exact && o.id === null ? 'clear-all' : null;
+    if (key === null) return true;
+    const prev = last.get(key);
+    if (prev && prev.path !== o.where.path && o.ms - prev.ms < ECHO_MS) return false;
+    last.set(key, { ms: o.ms, path: o.where.path });
+    return true;
+  });
 }
 
 /** Every timed record that says something about the alarm, as one kind of observation each. */

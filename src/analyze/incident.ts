@@ -129,8 +129,11 @@ interface Recovery {
 const SAMPLE_SKEW_MS = 1000;
 
 /**
- * Recovered when no member holds the alarm and a write is seen applied after that: the later of the two.
- * Refused writes after the final disarm (not followed by a new alarm) push the write evidence past them.
+ * Recovered when no member holds the alarm and a write is seen applied after that: the later of the two,
+ * where a write's moment is the earliest it can be placed. A status sample or a clean Patroni loop only says
+ * a write was applied by its time; nothing after the disarm says writes still failed, so they resumed at the
+ * disarm. Refused writes after the final disarm (not followed by a new alarm) move the moment to the first
+ * write seen applied after the last of them.
  */
 function findRecovery(d: Loaded, state: AlarmState): Recovery {
   const none = (decidedBy: string): Recovery => ({ ms: null, source: null, writesMs: null, writesSource: null, writesEvidence: 'status-samples', decidedBy });
@@ -148,7 +151,10 @@ function findRecovery(d: Loaded, state: AlarmState): Recovery {
   const floor = lastRefused ?? cleared - SAMPLE_SKEW_MS;
   const w = firstWrite(d, cleared, floor);
   if (!w) return none(`alarm cleared at ${iso(cleared)} (${state.clearedSource}), but no record shows a write applied after it${lastRefused !== null ? ` (writes were still refused at ${iso(lastRefused)})` : ''}`);
-  const byWrite = w.ms > cleared;
+  // With no write refused after the disarm, the writes seen applied after it confirm that they resumed at the
+  // disarm (a sample only bounds its write from above); writes still refused after it leave the first write
+  // seen after the last refusal as the moment.
+  const byWrite = lastRefused !== null && w.ms > cleared;
   return {
     ms: byWrite ? w.ms : cleared, source: byWrite ? w.source : state.clearedSource,
     writesMs: w.ms, writesSource: w.source, writesEvidence: w.evidence,

@@ -14,10 +14,9 @@ export interface Evidence {
   /**
    * exact: counted from the data itself; recovered: carved from free pages of a compacted snapshot
    * (best effort: what page reuse overwrote is missing, nothing is invented); sampled: a subset was
-   * logged; inferred: derived by a model; assumed; unverified: read from a snapshot whose sha256 trailer
-   * does not match, or whose rows contradict each other (corruption): the figures may be wrong.
+   * logged; inferred: derived by a model; assumed.
    */
-  completeness: 'exact' | 'recovered' | 'sampled' | 'inferred' | 'approximate' | 'assumed' | 'unverified';
+  completeness: 'exact' | 'recovered' | 'sampled' | 'inferred' | 'approximate' | 'assumed';
   /** One sentence a reader can check: which records, how many, over what span. */
   detail: string;
 }
@@ -54,10 +53,12 @@ export interface Incident {
   writesSucceededAt: string | null;
   writesSucceededSource: string | null;
   /**
-   * `recoveredAt` (above) is the later of alarmClearedAt and writesSucceededAt, both required; null otherwise.
-   * A sample's time is when its `date` line was printed, so a sample taken just after the disarm may carry an
-   * earlier time: such a sample counts for the disarm it follows. This says which evidence decided, or why
-   * there is no recovery time.
+   * `recoveredAt` (above) needs both alarmClearedAt and writesSucceededAt (null otherwise) and is the later of
+   * the disarm and the moment writes resumed: a sample or Patroni loop only bounds its write from above, so
+   * with no write refused after the disarm they resumed at the disarm, which decides; with writes still refused
+   * after it, the first write seen applied after the last refusal decides. A sample's time is its `date` line,
+   * printed before the call, so a sample within a second before the disarm may show its result. This says which
+   * evidence decided, or why there is no recovery time.
    */
   recoveryDecidedBy: string;
   /** The first refused write or the first alarm, whichever came first. */
@@ -381,21 +382,6 @@ export interface SnapshotReport {
   buckets: unknown;
   /** Compacted history recovered from the free pages; null when ingested before the store had it. */
   recovery: SnapshotRecovery | null;
-  /** How far this file's figures can be trusted: unverified on a sha256 trailer mismatch or corrupt key rows. */
-  evidence: Evidence;
-  /** Keys whose rows contradict each other in a never-compacted file (bit flips): left out of every figure. */
-  corruptKeys: CorruptKeyRow[];
-}
-
-/** A key of a never-compacted file whose version (puts since creation) and revision rows disagree. */
-export interface CorruptKeyRow {
-  key: string;
-  revisions: number;
-  puts: number;
-  tombstones: number;
-  version: number | null;
-  createRevision: number | null;
-  firstModRevision: number;
 }
 
 export interface RecoveredKeyRow {
