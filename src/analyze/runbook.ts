@@ -135,12 +135,10 @@ function defragRate(events: readonly EventRow[]): DefragRate {
   if (slowest === null) {
     return { bytesPerS: DEFAULT_DEFRAG_BYTES_PER_S, basis: `an assumed ${DEFAULT_DEFRAG_BYTES_PER_S / 1024 / 1024} MiB/s (no etcd defrag line with its duration in the data)` };
   }
-  const capped = Math.min(slowest.rate, MAX_DEFRAG_BYTES_PER_S);
-  return {
-    bytesPerS: capped,
-    basis: `${humanizeBytes(capped)}/s, the slowest defrag in etcd's own log (${slowest.where})` +
-      (capped < slowest.rate ? `, capped at ${humanizeBytes(MAX_DEFRAG_BYTES_PER_S)}/s` : ''),
-  };
+  const where = `the slowest defrag in etcd's own log (${slowest.where})`;
+  return slowest.rate > MAX_DEFRAG_BYTES_PER_S
+    ? { bytesPerS: MAX_DEFRAG_BYTES_PER_S, basis: `${MAX_DEFRAG_BYTES_PER_S / 1024 / 1024} MiB/s (${where} ran at ${humanizeBytes(slowest.rate)}/s; capped)` }
+    : { bytesPerS: slowest.rate, basis: `${humanizeBytes(slowest.rate)}/s, ${where}` };
 }
 
 /** At least 30 s, plus twice the time the member's size takes at the rate. */
