@@ -308,6 +308,9 @@ test('bad option values: one line naming the option and the value, exit 2', () =
       [['query', '--timeout', 'soon', 'SELECT 1'], '--timeout soon'],
       [['query', '--timeout', '-3', 'SELECT 1'], '--timeout -3'],
       [['analyze', '--until', 'yesterday'], '--until yesterday'],
+      [['timeline', '--until', '2026-13-45T99:99:99Z'], '--until 2026-13-45T99:99:99Z'],
+      [['report', '--until', '2026-02-30T00:00:00Z'], '--until 2026-02-30T00:00:00Z'],
+      [['ingest', '--at', '2026-11-23T24:00:00+08:00', ETCD2], '--at 2026-11-23T24:00:00+08:00'],
     ];
     for (const [args, named] of cases) {
       const [cmd, ...rest] = args;

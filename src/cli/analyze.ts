@@ -2,8 +2,7 @@
 import { openStore } from '../store/open.js';
 import { analyzeStore } from '../analyze/analyze.js';
 import { ALL_SECTIONS, SECTION_NAMES, renderTables, type RenderOptions, type Section } from '../report/table.js';
-import { parseTimestamp } from '../units/time.js';
-import { parseSizeOption } from './options.js';
+import { parseSizeOption, parseTimeOption } from './options.js';
 import { UsageError } from '../errors.js';
 import type { AnalysisReport, MultiClusterReport } from '../analyze/types.js';
 import { clustersToAnalyze } from '../analyze/clusters.js';
@@ -54,11 +53,7 @@ export function buildReport(opts: AnalyzeCliOptions): AnalysisReport {
  */
 export function buildReports(opts: AnalyzeCliOptions): { reports: AnalysisReport[]; unassigned: string[] } {
   let untilMs: number | null = null;
-  if (opts.until) {
-    const t = parseTimestamp(opts.until, { tz: null });
-    if (!t) throw new UsageError(`--until ${opts.until}: expected an ISO-8601 time such as 2026-11-23T23:30:00Z`);
-    untilMs = t.ms;
-  }
+  if (opts.until) untilMs = parseTimeOption('--until', opts.until, null, '2026-11-23T23:30:00Z');
   const quotaBytes = opts.quota ? parseQuota(opts.quota) : null;
   const db = openStore(opts.db, { readonly: true });
   try {

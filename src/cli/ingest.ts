@@ -2,7 +2,8 @@ import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { bulkWriteMode, openStore } from '../store/open.js';
 import { ingestInput, type IngestResult } from '../ingest/ingest-file.js';
-import { isValidZone, parseTimestamp } from '../units/time.js';
+import { isValidZone } from '../units/time.js';
+import { parseTimeOption } from './options.js';
 import { SOURCE_KINDS, type SourceKind } from '../model.js';
 import { UsageError } from '../errors.js';
 import { isoOrDash, out, err } from './format.js';
@@ -32,11 +33,7 @@ export async function runIngest(paths: string[], opts: IngestCliOptions): Promis
   }
   if (opts.tz && !isValidZone(opts.tz)) throw new UsageError(`--tz ${opts.tz}: not a time zone (try Asia/Shanghai or +08:00)`);
   let atMs: number | null = null;
-  if (opts.at) {
-    const t = parseTimestamp(opts.at, { tz: opts.tz ?? null });
-    if (!t) throw new UsageError(`--at ${opts.at}: expected an ISO-8601 time such as 2023-09-26T15:42:00+08:00`);
-    atMs = t.ms;
-  }
+  if (opts.at) atMs = parseTimeOption('--at', opts.at, opts.tz ?? null, '2023-09-26T15:42:00+08:00');
   const cluster = opts.cluster === undefined ? null : opts.cluster.trim();
   if (cluster === '') throw new UsageError('--cluster: expected a name (production, 4cdaeeef86796c29, pg_demo)');
   const db = openStore(opts.db);

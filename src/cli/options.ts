@@ -4,6 +4,7 @@
 // 1e26 bytes, and the projection then failed on an invalid date).
 import { UsageError } from '../errors.js';
 import { parseHumanSize } from '../units/sizes.js';
+import { parseTimestamp } from '../units/time.js';
 
 /** --wait: the README's promise that other commands wait for an ingest. */
 export const DEFAULT_WAIT_S = 60;
@@ -46,4 +47,21 @@ export function parseSizeOption(option: string, text: string): number {
   else bytes = parseHumanSize(t.replace(/^(\d+(?:\.\d+)?)([kMGT]B)$/, '$1 $2'))?.bytes ?? null;
   if (bytes === null || !Number.isSafeInteger(bytes) || bytes < 1 || bytes > MAX_SIZE_BYTES) throw new UsageError(expected);
   return bytes;
+}
+
+/**
+ * A time (--until, --at): what parseTimestamp reads, with its calendar fields in range. Date.UTC
+ * carries an overflow on silently (`2026-13-45T99:99:99Z` was read as 2027-02-18T04:40:39Z).
+ */
+export function parseTimeOption(option: string, text: string, tz: string | null, example: string): number {
+  const t = parseTimestamp(text, { tz });
+  const m = /^\s*(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)/.exec(text);
+  const inRange = m !== null && +m[2]! >= 1 && +m[2]! <= 12 && +m[3]! >= 1 && +m[3]! <= daysInMonth(+m[1]!, +m[2]!) &&
+    +m[4]! <= 23 && +m[5]! <= 59 && +m[6]! <= 59;
+  if (t === null || !inRange) throw new UsageError(`${option} ${text}: expected an ISO-8601 time such as ${example}`);
+  return t.ms;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

@@ -65,6 +65,10 @@ async function superviseStatement(sql: string, opts: QueryCliOptions, timeoutS: 
   const child = spawn(process.execPath, args, {
     stdio: ['pipe', 'inherit', 'pipe', 'pipe'], env: { ...process.env, [CHILD_ENV]: '1' },
   });
+  // A signal that ends this process ends the statement too (Ctrl-C reaches both; `kill PID` only this one).
+  const forward = (sig: NodeJS.Signals) => (): void => { child.kill('SIGKILL'); process.kill(process.pid, sig); };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);
+  for (const [sig, h] of handlers) process.once(sig, h);
   child.stdin!.on('error', () => { /* the child ended before reading it: its exit says why */ });
   child.stdin!.end(sql);
   let stderr = '';
@@ -91,6 +95,7 @@ async function superviseStatement(sql: string, opts: QueryCliOptions, timeoutS: 
     child.on('close', (c, s) => resolve([c, s]));
   });
   pause();
+  for (const [sig, h] of handlers) process.removeListener(sig, h);
   if (timedOut) {
     throw new UsageError(`query: stopped after ${timeoutS} s of running (--timeout ${timeoutS}); what was printed before is incomplete`);
   }
