@@ -45,7 +45,7 @@ function assertReported(kind: 'etcdctl' | 'etcd-log' | 'patroni-log', file: stri
   assert.equal(issues.length, 1, `${file} with ${to}: ${JSON.stringify(issuesOf(after))}`);
   assert.match(issues[0]!.reason, field);
   // Nothing that was read carries the bad value, rounded or as a float.
-  const tokens = (s: string) => s.match(/-?\d[\d.eE+]*/g) ?? [];
+  const tokens = (s: string): string[] => s.match(/-?\d[\d.eE+]*/g) ?? [];
   const bad = tokens(to).filter((t) => !tokens(from).includes(t));
   assert.equal(bad.length, 1, `one number changed: ${bad.join(', ')}`);
   const stored = JSON.stringify(recordsOf(after));
