@@ -131,7 +131,7 @@ function defragAdvice(incident: Incident, plan: CompactionPlan | null, q: number
     title: 'Defragment one member at a time when free pages exceed half the file',
     etcdFlags: [],
     configYaml: null,
-    commands: ['etcdctl --endpoints=<one member> defrag   # followers first, the leader last; it blocks that member while it runs'],
+    commands: ['etcdctl --endpoints="${ENDPOINT:?set ENDPOINT to one member}" defrag   # each member in turn: followers first, the leader last; it blocks that member while it runs'],
     rationale:
       `Compaction frees pages inside the file but never shrinks it; only defragmentation gives the space back, and the quota counts the physical size. ` +
       `With the compaction above the file should plateau near ${plan ? humanizeBytes(plan.boundBytes) : 'a few MB'}, so defragment when ` +
