@@ -200,3 +200,38 @@ test('a pasted session of two clusters: each status sample goes to its own clust
     t.cleanup();
   }
 });
+
+test('two Patroni clusters on their own etcd: Patroni logs and configurations go with their etcd, by the endpoints they name', () => {
+  // samples/patroni-nospace (Patroni 3.0.2, etcd 3.4.23) and test/fixtures/patroni-4.1.5/default (Patroni 4.1.5),
+  // both real captures (scripts/capture/). Patroni's logs name no cluster id: their YAML's `hosts:` and
+  // their `Selected new etcd server …` lines name the etcd endpoints that the status samples tie to a cluster.
+  const dirs = [
+    { dir: 'samples/patroni-nospace', status: 'samples/patroni-nospace/samples/endpoint-status.json.txt' },
+    { dir: 'test/fixtures/patroni-4.1.5/default', status: 'test/fixtures/patroni-4.1.5/default/endpoint-status-samples.json.txt' },
+  ].map((d) => ({ ...d, clusterId: BigInt(/"cluster_id":(\d+)/.exec(readFileSync(join(ROOT, d.status), 'utf8'))![1]!).toString(16) }));
+  assert.notEqual(dirs[0]!.clusterId, dirs[1]!.clusterId);
+  const t = tempDir();
+  try {
+    const db = join(t.dir, 'patroni.db');
+    ingest(db, dirs.map((d) => d.dir));
+    const sources = json<Sources & { sources: { kind: string }[] }>(['sources', '--db', db]).sources;
+    const patroni = sources.filter((s) => s.kind === 'patroni-log' || s.kind === 'patroni-config');
+    assert.equal(patroni.length, 12, 'three nodes, a log and a YAML each, per capture');
+    for (const s of patroni) {
+      const own = dirs.find((d) => s.path.startsWith(`${d.dir}/`))!;
+      assert.equal(s.cluster, own.clusterId, `${s.path} (${s.clusterBasis})`);
+      assert.equal(s.clusterBasis, 'endpoint');
+    }
+    const multi = json<Multi>(['analyze', '--db', db]);
+    assert.equal(multi.clusters.length, 2);
+    for (const c of multi.clusters) {
+      const own = dirs.find((d) => d.clusterId === c.cluster!.name)!;
+      const cited = new Set(comparable(c).match(/(?:samples|test\/fixtures)\/[^"\s:;,)]+/g) ?? []);
+      const logs = patroni.filter((s) => s.kind === 'patroni-log' && s.path.startsWith(`${own.dir}/`)).map((s) => s.path);
+      assert.ok([...cited].some((p) => logs.includes(p)), `${own.dir}: the analysis cites its Patroni logs`);
+      for (const p of cited) assert.ok(p.startsWith(`${own.dir}/`), `${c.cluster!.name} cites ${p}`);
+    }
+  } finally {
+    t.cleanup();
+  }
+});

@@ -3,7 +3,8 @@
 // `"cluster_id":5538001404326145065`, `-w fields` `"ClusterID" : …`, zap `{"msg":"added member","cluster-id":
 // "4cdaeeef86796c29",…}`, capnslog `added member 8e9e05c52164694d [...] to cluster cdf818194e3a8c32`); member ids
 // seen with a cluster id elsewhere (a member list, an `alarm list`, a snapshot's members bucket); client endpoints seen with
-// a member or cluster id (health checks, `Finished defragmenting etcd member[127.0.0.1:36621]`); a Patroni scope
+// a member or cluster id (health checks, `Finished defragmenting etcd member[127.0.0.1:36621]`, Patroni's `hosts:` and its
+// `Selected new etcd server …` lines); a Patroni scope
 // seen with a cluster elsewhere (/service/<scope>/… keys, the `scope:` of Patroni's YAML). A source none of
 // these tells goes to the only cluster when there is one, else it stays unassigned, and the commands say so.
 // Clusters are named by the user's name, else the hex cluster id, else the Patroni scope.

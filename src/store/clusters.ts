@@ -93,12 +93,14 @@ export function readClusterSignals(db: Db): SourceClusterSignals[] {
   }
   // One pass over the notable events: etcd's member lines (`added member … to cluster …`) name a member and its
   // cluster; etcdctl outputs and commands name endpoints (`Finished defragmenting etcd member[127.0.0.1:36621]`,
-  // `--endpoints=…`). 1.2 M events: about 0.7 s.
+  // `--endpoints=…`); Patroni's `Selected new etcd server http://127.0.0.1:60397` names its etcd. 1.2 M events: about 0.7 s.
   for (const r of db.prepare(`SELECT DISTINCT e.source_id AS s, e.kind AS k, json_extract(e.detail, '$.cluster') AS c,
-        json_extract(e.detail, '$.member') AS m, json_extract(e.detail, '$.endpoint') AS ep, json_extract(e.detail, '$.endpoints') AS eps
+        json_extract(e.detail, '$.member') AS m, COALESCE(json_extract(e.detail, '$.endpoint'), json_extract(e.detail, '$.server')) AS ep,
+        json_extract(e.detail, '$.endpoints') AS eps
       FROM events e
       WHERE e.kind <> 'etcd.other' AND e.kind <> 'patroni.other' AND e.kind <> 'postgres.log'
-        AND (e.kind = 'etcd.member.changed' OR e.kind LIKE 'etcdctl.%' OR e.kind LIKE 'operator.%') AND json_valid(e.detail)
+        AND (e.kind = 'etcd.member.changed' OR e.kind = 'patroni.dcs-switch' OR e.kind LIKE 'etcdctl.%' OR e.kind LIKE 'operator.%')
+        AND json_valid(e.detail)
       ORDER BY 1, 2, 3, 4, 5, 6`).all() as { s: number; k: string; c: unknown; m: unknown; ep: unknown; eps: unknown }[]) {
     if (r.k === 'etcd.member.changed') {
       addId(r.s, normalizeId(r.c), normalizeId(r.m));
@@ -116,6 +118,10 @@ export function readClusterSignals(db: Db): SourceClusterSignals[] {
   }
   for (const r of db.prepare(`SELECT DISTINCT source_id AS s, scope FROM settings WHERE scope IS NOT NULL ORDER BY 1, 2`).all() as { s: number; scope: string }[]) {
     by.get(r.s)?.scopes.add(r.scope);
+  }
+  // Patroni's YAML: `etcd3: hosts: 127.0.0.1:40851,127.0.0.1:52535` are its etcd's client endpoints.
+  for (const r of db.prepare(`SELECT DISTINCT source_id AS s, value FROM settings WHERE name = 'hosts' ORDER BY 1, 2`).all() as { s: number; value: string }[]) {
+    for (const ep of r.value.split(',')) addEndpoint(r.s, ep, null, null);
   }
   const keyed = `SELECT DISTINCT source_id AS s, key FROM %T WHERE key LIKE '/%/%/%'
     AND (key LIKE '%/leader' OR key LIKE '%/members/%' OR key LIKE '%/status' OR key LIKE '%/config' OR key LIKE '%/initialize') ORDER BY 1, 2`;
