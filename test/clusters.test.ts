@@ -235,3 +235,35 @@ test('two Patroni clusters on their own etcd: Patroni logs and configurations go
     t.cleanup();
   }
 });
+
+test('cluster names from the data (Patroni scopes) reach no terminal, Markdown or HTML unescaped', () => {
+  // Derived: the real Patroni YAML of samples/patroni-nospace (pg1) with only its scope replaced by hostile
+  // text; the second copy also points at other etcd hosts. No etcd cluster id in either: the scopes name the clusters.
+  const t = tempDir();
+  try {
+    const yml = readFileSync(join(ROOT, 'samples/patroni-nospace/patroni/pg1/patroni.yml'), 'utf8');
+    assert.match(yml, /^scope: /m);
+    const one = join(t.dir, 'one.yml');
+    const two = join(t.dir, 'two.yml');
+    writeFileSync(one, yml.replace(/^scope: .*$/m, 'scope: "a\\e[2Jb<i>x`|"'));
+    writeFileSync(two, yml.replace(/^scope: .*$/m, 'scope: "c\\e]0;t\\ad*_"').replace(/127\.0\.0\.1:\d+/g, '10.0.0.9:2379'));
+    const db = join(t.dir, 'hostile.db');
+    const ing = runCli(['ingest', '--db', db, one, two]);
+    assert.equal(ing.code, 0, ing.stderr);
+    const multi = json<Multi>(['analyze', '--db', db]);
+    assert.deepEqual(multi.clusters.map((c) => c.cluster!.name).sort(), ['a\x1b[2Jb<i>x`|', 'c\x1b]0;t\x07d*_']);
+    for (const args of [['ingest', '--db', db, one], ['sources', '--db', db], ['recommend', '--db', db], ['report', '--db', db],
+      ['report', '--db', db, '--format', 'html']]) {
+      const r = runCli(args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stdout + r.stderr), `${args[0]}: a control character reached the output`);
+    }
+    const html = runCli(['report', '--db', db, '--format', 'html']).stdout;
+    assert.ok(!html.includes('<i>x'), 'a scope became HTML');
+    assert.ok(html.includes('&lt;i&gt;x'));
+    const md = runCli(['report', '--db', db]).stdout;
+    assert.match(md, /^# Cluster a\\\\x1b\\\[2Jb\\<i\\>x\\`\\\|/m);
+  } finally {
+    t.cleanup();
+  }
+});
