@@ -38,7 +38,7 @@ function json<T>(args: string[]): T {
 
 interface Report { schemaVersion: number; cluster: { name: string; clusterId: string | null } | null; recommendations: { id: string; commands?: string[] }[] }
 interface Multi { schemaVersion: number; clusters: Report[]; unassigned: string[] }
-interface Sources { sources: { path: string; cluster: string | null; clusterBasis: string | null }[] }
+interface Sources { sources: { path: string; kind: string; cluster: string | null; clusterBasis: string | null }[] }
 
 const FIXTURE_PATH = /test\/fixtures\/[^"\s:;,)]+/g;
 const HOST_PORT = /\b(?:\d{1,3}\.){3}\d{1,3}:\d{1,5}\b/g;
@@ -214,7 +214,7 @@ test('two Patroni clusters on their own etcd: Patroni logs and configurations go
   try {
     const db = join(t.dir, 'patroni.db');
     ingest(db, dirs.map((d) => d.dir));
-    const sources = json<Sources & { sources: { kind: string }[] }>(['sources', '--db', db]).sources;
+    const sources = json<Sources>(['sources', '--db', db]).sources;
     const patroni = sources.filter((s) => s.kind === 'patroni-log' || s.kind === 'patroni-config');
     assert.equal(patroni.length, 12, 'three nodes, a log and a YAML each, per capture');
     for (const s of patroni) {
