@@ -39,7 +39,9 @@ export interface ParseContext {
   referenceMs: number;
 }
 
-export type SourceKind = 'patroni-log' | 'etcd-log' | 'etcdctl' | 'transcript' | 'etcd-snapshot' | 'patroni-config';
+export type SourceKind = 'patroni-log' | 'etcd-log' | 'etcdctl' | 'transcript' | 'etcd-snapshot' | 'patroni-config'
+  // Issue 16: a member's data directory: WAL segments (member/wal/*.wal) and raft snapshots (member/snap/*.snap).
+  | 'etcd-wal' | 'raft-snap';
 export const SOURCE_KINDS: readonly SourceKind[] = ['patroni-log', 'etcd-log', 'etcdctl', 'transcript', 'etcd-snapshot', 'patroni-config'];
 
 export type Level = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'critical' | 'fatal' | 'panic';

@@ -17,6 +17,7 @@ import { runParseWorker, useParseWorker } from './parse-thread.js';
 import { InputError, isStoreFailure } from '../errors.js';
 import { readGzippedSnapshotFile, readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
 import { readPatroniConfig, storePatroniConfig } from './ingest-config.js';
+import { dataDirFileKind, ingestDataDirFile } from './ingest-wal.js';
 
 export interface IngestOptions {
   kind: SourceKind | null;
@@ -86,6 +87,9 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   let growth: Growth | null = null;
   if (!isStdin) {
     const st = statOrThrow(path);
+    // A member's data directory (issue 16): WAL segments and raft .snap files, known by etcd's names for them.
+    const dataDirKind = opts.kind === null ? dataDirFileKind(path) : null;
+    if (dataDirKind) return { ...base, ...ingestDataDirFile(db, path, dataDirKind, opts.member) };
     sizeBytes = st.size;
     mtimeMs = st.mtimeMs;
     const head = readHead(path, 64 * 1024);

@@ -2,6 +2,7 @@
 // read first; only then is anything written, in one transaction, so a damaged file stores nothing.
 import type { Db } from '../store/open.js';
 import { GroupWriter, insertSource } from '../store/write.js';
+import { storeSnapshotLeases } from '../store/wal-rows.js';
 import { ROWS_PER_INSERT, type Param } from '../store/rows.js';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,6 +147,7 @@ export function storeSnapshot(db: Db, meta: { path: string; sha256: string; memb
   db.exec('BEGIN');
   try {
     const id = insertSource(db, { path: meta.path, sha256: meta.sha256, kind: 'etcd-snapshot', member: meta.member, sizeBytes: meta.sizeBytes });
+    storeSnapshotLeases(db, id, s.leases); // issue 16: leases with TTL, for the keys that name them
     const hash = (s.snapshotStatus.hash ?? 0).toString(16).padStart(8, '0');
     db.prepare(`INSERT INTO snapshot_files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`).run(
       id, time.ms, time.basis, s.file.fileSize, trailer, s.file.byteOrder, s.file.pageSize, s.pages.highWater, s.pages.free,

@@ -396,4 +396,78 @@ ALTER TABLE etcd_requests ADD COLUMN last_line INTEGER;
 ALTER TABLE etcd_requests ADD COLUMN last_ts_ms INTEGER;
 `,
   },
+  {
+    // Issue 16: a member's data directory. One row per write (or other request) in a WAL segment, in raft
+    // order, with its index and term: puts with key, value size and lease, deletes, txn ops by branch, lease
+    // grants/revokes/checkpoints, compactions, alarms, auth/cluster requests (src/sources/wal/). wal_segments
+    // says what a segment covers (indexes, the snapshot markers and hard state it holds, where damage stopped
+    // the read); raft_snaps the index/term of member/snap/*.snap files; snapshot_leases the `lease` bucket of a
+    // backend or snapshot read with a data dir (TTL, remaining TTL).
+    version: 16,
+    name: 'WAL entries, segments, raft snapshots and backend leases (member data directories)',
+    sql: `
+CREATE TABLE wal_segments (
+  source_id      INTEGER PRIMARY KEY REFERENCES sources(id),
+  name           TEXT NOT NULL,
+  seq            INTEGER,
+  start_index    INTEGER,
+  member_id      TEXT,
+  cluster_id     TEXT,
+  records        INTEGER NOT NULL,
+  entries        INTEGER NOT NULL,
+  first_index    INTEGER,
+  last_index     INTEGER,
+  first_term     INTEGER,
+  last_term      INTEGER,
+  hard_term      INTEGER,
+  hard_vote      TEXT,
+  hard_commit    INTEGER,
+  snapshot_index INTEGER,
+  snapshot_term  INTEGER,
+  file_bytes     INTEGER NOT NULL,
+  read_bytes     INTEGER NOT NULL,
+  damage_offset  INTEGER,
+  damage_reason  TEXT,
+  undecoded      INTEGER NOT NULL,
+  mtime_ms       INTEGER
+);
+CREATE TABLE wal_entries (
+  id          INTEGER PRIMARY KEY,
+  source_id   INTEGER NOT NULL REFERENCES sources(id),
+  member_id   TEXT,
+  raft_index  INTEGER NOT NULL,
+  term        INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  op          TEXT NOT NULL,
+  key         TEXT,
+  range_end   TEXT,
+  value_size  INTEGER,
+  lease       TEXT,
+  ttl         INTEGER,
+  revision    INTEGER,
+  branch      TEXT,
+  request_id  TEXT,
+  username    TEXT,
+  detail      TEXT,
+  byte_offset INTEGER NOT NULL
+);
+CREATE INDEX wal_entries_source ON wal_entries(source_id, raft_index);
+CREATE TABLE raft_snaps (
+  source_id   INTEGER PRIMARY KEY REFERENCES sources(id),
+  name        TEXT NOT NULL,
+  raft_index  INTEGER NOT NULL,
+  term        INTEGER NOT NULL,
+  data_bytes  INTEGER NOT NULL,
+  crc_ok      INTEGER NOT NULL,
+  mtime_ms    INTEGER
+);
+CREATE TABLE snapshot_leases (
+  source_id     INTEGER NOT NULL REFERENCES sources(id),
+  lease         TEXT NOT NULL,
+  ttl           INTEGER NOT NULL,
+  remaining_ttl INTEGER NOT NULL,
+  PRIMARY KEY (source_id, lease)
+);
+`,
+  },
 ];

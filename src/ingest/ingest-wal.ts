@@ -1,0 +1,99 @@
+// A member's data directory, file by file as the folder walk meets them: member/wal/*.wal segments (plain,
+// cut after the last record, or gzipped) and member/snap/*.snap raft snapshots; member/snap/db is a bbolt
+// backend and goes the snapshot way (ingest-snapshot.ts). A segment is read whole before anything is
+// written, then stored in one transaction. Its source is keyed by the hash of the bytes up to the end of its
+// last valid record, so the same segment preallocated (64 MB), cut or gzipped is stored once.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Db } from '../store/open.js';
+import { findSourceBySha, finishSource, insertSource } from '../store/write.js';
+import { storeRaftSnap, storeWalSegment } from '../store/wal-rows.js';
+import { parseSegmentName, readSnapFile, readWal, type WalRead } from '../sources/wal/index.js';
+import { InputError } from '../errors.js';
+import type { ParseIssue } from '../model.js';
+
+const SNAP_NAME = /^[0-9a-f]{16}-[0-9a-f]{16}\.snap$/;
+
+/** What the data-dir files are, by name (etcd names them; the content is checked when read). */
+export function dataDirFileKind(path: string): 'etcd-wal' | 'raft-snap' | null {
+  const name = basename(path);
+  if (parseSegmentName(name)) return 'etcd-wal';
+  if (SNAP_NAME.test(name)) return 'raft-snap';
+  return null;
+}
+
+export interface DataDirIngest {
+  status: 'ingested' | 'duplicate';
+  kind: 'etcd-wal' | 'raft-snap';
+  duplicateOf?: string;
+  records: number;
+  issues: ParseIssue[];
+  lastMs: number | null;
+  wal?: WalRead;
+}
+
+/** The fields of ingest-file's IngestResult for one data-dir file (the ingest loop spreads them into its result). */
+export function ingestDataDirFile(db: Db, path: string, kind: 'etcd-wal' | 'raft-snap', member: string | null) {
+  const r = kind === 'etcd-wal' ? ingestWalSegment(db, path, member) : ingestRaftSnap(db, path, member);
+  return {
+    status: r.status, kind: r.kind, records: r.records, issueCount: r.issues.length, issues: r.issues.slice(0, 5),
+    firstMs: null, lastMs: r.lastMs, timeBases: r.lastMs === null ? [] : ['mtime'],
+    ...(r.duplicateOf ? { duplicateOf: r.duplicateOf } : {}),
+  };
+}
+
+function readBytes(path: string): Buffer {
+  const raw = readFileSync(path);
+  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  try {
+    return gunzipSync(raw, { maxOutputLength: 1 << 30 });
+  } catch (e) {
+    throw new InputError(`${path}: cannot gunzip: ${(e as Error).message}`);
+  }
+}
+
+export function ingestWalSegment(db: Db, path: string, member: string | null): DataDirIngest {
+  const bytes = readBytes(path);
+  const mtimeMs = Math.floor(statSync(path).mtimeMs);
+  const name = basename(path).replace(/\.gz$/, '');
+  const w = readWal([{ name, bytes }]);
+  const end = w.segments[0]?.end ?? 0;
+  if (w.records === 0) {
+    const why = w.damage ? `byte offset ${w.damage.offset}: ${w.damage.reason}` : 'no records (an empty or all-zero segment)';
+    throw new InputError(`${path}: not a readable etcd WAL segment: ${why}`);
+  }
+  const sha = createHash('sha256').update('etcd-wal\0').update(bytes.subarray(0, end)).digest('hex');
+  const dup = findSourceBySha(db, sha);
+  if (dup) return { status: 'duplicate', kind: 'etcd-wal', duplicateOf: dup.path, records: 0, issues: [], lastMs: null };
+  const issues: ParseIssue[] = [];
+  if (w.damage) issues.push({ kind: 'issue', line: 0, reason: `byte offset ${w.damage.offset}: ${w.damage.reason}; the ${w.records} records before it were read`, excerpt: '' });
+  for (const u of w.undecoded.slice(0, 100)) issues.push({ kind: 'issue', line: 0, reason: `raft index ${u.index}: request not decoded: ${u.reason}`, excerpt: '' });
+  let rows = 0;
+  db.transaction(() => {
+    const id = insertSource(db, { path, sha256: sha, kind: 'etcd-wal', member, sizeBytes: statSync(path).size, contentBytes: bytes.length });
+    rows = storeWalSegment(db, id, { name, fileBytes: bytes.length, mtimeMs }, w);
+    const insertIssue = db.prepare('INSERT INTO issues (source_id, line, reason, excerpt) VALUES (?,?,?,?)');
+    for (const i of issues) insertIssue.run(id, i.line, i.reason, i.excerpt);
+    finishSource(db, id, { records: rows, issues: issues.length, firstMs: null, lastMs: mtimeMs, bases: ['mtime'] });
+  })();
+  return { status: 'ingested', kind: 'etcd-wal', records: rows, issues, lastMs: mtimeMs, wal: w };
+}
+
+export function ingestRaftSnap(db: Db, path: string, member: string | null): DataDirIngest {
+  const bytes = readBytes(path);
+  const r = readSnapFile(bytes);
+  if (!r.ok) throw new InputError(`${path}: not a readable raft snapshot (.snap): ${r.reason}`);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const dup = findSourceBySha(db, sha);
+  if (dup) return { status: 'duplicate', kind: 'raft-snap', duplicateOf: dup.path, records: 0, issues: [], lastMs: null };
+  const mtimeMs = Math.floor(statSync(path).mtimeMs);
+  const issues: ParseIssue[] = r.snap.crcOk ? [] : [{ kind: 'issue', line: 0, reason: 'CRC-32C of the snapshot data does not match the crc field', excerpt: '' }];
+  db.transaction(() => {
+    const id = insertSource(db, { path, sha256: sha, kind: 'raft-snap', member, sizeBytes: statSync(path).size, contentBytes: bytes.length });
+    storeRaftSnap(db, id, basename(path).replace(/\.gz$/, ''), r.snap, mtimeMs);
+    finishSource(db, id, { records: 1, issues: issues.length, firstMs: mtimeMs, lastMs: mtimeMs, bases: ['mtime'] });
+  })();
+  return { status: 'ingested', kind: 'raft-snap', records: 1, issues, lastMs: mtimeMs };
+}
