@@ -9,7 +9,8 @@ export type TimeBasis =
   | 'assumed-zone-year' // both of the above
   | 'marker' //          etcdctl output: taken from a timestamp line printed just before the sample
   | 'at' //              etcdctl output: taken from --at
-  | 'mtime'; //          etcdctl output: taken from the file's modification time
+  | 'mtime' //          etcdctl output: taken from the file's modification time
+  | 'ingest'; //         etcdctl output read from stdin with no timestamp line: the time it was ingested (a cron pipeline)
 
 export interface RecordTime {
   /** UTC epoch milliseconds. */
@@ -40,6 +41,8 @@ export interface ParseContext {
 }
 
 export type SourceKind = 'patroni-log' | 'etcd-log' | 'etcdctl' | 'transcript' | 'etcd-snapshot' | 'patroni-config'
+  // Issue 15: samples not read from a file's lines: a Prometheus import, a `collect` run, a saved /metrics page.
+  | 'prometheus' | 'collect' | 'metrics-page'
   // Issue 16: a member's data directory: WAL segments (member/wal/*.wal) and raft snapshots (member/snap/*.snap).
   | 'etcd-wal' | 'raft-snap';
 export const SOURCE_KINDS: readonly SourceKind[] = ['patroni-log', 'etcd-log', 'etcdctl', 'transcript', 'etcd-snapshot', 'patroni-config'];
@@ -252,4 +255,33 @@ export interface StreamParser {
   /** `outer`: what a wrapper taken off this line knew (its time, host, tag); null for a bare line. */
   push(line: string, lineNo: number, outer?: OuterContext | null): ParseOutput[];
   end(): ParseOutput[];
+}
+
+/**
+ * Issue 15: one member's reading at one time from a live source: etcd's HTTP/JSON gateway and /metrics
+ * (`collect`), a Prometheus query_range import, or a saved /metrics page. Stored in status_samples with a
+ * natural key, so the same reading imported twice is one row. A member that did not answer is a sample with
+ * `errors` and null figures: the outage is recorded, not skipped.
+ */
+export interface FleetSample {
+  format: 'prometheus' | 'gateway' | 'metrics';
+  tsMs: number;
+  basis: TimeBasis;
+  /** The cluster the reading belongs to (a `cluster` label, the job, the --cluster name); null: decide from ids. */
+  cluster: string | null;
+  /** The member as the source names it: a Prometheus `instance`, a client URL. */
+  endpoint: string;
+  memberId: string | null;
+  clusterId: string | null;
+  version: string | null;
+  dbSizeBytes: number | null;
+  dbSizeInUseBytes: number | null;
+  quotaBytes: number | null;
+  revision: number | null;
+  compactRevision: number | null;
+  keysTotal: number | null;
+  putsTotal: number | null;
+  isLeader: boolean | null;
+  errors: string[];
+  alarms: string[];
 }

@@ -90,4 +90,5 @@ function noteTimeAssumptions(d: Loaded, out: string[]): void {
   if (bases.has('assumed-zone-year')) out.push('journald prefixes carry no year; it was inferred from the file time.');
   if (bases.has('mtime')) out.push('Some etcdctl output had no timestamp line; its time is the file modification time and it is left out of growth fits.');
   if (bases.has('at')) out.push('Some etcdctl output was timed with --at.');
+  if (bases.has('ingest')) out.push('Some etcdctl output was read from stdin without a timestamp line; its time is when it was ingested (a cron pipeline).');
 }

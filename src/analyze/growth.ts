@@ -12,7 +12,8 @@ import { describeSettings, type SettingsInForce } from './settings.js';
 
 /** Samples whose time is real (a marker line or an explicit timestamp), not a file's mtime. */
 export function timedSamples(d: Loaded): StatusRow[] {
-  return d.status.filter((s) => s.time_basis === 'marker' || s.time_basis === 'explicit' || s.time_basis === 'at');
+  // 'ingest': etcdctl output piped in by cron without a timestamp line, timed when it was read (issue 15).
+  return d.status.filter((s) => s.time_basis === 'marker' || s.time_basis === 'explicit' || s.time_basis === 'at' || s.time_basis === 'ingest');
 }
 
 export function memberKey(s: StatusRow): string {

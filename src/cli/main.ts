@@ -24,7 +24,7 @@ function buildProgram(): Command {
 
   program.command('ingest')
     .description('store Patroni logs, etcd logs, etcdctl outputs and etcd snapshot files (kind detected from content)')
-    .argument('<paths...>', 'files, directories (recursive), .gz files, or - for stdin')
+    .argument('[paths...]', 'files, directories (recursive), .gz files, or - for stdin')
     .option('--db <file>', 'the store', defaultDbPath())
     .option('--kind <kind>', 'override detection: patroni-log | etcd-log | etcdctl | transcript | etcd-snapshot')
     .option('--tz <zone>', 'zone of timestamps that carry none (IANA name or ±hh:mm); default UTC, recorded as assumed')
@@ -33,7 +33,40 @@ function buildProgram(): Command {
     .option('--cluster <name>', 'the etcd cluster these inputs belong to (overrides the cluster ids found in them)')
     .option('--strict', 'store nothing from an input that has any skipped line')
     .option('--keep-raw', 'store every log line as a row with its text (default: repeated routine lines are counted per minute)')
-    .action(async (paths: string[], opts) => (await import('./ingest.js')).runIngest(paths, opts));
+    .option('--prometheus <url>', 'import etcd metrics from Prometheus query_range instead of files (issue 15)')
+    .option('--since <time>', '--prometheus: start of the range, 30d back or ISO-8601 (default 30d)')
+    .option('--until <time>', '--prometheus: end of the range (default now)')
+    .option('--step <duration>', '--prometheus: resolution (default 5m)')
+    .option('--selector <matchers>', `--prometheus: label matchers, e.g. '{job="etcd"}'`)
+    .option('--bearer-token-file <file>', '--prometheus: bearer token')
+    .option('--user <name>', '--prometheus: basic auth user (password from --password-file or PROMETHEUS_PASSWORD)')
+    .option('--password-file <file>', '--prometheus: basic auth password file')
+    .option('--cacert <file>', '--prometheus: CA bundle')
+    .option('--cert <file>', '--prometheus: client certificate')
+    .option('--key <file>', '--prometheus: client key')
+    .option('--insecure-skip-tls-verify', '--prometheus: do not verify the server certificate')
+    .action(async (paths: string[], opts) => {
+      if (opts.prometheus !== undefined) return (await import('./import-prometheus.js')).runPrometheusImport(paths, opts);
+      if (paths.length === 0) throw new (await import('../errors.js')).UsageError('ingest: give paths (or - for stdin), or --prometheus URL');
+      return (await import('./ingest.js')).runIngest(paths, opts);
+    });
+
+  program.command('collect')
+    .description('poll live etcd members (HTTP/JSON gateway and /metrics) and store a reading per member per poll')
+    .option('--db <file>', 'the store', defaultDbPath())
+    .option('--endpoints <list>', 'comma-separated client URLs or host:port (default $ETCDCTL_ENDPOINTS, else 127.0.0.1:2379)')
+    .option('--interval <duration>', 'time between polls', '10s')
+    .option('--duration <duration>', 'stop after this long (default: until SIGINT/SIGTERM)')
+    .option('--once', 'one poll, then stop')
+    .option('--cluster <name>', 'the name of the cluster polled (default: its hex cluster id)')
+    .option('--cacert <file>', 'CA bundle (default $ETCDCTL_CACERT)')
+    .option('--cert <file>', 'client certificate (default $ETCDCTL_CERT)')
+    .option('--key <file>', 'client key (default $ETCDCTL_KEY)')
+    .option('--insecure-skip-tls-verify', 'do not verify the server certificate')
+    .option('--user <name>', 'etcd user (default $ETCDCTL_USER); password from --password-file or $ETCDCTL_PASSWORD')
+    .option('--password-file <file>', 'file holding the password')
+    .option('--command-timeout <duration>', 'a member that takes longer is recorded as failed for that poll', '5s')
+    .action(async (opts) => (await import('./collect.js')).runCollect(opts));
 
   program.command('sources')
     .description('list what has been ingested; `sources rm <id|path>…` forgets sources and every row they produced')
@@ -91,7 +124,8 @@ function buildProgram(): Command {
     .option('--until <time>', 'analyse only what was known at this time (ISO-8601), to back-test')
     .option('--quota <size>', 'the backend quota (bytes, 2GiB, 8GiB); else found in the data, else 2 GiB')
     .option('--cluster <name>', 'report on one cluster (name, hex cluster id or Patroni scope); default: each cluster apart')
-    .action(async (opts) => (await import('./report.js')).runReport(opts));
+    .option('--fleet', 'one page over every cluster: time to quota, compaction, fragmentation, settings; md | html | json')
+    .action(async (opts) => (opts.fleet ? (await import('./fleet-report.js')).runFleetReport(opts) : (await import('./report.js')).runReport(opts)));
   // Every command that opens the store waits for another one holding it (--wait); the value is checked
   // before the command runs, and the store path is kept for the line that names it if the store fails.
   for (const c of program.commands) {

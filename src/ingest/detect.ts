@@ -18,7 +18,7 @@ export class NotAnInputError extends InputError {
   }
 }
 
-export type TextKind = Exclude<SourceKind, 'etcd-snapshot' | 'patroni-config' | 'etcd-wal' | 'raft-snap'>;
+export type TextKind = Exclude<SourceKind, 'etcd-snapshot' | 'patroni-config' | 'prometheus' | 'collect' | 'metrics-page' | 'etcd-wal' | 'raft-snap'>;
 
 export interface Detection {
   kind: TextKind | null;

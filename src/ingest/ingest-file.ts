@@ -17,6 +17,8 @@ import { runParseWorker, useParseWorker } from './parse-thread.js';
 import { InputError, isStoreFailure } from '../errors.js';
 import { readGzippedSnapshotFile, readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
 import { readPatroniConfig, storePatroniConfig } from './ingest-config.js';
+import { looksLikeMetricsPage } from '../sources/prometheus/index.js';
+import { readMetricsPage, storeMetricsPage } from './ingest-metrics-page.js';
 import { dataDirFileKind, ingestDataDirFile } from './ingest-wal.js';
 
 export interface IngestOptions {
@@ -104,6 +106,11 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
       }
       if (opts.kind === 'patroni-config') throw new InputError(`${path}: not a Patroni configuration (no scope, etcd/etcd3 or bootstrap section)`);
     }
+    // A saved /metrics page: one reading of one member (issue 15).
+    if (!bolt && !gzipped && opts.kind === null && looksLikeMetricsPage(head.toString('utf8'))) {
+      const r = storeMetricsPage(db, path, readMetricsPage(path, sizeBytes), { member: opts.member, time: fallbackTime(opts.atMs, mtimeMs), sizeBytes });
+      return { ...base, kind: 'metrics-page', status: r.status, records: r.records, firstMs: r.time.ms, lastMs: r.time.ms, timeBases: [r.time.basis], ...(r.duplicateOf ? { duplicateOf: r.duplicateOf } : {}) };
+    }
     if (opts.setAside && opts.kind === null && !bolt) {
       const why = notAnInputByName(path, sizeBytes, gzipped ? null : head);
       if (why) return { ...base, status: 'not-input', why };
@@ -151,7 +158,8 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   const produceOpts: ProduceOptions = {
     path, kind: (opts.kind ?? growth?.base.kind ?? null) as TextKind | null,
     ctx: { tz: opts.tz, member: opts.member ?? growth?.base.member ?? null, referenceMs: opts.atMs ?? mtimeMs },
-    fallback: fallbackTime(opts.atMs, mtimeMs), keepRaw: opts.keepRaw === true,
+    // stdin has no modification time: output piped in without a timestamp line is timed when it is read (issue 15).
+    fallback: isStdin && opts.atMs === null ? { ms: mtimeMs, offsetMin: null, basis: 'ingest' } : fallbackTime(opts.atMs, mtimeMs), keepRaw: opts.keepRaw === true,
   };
   let sourceId = 0;
   let sink: RowSink | null = null;

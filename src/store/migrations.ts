@@ -470,4 +470,19 @@ CREATE TABLE snapshot_leases (
 );
 `,
   },
+  {
+    // Issue 15: samples from live clusters (`collect`), a Prometheus import and saved /metrics pages. They carry
+    // the compact revision (whether compaction advances), the live key count and the put counter, which etcdctl
+    // prints nowhere. natural_key (`prometheus|<cluster>|<instance>|<ms>`, `collect|<cluster>|<endpoint>|<ms>`)
+    // makes a re-import of an overlapping range add nothing (INSERT OR IGNORE); NULL for rows read from files.
+    version: 17,
+    name: 'status_samples: compact_revision, keys_total, puts_total, natural_key (live and Prometheus samples)',
+    sql: `
+ALTER TABLE status_samples ADD COLUMN compact_revision INTEGER;
+ALTER TABLE status_samples ADD COLUMN keys_total INTEGER;
+ALTER TABLE status_samples ADD COLUMN puts_total INTEGER;
+ALTER TABLE status_samples ADD COLUMN natural_key TEXT;
+CREATE UNIQUE INDEX status_samples_natural ON status_samples(natural_key) WHERE natural_key IS NOT NULL;
+`,
+  },
 ];

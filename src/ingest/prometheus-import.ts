@@ -1,0 +1,154 @@
+// `ingest --prometheus URL`: etcd's metrics from Prometheus' query_range, in chunks, into status samples.
+// Labels map to cluster (a `cluster` label, else the job, else one unnamed cluster) and member (`instance`).
+// The whole import is one transaction (stored whole or not at all); a re-import of an overlapping range adds
+// nothing (natural keys, store/fleet-samples.ts). Memory stays bounded: a chunk's steps are chosen so that
+// series × steps stays near VALUES_PER_CHUNK, and a chunk's readings are written before the next is fetched.
+import type { Db } from '../store/open.js';
+import type { FleetSample } from '../model.js';
+import { FleetSampleWriter } from '../store/fleet-samples.js';
+import { FIGURE_OF, buildImportQuery, clusterOfLabels, parseQueryRange, wholeOrNull, type RangeSeries } from '../sources/prometheus/index.js';
+import { HttpFailure, type HttpClient } from './http-client.js';
+import { InputError, UsageError } from '../errors.js';
+
+export interface PrometheusImportOptions {
+  url: string;
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+  selector: string | null;
+  onChunk?: (doneMs: number, totalMs: number) => void;
+}
+
+export interface PrometheusImportResult {
+  chunks: number;
+  series: number;
+  seen: number;
+  added: { cluster: string | null; sourceId: number; added: number }[];
+  firstMs: number | null;
+  lastMs: number | null;
+}
+
+/** Prometheus refuses more than 11,000 points per series per query. */
+const MAX_STEPS = 10_000;
+const VALUES_PER_CHUNK = 250_000;
+
+/** `http://user:pw@prom:9090/` → `http://prom:9090` (what a source path may show). */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+export async function importFromPrometheus(db: Db, http: HttpClient, o: PrometheusImportOptions): Promise<PrometheusImportResult> {
+  const query = buildImportQuery(o.selector);
+  if (query === null) throw new UsageError(`--selector ${o.selector}: expected label matchers in one pair of braces, without __name__ ({job="etcd"})`);
+  const base = displayUrl(o.url);
+  const writer = new FleetSampleWriter(db, (cluster) => ({
+    kind: 'prometheus', family: 'prometheus', cluster,
+    path: `prometheus ${base}${cluster === null ? '' : ` cluster=${cluster}`}${o.selector ? ` ${o.selector}` : ''}`,
+  }));
+  const start = Math.ceil(o.startMs / o.stepMs) * o.stepMs;
+  const res: PrometheusImportResult = { chunks: 0, series: 0, seen: 0, added: [], firstMs: null, lastMs: null };
+  let steps = 60;
+  const seriesSeen = new Set<string>();
+  db.exec('BEGIN');
+  try {
+    for (let a = start; a <= o.endMs; ) {
+      const b = Math.min(o.endMs, a + (steps - 1) * o.stepMs);
+      const series = await fetchRange(http, o.url, query, a, b, o.stepMs);
+      res.chunks++;
+      for (const s of series) seriesSeen.add(seriesKey(s.labels));
+      for (const sample of readingsOf(series)) {
+        res.seen++;
+        if (writer.write(sample)) {
+          res.firstMs = res.firstMs === null ? sample.tsMs : Math.min(res.firstMs, sample.tsMs);
+          res.lastMs = res.lastMs === null ? sample.tsMs : Math.max(res.lastMs, sample.tsMs);
+        }
+      }
+      o.onChunk?.(b - start, o.endMs - start);
+      steps = Math.max(1, Math.min(MAX_STEPS, Math.floor(VALUES_PER_CHUNK / Math.max(1, series.length))));
+      a = b + o.stepMs;
+    }
+    res.added = writer.finish();
+    res.series = seriesSeen.size;
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+  return res;
+}
+
+function seriesKey(labels: Record<string, string>): string {
+  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',');
+}
+
+async function fetchRange(http: HttpClient, url: string, query: string, a: number, b: number, stepMs: number): Promise<RangeSeries[]> {
+  const u = `${url.replace(/\/$/, '')}/api/v1/query_range`;
+  const form = new URLSearchParams({ query, start: String(a / 1000), end: String(b / 1000), step: `${stepMs / 1000}s` }).toString();
+  let r;
+  try {
+    r = await http.request(u, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  } catch (e) {
+    throw new InputError(`${displayUrl(url)}: query_range ${new Date(a).toISOString()}..${new Date(b).toISOString()} failed: ${e instanceof HttpFailure ? e.message : String(e)}`);
+  }
+  const parsed = parseQueryRange(r.body);
+  if (!parsed.ok) throw new InputError(`${displayUrl(url)}: query_range answered HTTP ${r.status}: ${parsed.reason}`);
+  return parsed.series;
+}
+
+/** A chunk's series → one reading per (cluster, instance, time), in a fixed order. */
+export function readingsOf(series: readonly RangeSeries[]): FleetSample[] {
+  const by = new Map<string, FleetSample>();
+  for (const s of series) {
+    const name = s.labels['__name__'] ?? '';
+    const figure = FIGURE_OF.get(name);
+    const version = name === 'etcd_server_version' ? s.labels['server_version'] ?? null : null;
+    const serverId = name === 'etcd_server_id' ? (s.labels['server_id'] ?? '').toLowerCase() : null;
+    if (figure === undefined && version === null && !serverId) continue;
+    const cluster = clusterOfLabels(s.labels);
+    const endpoint = s.labels['instance'] ?? '(no instance label)';
+    for (const [t, v] of s.points) {
+      const key = `${cluster ?? ''}\u0000${endpoint}\u0000${t}`;
+      let r = by.get(key);
+      if (!r) {
+        r = emptyReading('prometheus', t, cluster, endpoint);
+        by.set(key, r);
+      }
+      if (version !== null) r.version = version;
+      else if (serverId) r.memberId = /^[0-9a-f]{1,16}$/.test(serverId) ? serverId.replace(/^0+(?=.)/, '') : null;
+      else if (figure !== undefined) setFigure(r, figure, v, name);
+    }
+  }
+  return [...by.values()].sort((x, y) => x.tsMs - y.tsMs || cmp(x.cluster ?? '', y.cluster ?? '') || cmp(x.endpoint, y.endpoint));
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function emptyReading(format: FleetSample['format'], tsMs: number, cluster: string | null, endpoint: string): FleetSample {
+  return {
+    format, tsMs, basis: 'explicit', cluster, endpoint, memberId: null, clusterId: null, version: null, dbSizeBytes: null,
+    dbSizeInUseBytes: null, quotaBytes: null, revision: null, compactRevision: null, keysTotal: null, putsTotal: null,
+    isLeader: null, errors: [], alarms: [],
+  };
+}
+
+/** One figure into a reading; the first-listed metric name wins (etcd_mvcc_… over etcd_debugging_…). */
+export function setFigure(r: FleetSample, figure: string, v: number, _name: string): void {
+  const w = wholeOrNull(v);
+  switch (figure) {
+    case 'dbSize': r.dbSizeBytes ??= w; break;
+    case 'dbSizeInUse': r.dbSizeInUseBytes ??= w; break;
+    case 'quota': r.quotaBytes ??= w; break;
+    case 'revision': r.revision ??= w; break;
+    case 'compactRevision': r.compactRevision ??= v === -1 ? -1 : w; break;
+    case 'keys': r.keysTotal ??= w; break;
+    case 'puts': r.putsTotal ??= w; break;
+    case 'isLeader': r.isLeader ??= v === 1; break;
+  }
+}
