@@ -14,9 +14,10 @@ export interface Evidence {
   /**
    * exact: counted from the data itself; recovered: carved from free pages of a compacted snapshot
    * (best effort: what page reuse overwrote is missing, nothing is invented); sampled: a subset was
-   * logged; inferred: derived by a model; assumed.
+   * logged; inferred: derived by a model; assumed; unverified: read from a snapshot whose sha256 trailer
+   * does not match, or whose rows contradict each other (corruption): the figures may be wrong.
    */
-  completeness: 'exact' | 'recovered' | 'sampled' | 'inferred' | 'approximate' | 'assumed';
+  completeness: 'exact' | 'recovered' | 'sampled' | 'inferred' | 'approximate' | 'assumed' | 'unverified';
   /** One sentence a reader can check: which records, how many, over what span. */
   detail: string;
 }
@@ -382,6 +383,21 @@ export interface SnapshotReport {
   buckets: unknown;
   /** Compacted history recovered from the free pages; null when ingested before the store had it. */
   recovery: SnapshotRecovery | null;
+  /** How far this file's figures can be trusted: unverified on a sha256 trailer mismatch or corrupt key rows. */
+  evidence: Evidence;
+  /** Keys whose rows contradict each other in a never-compacted file (bit flips): left out of every figure. */
+  corruptKeys: CorruptKeyRow[];
+}
+
+/** A key of a never-compacted file whose version (puts since creation) and revision rows disagree. */
+export interface CorruptKeyRow {
+  key: string;
+  revisions: number;
+  puts: number;
+  tombstones: number;
+  version: number | null;
+  createRevision: number | null;
+  firstModRevision: number;
 }
 
 export interface RecoveredKeyRow {
