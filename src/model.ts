@@ -255,6 +255,9 @@ export interface StreamParser {
   /** `outer`: what a wrapper taken off this line knew (its time, host, tag); null for a bare line. */
   push(line: string, lineNo: number, outer?: OuterContext | null): ParseOutput[];
   end(): ParseOutput[];
+  /** True once the input has shown a shell prompt: a pasted session, whose file time says when it was saved,
+   *  not when its commands ran (so records without a time of their own must not take the file's mtime). */
+  pasted?(): boolean;
 }
 
 /**

@@ -93,7 +93,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     const dataDirKind = opts.kind === null ? dataDirFileKind(path) : null;
     if (dataDirKind) return { ...base, ...ingestDataDirFile(db, path, dataDirKind, opts.member) };
     sizeBytes = st.size;
-    mtimeMs = st.mtimeMs;
+    mtimeMs = Math.floor(st.mtimeMs); // a ts_ms is whole milliseconds
     const head = readHead(path, 64 * 1024);
     const gzipped = head[0] === 0x1f && head[1] === 0x8b;
     const bolt = opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(gzipped ? gunzipHead(head) : head));

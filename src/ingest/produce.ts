@@ -94,7 +94,9 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
       }
       // etcdctl output carries no time of its own: a marker line, else --at, else the file's mtime. A pasted
       // transcript's mtime says when it was saved, not when its commands ran: there only --at applies.
-      if (o.time === null && o.kind !== 'request' && (o.kind !== 'event' || o.event.startsWith('etcdctl.')) && useFallback) o.time = opts.fallback;
+      // A file that has shown a shell prompt is a paste too, whatever detection called it.
+      if (o.time === null && o.kind !== 'request' && (o.kind !== 'event' || o.event.startsWith('etcdctl.')) && useFallback
+        && !(opts.fallback.basis === 'mtime' && parser.pasted?.() === true)) o.time = opts.fallback;
       enc.record(o);
     }
   };

@@ -40,7 +40,13 @@ export class ShellSession implements StreamParser {
   private open: { cmd: ShellCommand; line: number; raw: string } | null = null;
   private markerSinceCommand: RecordTime | null = null;
 
+  private sawCommand = false;
+
   constructor(private readonly ctx: ParseContext, private readonly inner: StreamParser) {}
+
+  pasted(): boolean {
+    return this.sawCommand;
+  }
 
   push(line: string, lineNo: number, outer?: OuterContext | null): ParseOutput[] {
     const out: ParseOutput[] = [];
@@ -70,6 +76,7 @@ export class ShellSession implements StreamParser {
     }
     const cmd = MAYBE_COMMAND.test(line) ? parseCommandLine(line, this.ctx) : null;
     if (cmd) {
+      this.sawCommand = true;
       this.closeBlock(lineNo, out, true);
       if (cmd.continues) this.open = { cmd, line: lineNo, raw: line };
       else this.startBlock(cmd, lineNo, line);
