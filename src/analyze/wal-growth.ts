@@ -54,7 +54,7 @@ export function growthBetween(db: Db, from: SnapshotPoint, to: SnapshotPoint): S
       source: 'snapshot', completeness: complete ? 'exact' : 'partial',
       detail: `key versions in ${to.path} (revision ${to.revision}) against ${from.path} (revision ${from.revision}): ${counted} puts of ${revisionDelta} revisions` +
         (complete ? '' : '; the rest were deletes or keys created and deleted in between') +
-        (hours ? `, over ${(hours * 60).toFixed(1)} minutes (${from.basis ?? '?'} times)` : '; no times: no rate'),
+        (hours ? `, over ${(hours * 60).toFixed(1)} minutes (times: ${from.basis ?? '?'} and ${to.basis ?? '?'})` : '; no times: no rate'),
     },
   };
 }

@@ -91,6 +91,13 @@ function buildProgram(): Command {
     .option('--top <n>', 'keys to list', '10')
     .action(async (opts) => (await import('./snapshot.js')).runSnapshot(opts));
 
+  program.command('wal')
+    .description("who wrote what in a member's WAL window (ingest its data dir first): writes per key, key group and lease, lease storms, compactions, backend leases, growth between two snapshots")
+    .option('--db <file>', 'the store', defaultDbPath())
+    .option('--json', 'JSON output')
+    .option('--top <n>', 'keys and key groups to list', '10')
+    .action(async (opts) => (await import('./wal.js')).runWal(opts));
+
   const analyses: [string, string][] = [
     ['analyze', 'everything: incident, churn, growth, projection, hindsight alerts, timeline, recommendations'],
     ['churn', 'keys and key groups ranked by revisions written'],

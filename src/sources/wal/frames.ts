@@ -65,18 +65,17 @@ export function scanSegment(buf: Uint8Array, crc: number, onRecord: (r: WalRecor
     if (frameEnd > buf.length) return stop(`torn record: ${length + pad} bytes declared, ${buf.length - pos - 8} present`);
     // As etcd's decoder: a record that fails to decode or to match its CRC is a torn write when a
     // 512-byte sector of its frame reads as zeros (isTornEntry), corruption otherwise.
-    const torn = (why: string): string => (hasZeroSector(buf, pos, frameEnd) ? `torn record (a sector of it is zeros): ${why}` : why);
     try {
       decodeRecord(buf, pos + 8, pos + 8 + length, rec);
     } catch (e) {
-      return stop(torn(`malformed record: ${(e as Error).message}`));
+      return stop(tornOr(buf, pos, frameEnd, `malformed record: ${(e as Error).message}`));
     }
     if (rec.type === RECORD_CRC) {
       if (crc !== 0 && rec.crc !== crc) return stop(`crc record carries ${hex(rec.crc)}, the chain is at ${hex(crc)}`);
       crc = rec.crc;
     } else {
       const next = updateCrc32c(crc, buf, rec.dataStart, rec.dataEnd);
-      if (next !== rec.crc) return stop(torn(`CRC mismatch: record says ${hex(rec.crc)}, data gives ${hex(next)}`));
+      if (next !== rec.crc) return stop(tornOr(buf, pos, frameEnd, `CRC mismatch: record says ${hex(rec.crc)}, data gives ${hex(next)}`));
       crc = next;
     }
     rec.offset = pos;
@@ -104,6 +103,10 @@ function decodeRecord(buf: Uint8Array, start: number, end: number, rec: WalRecor
     } else throw new WalDecodeError(`unexpected field ${field} (wire type ${wire})`);
   }
   if (rec.type < 1 || rec.type > 5) throw new WalDecodeError(`unknown record type ${rec.type}`);
+}
+
+function tornOr(buf: Uint8Array, start: number, end: number, why: string): string {
+  return hasZeroSector(buf, start, end) ? `torn record (a sector of it is zeros): ${why}` : why;
 }
 
 /** etcd's isTornEntry: a frame written across sectors whose tail never reached the disk reads as zeros. */

@@ -65,7 +65,9 @@ export function readWal(inputs: WalSegmentInput[]): WalRead {
   const entry: RaftEntry = { term: 0, index: 0, type: 0, dataStart: 0, dataEnd: 0 };
   let crc = 0;
   for (let si = 0; si < sorted.length && !out.damage; si++) {
-    const { name, bytes } = sorted[si]!;
+    const { name } = sorted[si]!;
+    const input = sorted[si]!.bytes;
+    const bytes = input instanceof Buffer ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const parsed = parseSegmentName(name.replace(/^.*\//, ''));
     const onRecord = (r: WalRecord): void => {
       try {

@@ -51,8 +51,10 @@ const RESULTS = ['equal', 'greater', 'less', 'not-equal'];
 const ALARMS = ['none', 'nospace', 'corrupt'];
 const ALARM_ACTIONS = ['get', 'activate', 'deactivate'] as const;
 
+/** Keys and paths are UTF-8 in practice (etcd allows any bytes: invalid sequences become U+FFFD here). */
 function text(buf: Uint8Array, [s, e]: [number, number]): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
+  // read-wal.ts hands in a Buffer, whose toString slices without a view object per key.
+  return buf instanceof Buffer ? buf.toString('utf8', s, e) : Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
 }
 
 /** Decodes a normal entry's data; throws WalDecodeError on malformed protobuf. */
@@ -101,14 +103,23 @@ function decodeInternal(buf: Uint8Array, start: number, end: number): DecodedReq
   return out;
 }
 
+/** A uint64 varint as hex, in two 32-bit halves (no BigInt: one per entry, on the hot path). */
 function readUvarintHex(c: Cursor): string {
-  const start = c.pos;
-  readUvarint(c);
-  const v: Cursor = { buf: c.buf, pos: start, end: c.pos };
-  let r = 0n;
-  let shift = 0n;
-  while (v.pos < v.end) { const b = v.buf[v.pos++]!; r |= BigInt(b & 0x7f) << shift; shift += 7n; }
-  return BigInt.asUintN(64, r).toString(16);
+  let lo = 0;
+  let hi = 0;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (c.pos >= c.end) throw new WalDecodeError('varint runs past the end');
+    const b = c.buf[c.pos++]!;
+    const v = b & 0x7f;
+    if (shift < 32) lo += v * 2 ** shift;
+    else hi += v * 2 ** (shift - 32);
+    if (b < 0x80) {
+      hi = (hi + Math.floor(lo / 0x100000000)) % 0x100000000;
+      lo %= 0x100000000;
+      return hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0');
+    }
+  }
+  throw new WalDecodeError('varint longer than 10 bytes');
 }
 
 /** RequestHeader: ID = 1, username = 2, auth_revision = 3. */
