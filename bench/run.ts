@@ -60,7 +60,10 @@ export function timed(cmd: string, args: string[], opts: { stdin?: string; stdou
 }
 
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
+};
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
 function version(cmd: string, arg: string): string {
@@ -134,7 +137,7 @@ function main(): void {
     const rounds = ingestRounds(a, dir, keep);
     const mb = size / 1e6;
     const rows = rounds.map((r, i) => `| ${i + 1} | ${fmt(r.ours.seconds)} s (${fmt(mb / r.ours.seconds)} MB/s, ${fmt(r.ours.rssMiB, 0)} MiB, cpu ${fmt(r.ours.cpuSeconds)} s) `
-      + `| ${fmt(r.sqlite.seconds)} s (${fmt(r.sqlite.rssMiB, 0)} MiB) | ${fmt(r.jq.seconds)} s (${fmt(r.jq.rssMiB, 0)} MiB) `
+      + `| ${fmt(r.sqlite.seconds)} s (${fmt(r.sqlite.rssMiB, 0)} MiB, cpu ${fmt(r.sqlite.cpuSeconds)} s) | ${fmt(r.jq.seconds)} s (${fmt(r.jq.rssMiB, 0)} MiB, cpu ${fmt(r.jq.cpuSeconds)} s) `
       + `| **${fmt(r.sqlite.seconds / r.ours.seconds, 2)}×** | **${fmt(r.jq.seconds / r.ours.seconds, 2)}×** | ${fmt((100 * r.store) / size)}% |`);
     const vsSqlite = median(rounds.map((r) => r.sqlite.seconds / r.ours.seconds));
     const vsJq = median(rounds.map((r) => r.jq.seconds / r.ours.seconds));
