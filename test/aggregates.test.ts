@@ -12,8 +12,9 @@ import { ROOT, runCli, tempDir } from './helpers/cli.js';
 
 const CAPTURE = ['samples/patroni-nospace/etcd', 'samples/patroni-nospace/patroni', 'test/fixtures/etcd-3.4/etcd-capnslog.log'];
 
+/** One cluster named on the command line: the analyses compared below then read every source. */
 function ingest(db: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
-  const r = runCli(['ingest', '--db', db, '--tz', 'Asia/Shanghai', ...args], { env });
+  const r = runCli(['ingest', '--db', db, '--tz', 'Asia/Shanghai', '--cluster', 'demo', ...args], { env });
   assert.equal(r.code, 0, r.stderr);
 }
 
