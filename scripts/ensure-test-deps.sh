@@ -11,6 +11,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v cmark-gfm >/dev/null 2>&1 || need+=(cmark-gfm)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)   # test/fleet-prometheus.test.ts, bench/fleet-bench.ts (promtool)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing ${need[*]} (needed by the tests)" >&2
   SUDO=""
@@ -23,6 +24,11 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
   systemctl stop etcd || true
 fi
+# Debian's prometheus package starts a system Prometheus on :9090 (and its node exporter); the tests start their
+# own on kernel-picked ports, so stop these so they cannot be mistaken for a test server.
+for unit in prometheus prometheus-node-exporter; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then systemctl stop "$unit" || true; fi
+done
 etcd --version | head -1 >&2
 # etcd 3.5.16 (Debian trixie) unpacked next to the system's 3.4.23: test/helpers/etcd-cluster.ts runs both
 # (test/runbook-e2e.test.ts, test/capture-matrix.test.ts). Fetched without touching the system's apt state;
