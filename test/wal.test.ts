@@ -66,6 +66,7 @@ for (const version of ['3.4.23', '3.5.16']) {
       const db = openStore(join(root, 'store.db'));
       try {
         await ingestTree(db, root);
+        assert.equal((await ingestInput(db, join(dir, 'etcd.log'), OPTS)).status, 'ingested');
         const [member] = walMembers(db);
         assert.ok(member);
         const wal = [...replayWal(db, member)];
@@ -92,10 +93,20 @@ for (const version of ['3.4.23', '3.5.16']) {
         assert.deepEqual(kept.filter((k) => k.includes('/members/')), [
           '/service/pg_demo/leader,/service/pg_demo/members/node1', '/service/pg_demo/members/node2', '/service/pg_demo/members/node3',
         ]);
-        // Compactions: the manual one (ops.log) and the auto-compactor's (no etcd log ingested: unknown).
+        // Compactions: the manual one (ops.log) and the auto-compactor's (its log lines name their revisions).
         const manual = Number(/etcdctl compact (\d+)/.exec(readFileSync(join(dir, 'ops.log'), 'utf8'))![1]);
-        assert.ok(report.compactions.some((c) => c.revision === manual), `compact ${manual}`);
-        assert.ok(report.compactions.every((c) => c.by === 'unknown'));
+        const logLines = readFileSync(join(dir, 'etcd.log'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+        const autoRevs = logLines.filter((l) => l['msg'] === 'starting auto periodic compaction').map((l) => l['revision']);
+        assert.deepEqual(report.compactions.map((c) => [c.revision, c.by]).sort(),
+          [[manual, 'manual'], ...autoRevs.map((r) => [r, 'auto-compactor'])].sort());
+        // The window's times, bounded by the etcd log's snapshot / raft-log compaction lines that name an index.
+        const anchors = logLines.filter((l) => l['msg'] === 'saved snapshot' || l['msg'] === 'compacted Raft logs')
+          .map((l) => ({ ms: Math.floor(Date.parse(String(l['ts']))), i: Number(l['snapshot-index'] ?? l['compact-index']) }));
+        const w0 = report.windows[0]!;
+        const firstBy = Math.min(...anchors.filter((a) => a.i >= w0.firstIndex).map((a) => a.ms));
+        const lastAfter = Math.max(...anchors.filter((a) => a.i < w0.lastIndex).map((a) => a.ms));
+        assert.ok(Math.abs(w0.firstTime.notAfterMs! - firstBy) <= 1, `${w0.firstTime.notAfterMs} vs ${firstBy}`);
+        assert.ok(Math.abs(w0.lastTime.notBeforeMs! - lastAfter) <= 1, `${w0.lastTime.notBeforeMs} vs ${lastAfter}`);
       } finally {
         db.close();
         rmSync(root, { recursive: true, force: true });

@@ -25,9 +25,20 @@ export interface WalWindowReport {
   lastRevision: number | null;
   /** When the window was last written: the newest segment's file time (stated, not a log time). */
   lastWrittenMs: number | null;
+  /** When the first and last entries were written, bounded by what other sources saw of the raft index. */
+  firstTime: IndexTime;
+  lastTime: IndexTime;
   damage: { segment: string; offset: number; reason: string } | null;
   evidence: WalEvidence;
 }
+
+/**
+ * A raft index is the same entry on every member, so any source that saw the index grow bounds when an entry was
+ * written: `etcdctl endpoint status` samples (raftIndex, appliedIndex) and the etcd log's `saved snapshot`
+ * (snapshot-index) and `compacted Raft logs` (compact-index) lines. notAfter: the first time something had
+ * reached the index; notBefore: the last time something had not.
+ */
+export interface IndexTime { notBeforeMs: number | null; notAfterMs: number | null; from: string[] }
 
 export interface WriterRow { name: string; puts: number; deletes: number; bytes: number; keys: number }
 export interface LeaseWriter { lease: string; ttl: number | null; grantedAt: number | null; revokedAt: number | null; keys: string[]; puts: number; bytes: number }
@@ -110,9 +121,18 @@ function windowOf(db: Db, member: string, firstRevision: number | null, lastRevi
     (firstRevision === null ? '; the window does not start at index 1, so revisions are not known' : `; revisions ${firstRevision}..${lastRevision} replayed from an empty store`);
   return {
     member, cluster: s.cluster, segments: s.names.split(','), firstIndex: s.fi, lastIndex: s.li, entries, snapshotBefore: before,
-    firstRevision, lastRevision, lastWrittenMs: s.mtime, damage: dmg ? { segment: dmg.name, offset: dmg.o, reason: dmg.r } : null,
+    firstRevision, lastRevision, lastWrittenMs: s.mtime, firstTime: indexTime(db, s.fi), lastTime: indexTime(db, s.li), damage: dmg ? { segment: dmg.name, offset: dmg.o, reason: dmg.r } : null,
     evidence: { source: 'wal', completeness: dmg ? 'partial' : 'exact', detail },
   };
+}
+
+function indexTime(db: Db, index: number): IndexTime {
+  const anchors = `SELECT ts_ms AS ms, max(coalesce(raft_index, 0), coalesce(raft_applied_index, 0)) AS i, 'status samples' AS src FROM status_samples WHERE ts_ms IS NOT NULL
+    UNION ALL SELECT ts_ms, CAST(json_extract(detail, '$.index') AS INTEGER), 'etcd log' FROM events
+      WHERE kind IN ('etcd.snapshot.saved', 'etcd.raftlog.compacted') AND ts_ms IS NOT NULL AND json_extract(detail, '$.index') IS NOT NULL`;
+  const after = db.prepare(`SELECT ms, src FROM (${anchors}) WHERE i >= ? ORDER BY ms LIMIT 1`).get(index) as { ms: number; src: string } | undefined;
+  const before = db.prepare(`SELECT ms, src FROM (${anchors}) WHERE i < ? AND i > 0 ORDER BY ms DESC LIMIT 1`).get(index) as { ms: number; src: string } | undefined;
+  return { notBeforeMs: before?.ms ?? null, notAfterMs: after?.ms ?? null, from: [...new Set([before?.src, after?.src].filter((x): x is string => !!x))] };
 }
 
 function grantStorm(db: Db): WalWritersReport['grantStorm'] {

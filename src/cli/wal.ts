@@ -1,7 +1,7 @@
 // `wal`: who wrote what in a member's WAL window, its leases and compactions, and growth between two
 // snapshots (issue 16). Every string from the data passes format.ts on its way out.
 import { openStore } from '../store/open.js';
-import { analyzeWalWriters, type WalWritersReport } from '../analyze/wal-writers.js';
+import { analyzeWalWriters, type IndexTime, type WalWritersReport } from '../analyze/wal-writers.js';
 import { growthBetween, listSnapshotPoints, type SnapshotGrowth } from '../analyze/wal-growth.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { isoOrDash, renderTable, safeJson, safeText } from './format.js';
@@ -39,10 +39,19 @@ function windowLines(r: WalWritersReport): string[] {
     ['raft entries', `${w.entries}: index ${w.firstIndex}..${w.lastIndex}`],
     ['revisions', w.firstRevision === null ? 'not known (the window does not start at index 1)' : `${w.firstRevision}..${w.lastRevision}`],
     ['snapshot before it', w.snapshotBefore ? `index ${w.snapshotBefore.index}, term ${w.snapshotBefore.term} (${w.snapshotBefore.from})` : 'none (the window starts at the cluster\'s first entry)'],
-    ['last written', `${isoOrDash(w.lastWrittenMs)} (file time of the newest segment)`],
+    ['first entry written', timeText(w.firstTime)],
+    ['last entry written', timeText(w.lastTime)],
+    ['segment last written', `${isoOrDash(w.lastWrittenMs)} (file time of the newest segment)`],
     ['segments', w.segments.join(', ')],
     ['damage', w.damage ? `${w.damage.segment} byte ${w.damage.offset}: ${w.damage.reason} (nothing after it read)` : 'none'],
   ]));
+}
+
+function timeText(t: IndexTime): string {
+  if (t.notBeforeMs === null && t.notAfterMs === null) return 'not known (no status samples or etcd log that saw the index)';
+  const when = t.notBeforeMs === null ? `before ${isoOrDash(t.notAfterMs)}`
+    : t.notAfterMs === null ? `after ${isoOrDash(t.notBeforeMs)}` : `between ${isoOrDash(t.notBeforeMs)} and ${isoOrDash(t.notAfterMs)}`;
+  return `${when} (${t.from.join(', ')} saw the raft index)`;
 }
 
 function writerLines(r: WalWritersReport): string[] {
