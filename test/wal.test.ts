@@ -138,7 +138,7 @@ for (const version of ['3.4.23', '3.5.16']) {
       assert.deepEqual(cut.entries.map((e) => e.index), whole.entries.filter((e) => e.offset < cutEntry.offset).map((e) => e.index));
       // A flipped byte in the data: a CRC mismatch at that record, the ones before it read.
       const flipped = Buffer.from(full);
-      flipped[cutEntry.offset + 40] ^= 0x55;
+      flipped[cutEntry.offset + 40] = flipped[cutEntry.offset + 40]! ^ 0x55;
       const bad = readWal([{ name: 'a.wal', bytes: flipped }]);
       assert.equal(bad.damage?.offset, cutEntry.offset);
       assert.equal(bad.entries.length, cut.entries.length);
@@ -249,7 +249,7 @@ test('mutated and cut segments never throw, and records before the first changed
   const base = readWal([{ name: 'a.wal', bytes: full }]);
   fc.assert(fc.property(fc.integer({ min: 0, max: full.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.nat({ max: 40_000 }), (at, xor, cut) => {
     const b = Buffer.from(full.subarray(0, Math.max(at + 1, cut)));
-    b[at] ^= xor;
+    b[at] = b[at]! ^ xor;
     const w = readWal([{ name: 'a.wal', bytes: b }]);
     const before = base.entries.filter((e) => e.offset + 8 <= at && (base.entries[base.entries.indexOf(e) + 1]?.offset ?? full.length) <= at);
     for (const e of before) assert.ok(w.entries.some((x) => x.index === e.index && x.offset === e.offset));
