@@ -15,6 +15,7 @@ import { replayWal, walMembers } from '../src/analyze/wal-replay.js';
 import { analyzeWalWriters } from '../src/analyze/wal-writers.js';
 import { growthBetween, listSnapshotPoints } from '../src/analyze/wal-growth.js';
 import { groupOfKey } from '../src/analyze/keys.js';
+import { grantLease, putViaGateway, startEtcd } from './helpers/etcd-server.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const OPTS: IngestOptions = { kind: null, tz: null, member: null, atMs: null, strict: false };
@@ -257,4 +258,45 @@ test('mutated and cut segments never throw, and records before the first changed
     // then be found later, never before the record the change is in.
     if (w.damage) assert.ok(w.damage.offset >= Math.max(0, ...before.map((e) => e.offset)), `damage at ${w.damage.offset}`);
   }), { numRuns: 300 });
+});
+
+test('a live member with hostile keys: its data dir read at rest, nothing reaches the terminal unescaped', async () => {
+  const etcd = await startEtcd({ extraArgs: ['--snapshot-count=50'] });
+  const store = join(etcd.dataDir, 'store.db');
+  try {
+    const lease = await grantLease(etcd, 600);
+    const hostile = '/svc/\x1b[2J\x1b]0;pwned\x07/evil\nkey';
+    await putViaGateway(etcd, [
+      ...Array.from({ length: 60 }, (_, i) => ({ key: `/svc/plain/k${i % 6}`, value: `v${i}` })),
+      { key: hostile, value: 'x', lease },
+    ], 1);
+    await etcd.stopProcess();
+    const BIN = join(import.meta.dirname, '..', 'bin', 'etcd-forensics.js');
+    const ing = spawnSync(process.execPath, [BIN, 'ingest', '--db', store, join(etcd.dataDir, 'member')], { encoding: 'utf8' });
+    assert.equal(ing.status, 0, ing.stderr);
+    const db = openStore(store, { readonly: true });
+    try {
+      // The live segment is preallocated (64 MB of which the records are a small prefix), and nothing is damaged.
+      const seg = db.prepare('SELECT file_bytes AS f, read_bytes AS r, damage_offset AS d FROM wal_segments').get() as { f: number; r: number; d: number | null };
+      assert.equal(seg.f, 64 * 1000 * 1000);
+      assert.ok(seg.r > 0 && seg.r < seg.f);
+      assert.equal(seg.d, null);
+      const [member] = walMembers(db);
+      const writes = [...replayWal(db, member!)];
+      assert.equal(writes.filter((w) => w.key.startsWith('/svc/plain/')).length, 60);
+      const h = writes.find((w) => w.key === hostile);
+      assert.equal(h?.lease, lease);
+    } finally {
+      db.close();
+    }
+    const out = spawnSync(process.execPath, [BIN, 'wal', '--db', store], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    assert.doesNotMatch(out.stdout, /\x1b|\x07/);
+    assert.match(out.stdout, /\/svc\/plain\/\* +│ 60 /);
+    const json = spawnSync(process.execPath, [BIN, 'wal', '--db', store, '--json'], { encoding: 'utf8' });
+    assert.doesNotMatch(json.stdout, /\x1b|\x07/);
+    assert.ok((JSON.parse(json.stdout) as { keys: { name: string }[] }).keys.some((k) => k.name === hostile));
+  } finally {
+    await etcd.stop();
+  }
 });
