@@ -4,10 +4,11 @@
 // clean run means something. The long run is `npm run fuzz -- --minutes 30 --seed N` (README).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultOptions, formatSummary, ROOT, runFuzz } from '../bench/fuzz/fuzz.js';
+import { FIXTURES, runCli } from './helpers/cli.js';
 import { buildCase, runCase, type CaseSpec } from '../bench/fuzz/run-case.js';
 import { seedKinds } from '../bench/fuzz/seeds.js';
 
@@ -62,6 +63,28 @@ test('fuzz: the judge fails a crash, a hang, exit 70, a stack trace, a raw contr
       const r = await runCase({ ...bounds, cli }, spec, dir);
       assert.ok(r.failures.some((f) => f.class === expected), `${name}: expected a ${expected} failure, got ${JSON.stringify(r.failures)}`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fuzz finding (seed 4, case 2 of bbolt-db): a snapshot whose meta page 0 is damaged is still told a snapshot and read by meta page 1', () => {
+  // As bbolt does: it keeps two meta pages so that one torn write leaves the file readable, and etcdutl
+  // 3.5.16 `snapshot status` reads this very file (meta 0's magic zeroed) as revision 4349, 454 keys.
+  // Before the fix: "binary data (NUL byte), not a log or etcdctl output", exit 2.
+  const dir = mkdtempSync(join(tmpdir(), 'ef-fuzz-meta0-'));
+  try {
+    const original = readFileSync(join(FIXTURES, 'etcd-3.4', 'snapshot-recovered.db'));
+    const damaged = Buffer.from(original);
+    damaged.writeUInt32LE(0, 16); // meta 0's magic
+    const file = join(dir, 'meta0-damaged.db');
+    writeFileSync(file, damaged);
+    const detected = runCli(['ingest', '--db', join(dir, 'a.db'), file]);
+    assert.equal(detected.code, 0, detected.stderr);
+    assert.match(detected.stdout + detected.stderr, /meta0-damaged\.db: etcd-snapshot, \d+ revisions of \d+ keys/);
+    const forced = runCli(['ingest', '--db', join(dir, 'b.db'), '--kind', 'etcd-snapshot', file]);
+    const figures = (s: string) => /etcd-snapshot, (\d+ revisions of \d+ keys, \d+ bytes)/.exec(s)?.[1];
+    assert.equal(figures(detected.stdout + detected.stderr), figures(forced.stdout + forced.stderr), 'detected as forcing --kind etcd-snapshot reads it');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

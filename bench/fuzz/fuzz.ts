@@ -110,13 +110,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       const r = await runCase(b, spec, work);
       tally(perKind.get(spec.kind.name)!, r);
       done++;
-      if (o.verbose) o.log(`case ${i} ${spec.kind.name} ${spec.seedFile} [${spec.ops.join(' ')}]${spec.forceKind ? ` --kind ${spec.forceKind}` : ''} ${r.ms} ms: ingest exit ${r.ingestExit} ${visible(r.ingestLine.slice(0, 160))}`);
+      if (o.verbose) o.log(`case ${i} ${spec.kind.name} ${spec.seedFile} [${spec.ops.join(' ')}]${spec.forceKind ? ` --kind ${spec.forceKind}` : ''}${spec.companions.length ? ` +${spec.companions.length} companions` : ''} ${r.ms} ms: ingest exit ${r.ingestExit} ${visible(r.ingestLine.slice(0, 160))}`);
       if (o.verbose && r.replacementChars.length > 0) o.log(`  U+FFFD shown: ${visible(r.replacementChars[0]!)}`);
       if (r.failures.length > 0) {
         failed.push(r);
         const where = saveFailure(o.outDir, r);
         for (const f of r.failures) {
-          o.log(`FAIL seed=${o.seed} case=${i} kind=${spec.kind.name} class=${f.class} [${spec.ops.join(' ')}] ${f.command}: ${visible(f.detail)}`);
+          o.log(`FAIL seed=${o.seed} case=${i} kind=${spec.kind.name} class=${f.class} [${spec.ops.join(' ')}]${spec.companions.length ? ` +${spec.companions.length} companions` : ''} ${f.command}: ${visible(f.detail)}`);
         }
         o.log(`  input and details: ${where}; replay: npm run fuzz -- --seed ${o.seed} --case ${i}`);
       }

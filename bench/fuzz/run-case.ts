@@ -33,6 +33,10 @@ export interface CaseSpec {
   forceKind: string | null;
   ops: string[];
   data: Buffer;
+  /** Inputs ingested into the same store before this one: real captures from the seed's own capture
+   * directory (some lightly mutated), so the analyses run with context (an etcd log beside status samples
+   * beside a Patroni log) and the mutant disturbs a whole incident, not an empty store. */
+  companions: Array<{ seedFile: string; fileName: string; ops: string[]; data: Buffer }>;
 }
 
 export interface CaseResult {
@@ -88,7 +92,26 @@ export function buildCase(root: string, kinds: SeedKind[], seed: number, index: 
   if (kind.shape === 'text' && r.chance(0.1)) { m = { data: gzipSync(m.data), ops: [...m.ops, 'gzip'] }; fileName += '.gz'; }
   if (r.chance(0.1)) fileName = r.pick(HOSTILE_NAME_PREFIXES) + fileName;
   const forceKind = r.chance(0.2) ? forcedKindOf(kind, seedFile) : null;
-  return { seed, index, kind, seedFile, fileName, forceKind, ops: m.ops, data: m.data };
+  return { seed, index, kind, seedFile, fileName, forceKind, ops: m.ops, data: m.data, companions: companionsOf(root, kinds, seedFile, r) };
+}
+
+/** The capture a seed file belongs to: samples/<name> or test/fixtures/<name>. */
+function captureDir(file: string): string {
+  return file.split('/').slice(0, file.startsWith('samples/') ? 2 : 3).join('/');
+}
+
+function companionsOf(root: string, kinds: SeedKind[], seedFile: string, r: Rng): CaseSpec['companions'] {
+  if (!r.chance(0.35)) return [];
+  const dir = captureDir(seedFile);
+  const pool = [...new Set(kinds.filter((k) => k.shape === 'text').flatMap((k) => k.files))].filter((f) => f !== seedFile && captureDir(f) === dir);
+  const out: CaseSpec['companions'] = [];
+  for (let n = Math.min(pool.length, r.range(1, 3)); n > 0; n--) {
+    const f = pool.splice(r.int(pool.length), 1)[0]!;
+    const data = cropText(readSeed(root, f), r, MAX_TEXT_SEED_BYTES);
+    const m = r.chance(0.4) ? mutateText(data, r, data) : { data, ops: [] };
+    out.push({ seedFile: f, fileName: `c${out.length}-${basename(f)}`, ops: m.ops, data: m.data });
+  }
+  return out;
 }
 
 interface Run { code: number | null; signal: string | null; stdout: Buffer; stderr: Buffer; timedOut: boolean; rssKilled: boolean; peakRss: number }
@@ -186,18 +209,28 @@ export async function runCase(b: Bounds, spec: CaseSpec, workDir: string): Promi
   const hasFffd = spec.data.includes(Buffer.from([0xef, 0xbf, 0xbd])) || spec.fileName.endsWith('.gz');
   const judged = (run: Run, args: string[], json: boolean) => judge(run, show(args), { json }, notes, hasFffd);
   try {
+    for (const c of spec.companions) {
+      const path = join(dir, c.fileName);
+      writeFileSync(path, c.data);
+      const args = ['ingest', '--db', db, path];
+      failures.push(...judge(await runCli(b, args), `ingest --db STORE ${c.seedFile}${c.ops.length ? ` [${c.ops.join(' ')}]` : ''}`, { json: false }, notes,
+        c.data.includes(Buffer.from([0xef, 0xbf, 0xbd]))));
+    }
     const ingestArgs = ['ingest', '--db', db, ...(spec.forceKind ? ['--kind', spec.forceKind] : []), input];
     const ing = await runCli(b, ingestArgs);
     ingestExit = ing.timedOut || ing.rssKilled ? null : ing.code;
     ingestLine = ing.stderr.toString('utf8').trimEnd().split('\n').pop() ?? '';
     failures.push(...judged(ing, ingestArgs, false));
-    if (failures.length === 0 && (ing.code === 0 || ing.code === 1)) {
+    const storeHasRows = ing.code === 0 || ing.code === 1 || spec.companions.length > 0;
+    if (failures.length === 0 && storeHasRows) {
       const followUps: Array<[string[], boolean]> = [
         [['analyze', '--db', db, '--json'], true],
         [['analyze', '--db', db, '--width', '80'], false],
         [['sources', '--db', db], false],
-        // One of three documents per case: the Markdown report, the HTML report, the runbook.
-        [spec.index % 3 === 0 ? ['report', '--db', db] : spec.index % 3 === 1 ? ['report', '--db', db, '--format', 'html'] : ['recommend', '--db', db], false],
+        // One more per case, in turn: the Markdown report, the HTML report, the runbook, the skipped lines'
+        // excerpts through `query` (the stored bytes of the lines the parsers refused).
+        [[['report', '--db', db], ['report', '--db', db, '--format', 'html'], ['recommend', '--db', db],
+          ['query', '--db', db, 'SELECT * FROM issues ORDER BY 1 LIMIT 40']][Math.floor(spec.index / 2) % 4]!, false],
       ];
       if (spec.kind.shape !== 'text') followUps.push([['snapshot', '--db', db], false], [['snapshot', '--db', db, '--json'], true]);
       for (const [args, json] of followUps) {
@@ -216,9 +249,11 @@ export function saveFailure(outDir: string, r: CaseResult): string {
   mkdirSync(dir, { recursive: true });
   const ext = extname(r.spec.fileName);
   writeFileSync(join(dir, `input${r.spec.fileName.endsWith('.gz') ? '.gz' : ext}`), r.spec.data);
+  r.spec.companions.forEach((c, i) => writeFileSync(join(dir, `companion-${i}${extname(c.fileName)}`), c.data));
   writeFileSync(join(dir, 'case.json'), JSON.stringify({
     seed: r.spec.seed, case: r.spec.index, kind: r.spec.kind.name, seedFile: r.spec.seedFile,
     fileName: r.spec.fileName, forceKind: r.spec.forceKind, ops: r.spec.ops, ingestExit: r.ingestExit,
+    companions: r.spec.companions.map((c, i) => ({ file: `companion-${i}${extname(c.fileName)}`, seedFile: c.seedFile, ops: c.ops, ingestedFirst: true })),
     failures: r.failures, replay: `npm run fuzz -- --seed ${r.spec.seed} --case ${r.spec.index}`,
   }, null, 2) + '\n');
   return dir;

@@ -70,10 +70,17 @@ export function detectTextKind(lines: readonly string[]): Detection {
   return { kind: 'transcript', evidence };
 }
 
-/** First bytes of a bbolt file: magic 0xED0CDAED at offset 16 of page 0, either byte order. */
+/**
+ * First bytes of a bbolt file: magic 0xED0CDAED at offset 16 of page 0, either byte order, or of page 1
+ * when page 0 is damaged (bbolt keeps two meta pages so that it can open such a file, and etcdutl
+ * snapshot status does: found by the fuzz harness, a snapshot with a bad meta 0 was refused as
+ * "binary data"). Page 1's offset is the page size, unknown then: every power of two the head holds.
+ */
 export function looksLikeBolt(head: Buffer): boolean {
-  if (head.length < 20) return false;
-  return head.readUInt32LE(16) === 0xed0cdaed || head.readUInt32BE(16) === 0xed0cdaed;
+  const magicAt = (o: number) => o + 20 <= head.length && (head.readUInt32LE(o + 16) === 0xed0cdaed || head.readUInt32BE(o + 16) === 0xed0cdaed);
+  if (magicAt(0)) return true;
+  for (let pageSize = 512; pageSize + 20 <= head.length; pageSize *= 2) if (magicAt(pageSize)) return true;
+  return false;
 }
 
 /** A NUL byte in text is a sign of binary data; report its offset. */
