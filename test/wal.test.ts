@@ -220,6 +220,11 @@ describe('wal command (built CLI)', () => {
       assert.equal(text.stderr, '');
       assert.match(text.stdout, /raft entries +│ 2250: index 1\.\.2250/);
       assert.match(text.stdout, /\/service\/pg_demo\/members\/\* +│ 1659 +│ 0/);
+      // churn takes the WAL window as its evidence: it holds more writes than the compacted backend's rows.
+      const churn = JSON.parse(run(['churn', '--db', store, '--json']).stdout) as { churn: { evidence: { source: string; completeness: string }[]; groups: { group: string; revisions: number }[] } };
+      assert.deepEqual(churn.churn.evidence.map((e) => [e.source, e.completeness]), [['wal', 'exact']]);
+      const truth = watchTruth(join(FIXTURES, 'data-dir-3.4.23')).filter((t) => t.key.startsWith('/service/pg_demo/members/')).length;
+      assert.equal(churn.churn.groups.find((g) => g.group === '/service/pg_demo/members/*')?.revisions, truth);
       const json = JSON.parse(run(['wal', '--db', store, '--json']).stdout) as { schemaVersion: number; grants: number; windows: { lastIndex: number }[] };
       assert.equal(json.schemaVersion, 1);
       assert.equal(json.grants, 14);

@@ -7,7 +7,8 @@ export const ANALYSIS_SCHEMA_VERSION = 3;
 /** Where a figure comes from, best first: snapshot > status samples > etcd log > Patroni log > default. */
 export type EvidenceSource =
   | 'snapshot' | 'snapshot-status' | 'status-samples' | 'etcd-log' | 'patroni-log' | 'transcript' | 'etcdctl-output'
-  | 'option' | 'default';
+  | 'option' | 'default'
+  | 'wal'; // a member's WAL window (issue 16): exact for the window
 
 export interface Evidence {
   source: EvidenceSource;

@@ -1,4 +1,5 @@
 // analyze, churn, growth, project, timeline, recommend: one analysis, different sections.
+import { chooseKeyEvidence, loadWalKeyCounts } from '../analyze/wal-churn.js';
 import { openStore } from '../store/open.js';
 import { analyzeStore } from '../analyze/analyze.js';
 import { ALL_SECTIONS, SECTION_NAMES, renderTables, type RenderOptions, type Section } from '../report/table.js';
@@ -61,7 +62,7 @@ export function buildReports(opts: AnalyzeCliOptions): { reports: AnalysisReport
     if (scopes.length === 0) {
       throw new UsageError(`--cluster ${opts.cluster}: no such cluster in ${opts.db} (${known.length ? `known: ${known.map((c) => c.name).join(', ')}` : 'it names no cluster'})`);
     }
-    const reports = scopes.map((cluster) => analyzeStore(db, { untilMs, quotaBytes, exactKeys: loadExactKeyCounts(db, untilMs, cluster), cluster }));
+    const reports = scopes.map((cluster) => analyzeStore(db, { untilMs, quotaBytes, exactKeys: chooseKeyEvidence(loadExactKeyCounts(db, untilMs, cluster), loadWalKeyCounts(db, untilMs, cluster)), cluster }));
     return { reports, unassigned: opts.cluster ? [] : readUnassigned(db).map((s) => s.path) };
   } finally {
     db.close();
