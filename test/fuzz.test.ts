@@ -96,7 +96,7 @@ test('fuzz: short run (fixed seed, 2 cases per input kind) has no crash, hang, e
   const o = { ...defaultOptions(), seed: SHORT_SEED, cases: kinds.length * 2, jobs: 2, outDir: out, log: (l: string) => t.diagnostic(l) };
   if (process.env['FUZZ_CLI']) o.cli = process.env['FUZZ_CLI']; // a private build, when others rebuild dist/ meanwhile
   const s = await runFuzz(o);
-  t.diagnostic(formatSummary(s));
+  for (const line of formatSummary(s).split('\n')) t.diagnostic(line);
   for (const k of kinds) assert.equal(s.perKind.get(k.name)?.cases, 2, `${k.name}: 2 cases run`);
   const lines = s.failed.flatMap((r) => r.failures.map((f) => `seed ${r.spec.seed} case ${r.spec.index} (${r.spec.kind.name}, ${r.spec.ops.join(' ')}): ${f.class} in \`${f.command}\`: ${JSON.stringify(f.detail)}`));
   assert.deepEqual(lines, [], `failing inputs are under ${out}; replay one with npm run fuzz -- --seed ${SHORT_SEED} --case N`);
