@@ -305,3 +305,35 @@ test('a live member with hostile keys: its data dir read at rest, nothing reache
     await etcd.stop();
   }
 });
+
+test('a member whose first segment was purged: the window starts after a snapshot, revisions unknown, writes exact', async () => {
+  const dir = join(FIXTURES, 'data-dir-3.4.23-purged');
+  const root = mkdtempSync(join(tmpdir(), 'wal-purged-'));
+  const db = openStore(join(root, 'store.db'));
+  try {
+    cpSync(join(dir, 'member'), join(root, 'member'), { recursive: true });
+    await ingestTree(db, root);
+    const report = analyzeWalWriters(db, 1000);
+    const w = report.windows[0]!;
+    const [segment] = readdirSync(join(dir, 'member/wal'));
+    assert.equal(w.firstIndex, parseInt(segment!.split('-')[1]!.slice(0, 16), 16)); // the segment's name says where it starts
+    const snaps = readdirSync(join(dir, 'member/snap')).map((n) => parseInt(n.split('-')[1]!.slice(0, 16), 16));
+    assert.equal(w.snapshotBefore?.index, Math.max(...snaps.filter((i) => i <= w.firstIndex)));
+    assert.equal(w.snapshotBefore?.from, 'snap-file');
+    assert.equal(w.firstRevision, null);
+    assert.match(w.evidence.detail, /does not start at index 1/);
+    // The /after/ puts, all inside the window: per key as the watch saw them.
+    const truth = new Map<string, number>();
+    for (const t of watchTruth(dir)) truth.set(t.key, (truth.get(t.key) ?? 0) + 1);
+    const walAfter = new Map(report.keys.filter((k) => k.name.startsWith('/after/')).map((k) => [k.name, k.puts]));
+    assert.deepEqual([...walAfter].sort(), [...truth].sort());
+    const lease = /lease (\d+)/.exec(readFileSync(join(dir, 'after.log'), 'utf8'))![1]!;
+    const l = report.leases.find((x) => x.lease === lease)!;
+    assert.equal(l.ttl, 600);
+    assert.deepEqual(l.keys.sort(), ['/after/k0', '/after/k1']);
+    assert.equal(l.puts, 600);
+  } finally {
+    db.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

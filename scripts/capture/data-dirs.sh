@@ -5,6 +5,9 @@
 #   bash scripts/capture/data-dirs.sh 3.5      # etcd 3.5.16 (scripts/fetch-debian-packages.sh trixie), SIGKILLed mid-write
 #   bash scripts/capture/data-dirs.sh bench OUT_DIR   # 3.4.23 filled until its first 64 MB WAL segment is full
 #                                                     # (bench/wal-bench.ts); OUT_DIR/0000000000000000-0000000000000000.wal
+#   bash scripts/capture/data-dirs.sh purged  # 3.4.23 with --max-wals 1: filled past its first segment, then 1,500
+#       small puts under /after/ (watched from the revision after the fill), until etcd purges the first segment:
+#       a WAL window that does not start at index 1 (test/fixtures/data-dir-3.4.23-purged/)
 #
 # One member on 127.0.0.1 (kernel-picked ports, temp data dir), --snapshot-count 500 (so member/snap/*.snap exist),
 # --auto-compaction-mode periodic --auto-compaction-retention 1m (the auto-compactor's requests), and:
@@ -21,7 +24,7 @@ REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 export TZ=${CAPTURE_TZ:-UTC}
 export ETCDCTL_API=3
 case $MODE in
-  3.4 | bench) BIN=/usr/bin ; CTLBIN=/usr/bin ;;
+  3.4 | bench | purged) BIN=/usr/bin ; CTLBIN=/usr/bin ;;
   3.5)
     while read -r pkg _ver dir; do
       case $pkg in etcd-server) BIN=$dir/usr/bin ;; etcd-client) CTLBIN=$dir/usr/bin ;; esac
@@ -31,8 +34,11 @@ esac
 ETCD=$BIN/etcd
 ETCDCTL=$CTLBIN/etcdctl
 ETCD_VER=$("$ETCD" --version | awk 'NR == 1 { print $3 }')
-OUT=${OUT:-$REPO/test/fixtures/data-dir-$ETCD_VER}
-[[ $MODE == bench ]] && OUT=${2:?bench needs OUT_DIR}
+case $MODE in
+  bench) OUT=${2:?bench needs OUT_DIR} ;;
+  purged) OUT=${OUT:-$REPO/test/fixtures/data-dir-$ETCD_VER-purged} ;;
+  *) OUT=${OUT:-$REPO/test/fixtures/data-dir-$ETCD_VER} ;;
+esac
 
 WORK=$(mktemp -d /tmp/data-dirs.XXXXXX)
 PIDS=()
@@ -59,7 +65,9 @@ op() { local out; out=$(ctl "$@" 2>&1) || true; printf '%s etcdctl %s -> %s\n' "
 FLAGS=(--name etcd1 --data-dir "$WORK/etcd1" --listen-client-urls "http://$EP" --advertise-client-urls "http://$EP"
   --listen-peer-urls "http://127.0.0.1:$P1" --initial-advertise-peer-urls "http://127.0.0.1:$P1"
   --initial-cluster "etcd1=http://127.0.0.1:$P1" --initial-cluster-state new --initial-cluster-token data-dirs
-  --snapshot-count 500 --auto-compaction-mode periodic --auto-compaction-retention 1m --logger zap --log-outputs stderr)
+  --logger zap --log-outputs stderr)
+if [[ $MODE == purged ]]; then FLAGS+=(--snapshot-count 1000 --max-wals 1)
+else FLAGS+=(--snapshot-count 500 --auto-compaction-mode periodic --auto-compaction-retention 1m); fi
 START_TS=$(ts)
 "$ETCD" "${FLAGS[@]}" 2>"$WORK/etcd.log" &
 ETCD_PID=$!; PIDS+=("$ETCD_PID")
@@ -69,7 +77,7 @@ for i in $(seq 1 60); do
   sleep 0.5
 done
 
-if [[ $MODE == bench ]]; then
+if [[ $MODE == bench || $MODE == purged ]]; then
   # Fill the first segment: 4 writers, values of 1-4 KB, until etcd cuts a second segment (the first is then 64 MB).
   node --input-type=module -e '
     const ep = process.argv[1]; const b64 = (s) => Buffer.from(s).toString("base64");
@@ -86,10 +94,60 @@ if [[ $MODE == bench ]]; then
     await Promise.all([0, 1, 2, 3].map(worker));
     console.log(`puts ${n}`);
   ' "$EP" "$WORK/etcd1/member/wal"
+fi
+if [[ $MODE == bench ]]; then
   kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
   mkdir -p "$OUT"
   cp "$WORK/etcd1/member/wal/0000000000000000-0000000000000000.wal" "$OUT/"
   echo "etcd $ETCD_VER filled $OUT/0000000000000000-0000000000000000.wal ($(stat -c %s "$OUT/0000000000000000-0000000000000000.wal") bytes)"
+  exit 0
+fi
+if [[ $MODE == purged ]]; then
+  REV=$(ctl endpoint status -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])')
+  "$ETCDCTL" --endpoints="$EP" watch --rev=$((REV + 1)) --prefix / -w json >"$WORK/watch.jsonl" 2>"$WORK/watch.err" &
+  WATCH_PID=$!; PIDS+=("$WATCH_PID")
+  sleep 1
+  # 1,500 small puts, one at a time, 5 keys, two of them with a lease: past the next raft snapshot (1,000 entries),
+  # after which etcd's purge loop (every 30 s) removes the first segment (--max-wals 1).
+  node --input-type=module -e '
+    const ep = process.argv[1]; const b64 = (s) => Buffer.from(s).toString("base64");
+    const post = async (p, body) => (await fetch(`http://${ep}${p}`, { method: "POST", body: JSON.stringify(body) })).json();
+    const lease = (await post("/v3/lease/grant", { TTL: "600" })).ID;
+    for (let i = 0; i < 1500; i++) {
+      const k = i % 5;
+      await post("/v3/kv/put", { key: b64(`/after/k${k}`), value: b64(`{"i":${i}}`), ...(k < 2 ? { lease } : {}) });
+    }
+    console.log(`lease ${lease}`);
+  ' "$EP" >"$WORK/after.log"
+  for i in $(seq 1 120); do
+    [[ $(ls "$WORK/etcd1/member/wal/" | grep -c '\.wal$') -eq 1 ]] && break
+    [[ $i -eq 120 ]] && { echo "etcd did not purge the first segment within 60 s" >&2; exit 1; }
+    sleep 0.5
+  done
+  sleep 1
+  kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
+  sleep 0.5
+  kill "$WATCH_PID" 2>/dev/null || true; wait "$WATCH_PID" 2>/dev/null || true
+  rm -rf "$OUT"; mkdir -p "$OUT/member/wal" "$OUT/member/snap"
+  cp "$WORK/etcd1/member/snap/"*.snap "$OUT/member/snap/"
+  for f in "$WORK/etcd1/member/wal/"*.wal; do gzip -9 -c "$f" >"$OUT/member/wal/$(basename "$f").gz"; done
+  gzip -9 -c "$WORK/watch.jsonl" >"$OUT/watch.jsonl.gz"
+  cp "$WORK/etcd.log" "$WORK/after.log" "$OUT/"
+  {
+    echo "# etcd $ETCD_VER member whose first WAL segment was purged (issue 16)"
+    echo
+    echo "Written by real programs during one run of \`bash scripts/capture/data-dirs.sh purged\` on $(uname -sr);"
+    echo "nothing is hand-written except this README, which the script writes."
+    echo
+    echo "- etcd: \`$ETCD\` ($ETCD_VER), one member, started $START_TS: \`etcd ${FLAGS[*]}\` → \`etcd.log\`."
+    echo "- Filled with 4 concurrent writers (values of 1-4 KB under /bench/) until etcd cut a second WAL segment (revision $REV),"
+    echo "  then 1,500 sequential puts of /after/k0..k4 (k0 and k1 with the lease in \`after.log\`), then waited for etcd to"
+    echo "  purge the first segment (--max-wals 1), then SIGTERM."
+    echo "- \`member/wal/\`: the one segment left, gzipped whole (64 MB preallocated); \`member/snap/*.snap\` as written. The"
+    echo "  backend (member/snap/db, tens of MB of /bench/ values) is not kept."
+    echo "- \`watch.jsonl.gz\`: \`etcdctl watch --rev=$((REV + 1)) --prefix / -w json\` from before the /after/ puts: the truth."
+  } >"$OUT/README.md"
+  echo "captured into $OUT ($(du -sh "$OUT" | cut -f1))"
   exit 0
 fi
 

@@ -29,6 +29,8 @@ export interface WalWindowReport {
   firstTime: IndexTime;
   lastTime: IndexTime;
   damage: { segment: string; offset: number; reason: string } | null;
+  /** Raft indexes missing between consecutive segments (a segment not ingested, or lost). */
+  gaps: { before: string; fromIndex: number; toIndex: number }[];
   evidence: WalEvidence;
 }
 
@@ -115,14 +117,24 @@ function windowOf(db: Db, member: string, firstRevision: number | null, lastRevi
   const dmg = db.prepare(`SELECT name, damage_offset AS o, damage_reason AS r FROM wal_segments WHERE member_id = ? AND damage_offset IS NOT NULL ORDER BY name LIMIT 1`).get(member) as { name: string; o: number; r: string } | undefined;
   const snapFile = db.prepare('SELECT raft_index AS i, term AS t FROM raft_snaps WHERE raft_index <= ? ORDER BY raft_index DESC LIMIT 1').get(s.fi) as { i: number; t: number } | undefined;
   const marker = db.prepare(`SELECT snapshot_index AS i, snapshot_term AS t FROM wal_segments WHERE member_id = ? AND snapshot_index <= ? ORDER BY snapshot_index DESC LIMIT 1`).get(member, s.fi) as { i: number; t: number } | undefined;
+  const gaps: WalWindowReport['gaps'] = [];
+  let prev: { name: string; li: number | null } | null = null;
+  for (const g of db.prepare(`SELECT name, first_index AS fi, last_index AS li FROM wal_segments WHERE member_id = ? AND first_index IS NOT NULL
+      ORDER BY coalesce(seq, 0), name`).all(member) as { name: string; fi: number; li: number }[]) {
+    if (prev?.li != null && g.fi > prev.li + 1) gaps.push({ before: g.name, fromIndex: prev.li + 1, toIndex: g.fi - 1 });
+    if (prev === null || (g.li ?? 0) > (prev.li ?? 0)) prev = { name: g.name, li: g.li };
+  }
   const before = snapFile ? { index: snapFile.i, term: snapFile.t, from: 'snap-file' as const } : marker ? { index: marker.i, term: marker.t, from: 'wal-marker' as const } : null;
   const detail = `${entries} raft entries, index ${s.fi}..${s.li}, read from ${s.names}` +
     (dmg ? `; reading stopped at byte ${dmg.o} of ${dmg.name} (${dmg.r})` : '') +
-    (firstRevision === null ? '; the window does not start at index 1, so revisions are not known' : `; revisions ${firstRevision}..${lastRevision} replayed from an empty store`);
+    gaps.map((g) => `; raft entries ${g.fromIndex}..${g.toIndex} missing before ${g.before}`).join('') +
+    (firstRevision === null
+      ? '; the window does not start at index 1, so revisions are not known, and a txn comparing a key the window never wrote is taken to succeed'
+      : `; revisions ${firstRevision}..${lastRevision} replayed from an empty store`);
   return {
     member, cluster: s.cluster, segments: s.names.split(','), firstIndex: s.fi, lastIndex: s.li, entries, snapshotBefore: before,
     firstRevision, lastRevision, lastWrittenMs: s.mtime, firstTime: indexTime(db, s.fi), lastTime: indexTime(db, s.li), damage: dmg ? { segment: dmg.name, offset: dmg.o, reason: dmg.r } : null,
-    evidence: { source: 'wal', completeness: dmg ? 'partial' : 'exact', detail },
+    gaps, evidence: { source: 'wal', completeness: dmg || gaps.length > 0 ? 'partial' : 'exact', detail },
   };
 }
 

@@ -44,6 +44,7 @@ function windowLines(r: WalWritersReport): string[] {
     ['segment last written', `${isoOrDash(w.lastWrittenMs)} (file time of the newest segment)`],
     ['segments', w.segments.join(', ')],
     ['damage', w.damage ? `${w.damage.segment} byte ${w.damage.offset}: ${w.damage.reason} (nothing after it read)` : 'none'],
+    ['gaps', w.gaps.length === 0 ? 'none' : w.gaps.map((g) => `entries ${g.fromIndex}..${g.toIndex} missing before ${g.before}`).join('; ')],
   ]));
 }
 
