@@ -54,6 +54,8 @@ export class MinuteGroups<P, R> {
   private recent: { g: Group<P>; r: R }[] = [];
   private next = 0;
   private maxMinute = -Infinity;
+  /** The latest minute when groups were last closed: closing again before a later minute closes nothing. */
+  private closedAt = -Infinity;
 
   constructor(private readonly same: (a: R, b: R) => boolean) {}
 
@@ -90,10 +92,21 @@ export class MinuteGroups<P, R> {
   }
 
   /**
+   * Whether closing() would write something out: a later minute was seen, or too many groups are open.
+   * The encoder asks this per record, so which lines share a row depends on the lines alone, never on
+   * where the reader's batches happened to end (a gzip or stdin read gave other batches than the file's,
+   * and a line 8 h ahead (capnslog's zone-less grpc WARNING among zap lines) then split groups per batch).
+   */
+  due(): boolean {
+    return this.maxMinute > this.closedAt || this.open.size > MAX_OPEN_GROUPS;
+  }
+
+  /**
    * The groups that can close: those of minutes before the one before the latest seen (a minute of slack for
    * lines a little out of order), or, when too many are open, the older half. With `all`, every group.
    */
   closing(all: boolean): Group<P>[] {
+    this.closedAt = this.maxMinute;
     if (this.open.size === 0) return [];
     let before = all ? Infinity : this.maxMinute - 1;
     if (!all && this.open.size > MAX_OPEN_GROUPS) before = this.medianMinute() + 1;

@@ -68,7 +68,6 @@ export class RowEncoder {
   private readonly requestGroups = new MinuteGroups<Param, EtcdRequest>(sameRequest);
   /** Lines up to this one (a start-up line and those after it) are kept one by one. */
   private keepUntil = -1;
-  private lastLine = 0;
   private events: Param[] = [];
   private requests: Param[] = [];
   private out: RowBatch = emptyBatch();
@@ -84,8 +83,7 @@ export class RowEncoder {
 
   /** Takes what the encoder has gathered since the last take; with `final`, also the partial groups. */
   take(bytesRead: number, final = false): RowBatch {
-    // Groups are written out once their minute is over, never between a start-up line and those kept after it.
-    if (final || this.lastLine > this.keepUntil) this.closeGroups(final);
+    if (final) this.closeGroups(true);
     const out = this.out;
     out.bytesRead = bytesRead;
     if (final) {
@@ -109,6 +107,9 @@ export class RowEncoder {
 
   record(r: ParsedRecord): void {
     this.records++;
+    // Groups are written out once their minute is over (decided line by line, so the rows do not depend on
+    // how the input was read), never between a start-up line and those kept after it.
+    if (r.line > this.keepUntil && (this.eventGroups.due() || this.requestGroups.due())) this.closeGroups(false);
     const t = r.time;
     if (t) {
       this.bases.add(t.basis);
@@ -117,7 +118,6 @@ export class RowEncoder {
     }
     switch (r.kind) {
       case 'event': {
-        if (r.line > this.lastLine) this.lastLine = r.line;
         const grouped = t !== null && this.opts.aggregate && r.line > this.keepUntil && AGGREGATED_EVENT_KINDS.has(r.event);
         let key = '';
         if (grouped) {
