@@ -159,8 +159,9 @@ function inUseForecast(db: Db, c: ClusterScope | null, p: Projection): FleetClus
   const lastPt = pts[pts.length - 1]!;
   const fit = pts.length >= 5 ? theilSen(pts) : null;
   const perHour = fit ? fit.slope * 3_600_000 : null;
-  // A bounded cluster's in-use rises and falls with each compaction: no ETA is claimed for it.
-  const eta = fit && fit.slopeLow > 0 && p.verdict !== 'bounded' ? lastPt.x + Math.max(0, p.quotaBytes - lastPt.y) / fit.slope : null;
+  // Only where the capacity forecast finds the current regime growing: a bounded cluster's in-use rises and falls
+  // with each compaction, and a day's fit can span a recovery the forecast has already cut off (no-growth after it).
+  const eta = fit && fit.slopeLow > 0 && p.verdict === 'growing' ? lastPt.x + Math.max(0, p.quotaBytes - lastPt.y) / fit.slope : null;
   return {
     lastBytes: lastPt.y, bytesPerHour: perHour, etaAt: iso(eta === null ? null : Math.round(eta)),
     evidence: { source: 'status-samples', completeness: 'inferred', detail: `member ${top.m}: in use ${humanizeBytes(lastPt.y)} at ${iso(lastPt.x)}; Theil–Sen over ${pts.length} readings of the last day` +
