@@ -337,3 +337,27 @@ test('a member whose first segment was purged: the window starts after a snapsho
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a renamed segment (plain or gzipped) is known by how it begins; text and snapshots are not taken for one', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'wal-renamed-'));
+  const db = openStore(join(root, 'store.db'));
+  try {
+    const plain = join(root, 'backup.bin');
+    writeFileSync(plain, walSegment(join(FIXTURES, 'data-dir-3.4.23')));
+    const gz = join(root, 'segment.gz');
+    cpSync(join(FIXTURES, 'data-dir-3.4.23-purged/member/wal/0000000000000001-0000000000005e5d.wal.gz'), gz);
+    for (const p of [plain, gz]) {
+      const r = await ingestInput(db, p, { ...OPTS, setAside: true });
+      assert.equal(r.kind, 'etcd-wal', `${p}: ${r.status} ${r.error ?? r.why ?? ''}`);
+      assert.equal(r.status, 'ingested');
+    }
+    const segs = db.prepare('SELECT name, seq, first_index AS fi FROM wal_segments ORDER BY source_id').all() as { name: string; seq: number | null; fi: number }[];
+    assert.deepEqual(segs.map((s) => [s.seq, s.fi]), [[null, 1], [null, 24157]]);
+    for (const p of [join(FIXTURES, 'data-dir-3.4.23/etcd.log'), join(FIXTURES, 'data-dir-3.4.23/snap-1.db.gz')]) {
+      assert.notEqual((await ingestInput(db, p, OPTS)).kind, 'etcd-wal');
+    }
+  } finally {
+    db.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -4,9 +4,9 @@
 // written, then stored in one transaction. Its source is keyed by the hash of the bytes up to the end of its
 // last valid record, so the same segment preallocated (64 MB), cut or gzipped is stored once.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { Db } from '../store/open.js';
 import { findSourceBySha, finishSource, insertSource } from '../store/write.js';
 import { storeRaftSnap, storeWalSegment } from '../store/wal-rows.js';
@@ -16,12 +16,41 @@ import type { ParseIssue } from '../model.js';
 
 const SNAP_NAME = /^[0-9a-f]{16}-[0-9a-f]{16}\.snap$/;
 
-/** What the data-dir files are, by name (etcd names them; the content is checked when read). */
+/**
+ * What the data-dir files are: by etcd's names for them, or (a segment renamed, say `wal.gz` in a backup) by
+ * how every segment begins: a crc record, `Record{type: 4, crc}` = `08 04 [10 <crc varint>]`, 2 to 8 bytes,
+ * framed by a length word whose top byte is 0x80 | pad (padded to 8). Text never starts that way.
+ */
 export function dataDirFileKind(path: string): 'etcd-wal' | 'raft-snap' | null {
   const name = basename(path);
   if (parseSegmentName(name)) return 'etcd-wal';
   if (SNAP_NAME.test(name)) return 'raft-snap';
-  return null;
+  return startsLikeWalSegment(readStart(path)) ? 'etcd-wal' : null;
+}
+
+export function startsLikeWalSegment(b: Uint8Array): boolean {
+  if (b.length < 10) return false;
+  const len = b[0]!;
+  const pad = (8 - (len % 8)) % 8;
+  return len >= 2 && len <= 8 && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[4] === 0 && b[5] === 0 && b[6] === 0 &&
+    b[7] === (pad === 0 ? 0 : 0x80 | pad) && b[8] === 0x08 && b[9] === 0x04;
+}
+
+/** The first bytes of a file, gunzipped when it is gzip (a partial stream is fine here). */
+function readStart(path: string): Uint8Array {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(4096);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const raw = head.subarray(0, n);
+    if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+    return gunzipSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch {
+    return new Uint8Array(0); // unreadable or not gzip after all: the ingest proper says why
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 export interface DataDirIngest {
@@ -58,7 +87,7 @@ export function ingestWalSegment(db: Db, path: string, member: string | null): D
   const bytes = readBytes(path);
   const mtimeMs = Math.floor(statSync(path).mtimeMs);
   const name = basename(path).replace(/\.gz$/, '');
-  const w = readWal([{ name, bytes }]);
+  const w = readWal([{ name, bytes }]); // a renamed segment: seq and start index are then unknown (null)
   const end = w.segments[0]?.end ?? 0;
   if (w.records === 0) {
     const why = w.damage ? `byte offset ${w.damage.offset}: ${w.damage.reason}` : 'no records (an empty or all-zero segment)';
