@@ -130,3 +130,25 @@ test('a saved /metrics page is one reading; again: nothing added; stdin etcdctl 
     tmp.cleanup();
   }
 });
+
+test('report --fleet: a hostile cluster name is escaped in HTML, Markdown and JSON', () => {
+  const tmp = tempDir('ef-fleet-hostile-');
+  try {
+    const db = join(tmp.dir, 's.db');
+    const name = '<script>alert(1)</script>\u001b[31m|`x`';
+    const r = runCli(['ingest', '--db', db, '--cluster', name, '--at', '2026-11-01T00:00:00Z', join(FIXTURES, 'live-3.5.16', 'metrics.txt')]);
+    assert.equal(r.code, 0, r.stderr);
+    const html = runCli(['report', '--fleet', '--format', 'html', '--db', db]);
+    assert.equal(html.code, 0, html.stderr);
+    assert.doesNotMatch(html.stdout, /<script|\u001b/);
+    assert.match(html.stdout, /&lt;script&gt;alert\(1\)&lt;\/script&gt;\\x1b\[31m/);
+    const md = runCli(['report', '--fleet', '--db', db]);
+    assert.doesNotMatch(md.stdout, /(?<!\\)<script|\u001b/, 'every < from the data is backslash-escaped');
+    assert.match(md.stdout, /\\<script\\>/);
+    const json = runCli(['report', '--fleet', '--format', 'json', '--db', db]);
+    assert.doesNotMatch(json.stdout, /\u001b/);
+    assert.equal((JSON.parse(json.stdout) as { clusters: { name: string }[] }).clusters.length, 1);
+  } finally {
+    tmp.cleanup();
+  }
+});
