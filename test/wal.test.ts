@@ -154,6 +154,11 @@ for (const version of ['3.4.23', '3.5.16']) {
       try {
         const path = join(root, '0000000000000000-0000000000000000.wal');
         writeFileSync(path, full.subarray(0, at + 20));
+        // --strict: the damage fails the file and stores nothing.
+        const strict = await ingestInput(db, path, { ...OPTS, strict: true });
+        assert.equal(strict.status, 'failed');
+        assert.match(strict.error!, new RegExp(`byte offset ${at}: torn record.*--strict: nothing stored`));
+        assert.equal((db.prepare('SELECT count(*) AS n FROM wal_entries').get() as { n: number }).n, 0);
         const r = await ingestInput(db, path, OPTS);
         assert.equal(r.status, 'ingested');
         assert.match(r.issues[0]!.reason, new RegExp(`byte offset ${at}: torn record`));

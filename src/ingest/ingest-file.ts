@@ -91,7 +91,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     const st = statOrThrow(path);
     // A member's data directory (issue 16): WAL segments and raft .snap files, known by etcd's names for them.
     const dataDirKind = opts.kind === null ? dataDirFileKind(path) : null;
-    if (dataDirKind) return { ...base, ...ingestDataDirFile(db, path, dataDirKind, opts.member) };
+    if (dataDirKind) return { ...base, ...ingestDataDirFile(db, path, dataDirKind, opts.member, opts.strict) };
     sizeBytes = st.size;
     mtimeMs = Math.floor(st.mtimeMs); // a ts_ms is whole milliseconds
     const head = readHead(path, 64 * 1024);

@@ -64,8 +64,8 @@ export interface DataDirIngest {
 }
 
 /** The fields of ingest-file's IngestResult for one data-dir file (the ingest loop spreads them into its result). */
-export function ingestDataDirFile(db: Db, path: string, kind: 'etcd-wal' | 'raft-snap', member: string | null) {
-  const r = kind === 'etcd-wal' ? ingestWalSegment(db, path, member) : ingestRaftSnap(db, path, member);
+export function ingestDataDirFile(db: Db, path: string, kind: 'etcd-wal' | 'raft-snap', member: string | null, strict = false) {
+  const r = kind === 'etcd-wal' ? ingestWalSegment(db, path, member, strict) : ingestRaftSnap(db, path, member, strict);
   return {
     status: r.status, kind: r.kind, records: r.records, issueCount: r.issues.length, issues: r.issues.slice(0, 5),
     firstMs: null, lastMs: r.lastMs, timeBases: r.lastMs === null ? [] : ['mtime'],
@@ -83,7 +83,8 @@ function readBytes(path: string): Buffer {
   }
 }
 
-export function ingestWalSegment(db: Db, path: string, member: string | null): DataDirIngest {
+/** With `strict`, damage or an undecoded entry stores nothing (the file fails, naming the first). */
+export function ingestWalSegment(db: Db, path: string, member: string | null, strict = false): DataDirIngest {
   const bytes = readBytes(path);
   const mtimeMs = Math.floor(statSync(path).mtimeMs);
   const name = basename(path).replace(/\.gz$/, '');
@@ -99,6 +100,7 @@ export function ingestWalSegment(db: Db, path: string, member: string | null): D
   const issues: ParseIssue[] = [];
   if (w.damage) issues.push({ kind: 'issue', line: 0, reason: `byte offset ${w.damage.offset}: ${w.damage.reason}; the ${w.records} records before it were read`, excerpt: '' });
   for (const u of w.undecoded.slice(0, 100)) issues.push({ kind: 'issue', line: 0, reason: `raft index ${u.index}: request not decoded: ${u.reason}`, excerpt: '' });
+  if (strict && issues.length > 0) throw new InputError(`${path}: ${issues[0]!.reason} (--strict: nothing stored)`);
   let rows = 0;
   db.transaction(() => {
     const id = insertSource(db, { path, sha256: sha, kind: 'etcd-wal', member, sizeBytes: statSync(path).size, contentBytes: bytes.length });
@@ -110,7 +112,7 @@ export function ingestWalSegment(db: Db, path: string, member: string | null): D
   return { status: 'ingested', kind: 'etcd-wal', records: rows, issues, lastMs: mtimeMs, wal: w };
 }
 
-export function ingestRaftSnap(db: Db, path: string, member: string | null): DataDirIngest {
+export function ingestRaftSnap(db: Db, path: string, member: string | null, strict = false): DataDirIngest {
   const bytes = readBytes(path);
   const r = readSnapFile(bytes);
   if (!r.ok) throw new InputError(`${path}: not a readable raft snapshot (.snap): ${r.reason}`);
@@ -119,6 +121,7 @@ export function ingestRaftSnap(db: Db, path: string, member: string | null): Dat
   if (dup) return { status: 'duplicate', kind: 'raft-snap', duplicateOf: dup.path, records: 0, issues: [], lastMs: null };
   const mtimeMs = Math.floor(statSync(path).mtimeMs);
   const issues: ParseIssue[] = r.snap.crcOk ? [] : [{ kind: 'issue', line: 0, reason: 'CRC-32C of the snapshot data does not match the crc field', excerpt: '' }];
+  if (strict && issues.length > 0) throw new InputError(`${path}: ${issues[0]!.reason} (--strict: nothing stored)`);
   db.transaction(() => {
     const id = insertSource(db, { path, sha256: sha, kind: 'raft-snap', member, sizeBytes: statSync(path).size, contentBytes: bytes.length });
     storeRaftSnap(db, id, basename(path).replace(/\.gz$/, ''), r.snap, mtimeMs);
