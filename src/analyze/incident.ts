@@ -1,7 +1,8 @@
 // When NOSPACE struck, when Patroni first failed to write, when the alarm was disarmed, and the
 // revision and DB size at that moment — each with the record it comes from.
 import type { AlarmInterval, Evidence, Incident, IncidentDuration } from './types.js';
-import { detailOf, iso, type Loaded, type EventRow } from './load.js';
+import { detailOf, iso, type Loaded, type EventRow, type SnapshotStatusRow } from './load.js';
+import { withIntegrity } from './snapshot-integrity.js';
 import { readAlarmState, type AlarmState } from './alarm-state.js';
 
 const isNospaceFailure = (e: EventRow): boolean =>
@@ -242,12 +243,12 @@ function sizeAtNospace(d: Loaded, nospaceMs: number | null, evidence: Evidence[]
   const snap = d.snapshots[0];
   if (revision === null && snap) {
     revision = snap.revision;
-    evidence.push({ source: 'snapshot-status', completeness: 'exact', detail: `revision ${snap.revision} from snapshot status at ${snap.path}:${snap.line}` });
+    evidence.push(trusted({ source: 'snapshot-status', completeness: 'exact', detail: `revision ${snap.revision} from snapshot status at ${snap.path}:${snap.line}` }, snap));
   }
   if (size === null && snap) {
     size = snap.total_size_bytes;
     approx = snap.total_size_approx === 1;
-    evidence.push({ source: 'snapshot-status', completeness: approx ? 'approximate' : 'exact', detail: `size ${size} bytes from snapshot status at ${snap.path}:${snap.line}` });
+    evidence.push(trusted({ source: 'snapshot-status', completeness: approx ? 'approximate' : 'exact', detail: `size ${size} bytes from snapshot status at ${snap.path}:${snap.line}` }, snap));
   }
   if (size === null) {
     const any = d.status.find((s) => s.alarms.includes('NOSPACE') && s.db_size_bytes !== null);
@@ -258,4 +259,9 @@ function sizeAtNospace(d: Loaded, nospaceMs: number | null, evidence: Evidence[]
     }
   }
   return { revision, size, approx };
+}
+
+/** A corrupted snapshot file's figures (sha256 trailer mismatch, self-contradicting keys) are unverified. */
+function trusted(e: Evidence, snap: SnapshotStatusRow): Evidence {
+  return snap.integrity ? withIntegrity(e, snap.integrity) : e;
 }

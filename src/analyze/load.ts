@@ -2,6 +2,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/open.js';
 import { sampleInCluster, sourceInCluster, type ClusterScope } from './clusters.js';
+import { loadIntegrity, type SnapshotIntegrity } from './snapshot-integrity.js';
 
 export interface StatusRow {
   ts_ms: number;
@@ -63,6 +64,8 @@ export interface SnapshotStatusRow {
   total_size_approx: number;
   path: string;
   line: number;
+  /** Whether the snapshot file these figures were read from can be trusted (snapshot-integrity.ts). */
+  integrity?: SnapshotIntegrity;
 }
 
 /** One row of `etcdctl alarm list` output: the member id is decimal, as etcdctl prints it. */
@@ -156,10 +159,15 @@ export function loadEvidence(db: Db, untilMs: number | null, cluster: ClusterSco
     WHERE ${cut('r.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}
     ORDER BY r.ts_ms, src.path, r.line, r.seq`), REQUEST_REPEATED);
   const snapshots = db.prepare(`
-    SELECT s.ts_ms, s.time_basis, s.hash, s.revision, s.total_keys, s.total_size_bytes, s.total_size_approx, src.path, s.line
+    SELECT s.ts_ms, s.time_basis, s.hash, s.revision, s.total_keys, s.total_size_bytes, s.total_size_approx, src.path, s.line,
+      s.source_id
     FROM snapshot_status s JOIN sources src ON src.id = s.source_id
     WHERE ${cut('s.ts_ms', untilMs)} AND ${sourceInCluster('src', cluster)}
-    ORDER BY s.ts_ms, src.path, s.line`).all() as SnapshotStatusRow[];
+    ORDER BY s.ts_ms, src.path, s.line`).all() as (SnapshotStatusRow & { source_id?: number })[];
+  for (const s of snapshots) {
+    s.integrity = loadIntegrity(db, s.source_id!, 3);
+    delete s.source_id;
+  }
   const alarmRows = db.prepare(`
     SELECT a.ts_ms, a.time_basis, a.member_id, a.alarm, src.path, a.line
     FROM alarms a JOIN sources src ON src.id = a.source_id
