@@ -117,7 +117,7 @@ function buildProgram(): Command {
       .option('--backtest', 'project: replay the forecast from earlier origins and list each one (error, coverage)')
       .option('--full', 'every row of every section, lines as long as they are (else fit the terminal, 80 columns when piped)')
       .option('--section <name>', 'one section: verdict, incident, churn, growth, projection, hindsight, refused, timeline, recommend, assumptions')
-      .option('--limit <n>', `rows per section (analyze shows 10 unless --section or --full)`)
+      .option('--limit <n>', `rows per section (analyze shows 10, timeline 200, unless --section or --full)`)
       .option('--width <columns>', 'fit lines to this many columns (default: the terminal width on a TTY, else 80)')
       .option('--cluster <name>', 'analyse one cluster (name, hex cluster id or Patroni scope); default: each cluster apart')
       .action(async (opts) => (await import('./analyze.js')).runAnalysis(name, opts));
