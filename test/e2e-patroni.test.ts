@@ -347,8 +347,11 @@ test('e2e: a reduced real Patroni + etcd NOSPACE capture, ingested and analysed,
       const stored = JSON.parse(runCli(['query', '--db', db, '--json',
         "SELECT detail FROM events WHERE kind = 'patroni.nospace' ORDER BY ts_ms, line LIMIT 1"]).stdout) as { detail: string }[];
       assert.equal((JSON.parse(stored[0]!.detail) as { write: string | null }).write, writeInLog, 'the stored failed write');
-      // The burst's summary names the write of its first traceback, not of the one-line errors after it.
-      assert.match(firstErr.summary, new RegExp(`failed write: ${writeInLog}`));
+      // The burst's summary splits its count by the call that failed (timeline.ts burstSummary, e.g.
+      // "340 × Patroni writes failed: database space exceeded on pg1, pg2, pg3: 170 touch_member, …, 40 _write_status"):
+      // the write of its first traceback is among them, with a count.
+      assert.match(firstErr.summary, /^[\d,]+ × Patroni writes failed: database space exceeded/);
+      assert.match(firstErr.summary, new RegExp(`[:,] [1-9][\\d,]* ${writeInLog}(,|$)`));
 
       // (4) after the recovery: compaction, defragmentation, disarm, the DB shrinks, Patroni recovers
       const first = (kind: string) => timeline.find((e) => e.kind === kind);
