@@ -30,6 +30,8 @@ export interface PrometheusImportResult {
 
 /** Prometheus refuses more than 11,000 points per series per query. */
 const MAX_STEPS = 10_000;
+/** query_range requests in flight at once. */
+const IN_FLIGHT = 3;
 // 250k values per answer peaked at 430 MB RSS on the 20-cluster bench (bench/RESULTS-fleet.md), 60k at 272 MB, for
 // the same wall time: the import waits on Prometheus, not on parsing.
 const VALUES_PER_CHUNK = 60_000;
@@ -56,25 +58,46 @@ export async function importFromPrometheus(db: Db, http: HttpClient, o: Promethe
   }));
   const start = Math.ceil(o.startMs / o.stepMs) * o.stepMs;
   const res: PrometheusImportResult = { chunks: 0, series: 0, seen: 0, added: [], firstMs: null, lastMs: null };
-  let steps = 60;
   const seriesSeen = new Set<string>();
+  const take = (a: number, b: number, series: RangeSeries[]): void => {
+    res.chunks++;
+    for (const s of series) seriesSeen.add(seriesKey(s.labels));
+    for (const sample of readingsOf(series)) {
+      res.seen++;
+      if (writer.write(sample)) {
+        res.firstMs = res.firstMs === null ? sample.tsMs : Math.min(res.firstMs, sample.tsMs);
+        res.lastMs = res.lastMs === null ? sample.tsMs : Math.max(res.lastMs, sample.tsMs);
+      }
+    }
+    o.onChunk?.(b - start, o.endMs - start);
+  };
   db.exec('BEGIN');
   try {
-    for (let a = start; a <= o.endMs; ) {
+    // The first chunk alone tells how many series answer; the rest are sized from it and fetched IN_FLIGHT at a
+    // time (the import waits on Prometheus far more than it computes), written in time order.
+    const b0 = Math.min(o.endMs, start + 59 * o.stepMs);
+    const firstSeries = await fetchRange(http, o.url, query, start, b0, o.stepMs);
+    take(start, b0, firstSeries);
+    const steps = Math.max(1, Math.min(MAX_STEPS, Math.floor(VALUES_PER_CHUNK / Math.max(1, firstSeries.length))));
+    const ranges: [number, number][] = [];
+    for (let a = b0 + o.stepMs; a <= o.endMs; ) {
       const b = Math.min(o.endMs, a + (steps - 1) * o.stepMs);
-      const series = await fetchRange(http, o.url, query, a, b, o.stepMs);
-      res.chunks++;
-      for (const s of series) seriesSeen.add(seriesKey(s.labels));
-      for (const sample of readingsOf(series)) {
-        res.seen++;
-        if (writer.write(sample)) {
-          res.firstMs = res.firstMs === null ? sample.tsMs : Math.min(res.firstMs, sample.tsMs);
-          res.lastMs = res.lastMs === null ? sample.tsMs : Math.max(res.lastMs, sample.tsMs);
-        }
-      }
-      o.onChunk?.(b - start, o.endMs - start);
-      steps = Math.max(1, Math.min(MAX_STEPS, Math.floor(VALUES_PER_CHUNK / Math.max(1, series.length))));
+      ranges.push([a, b]);
       a = b + o.stepMs;
+    }
+    const inFlight: Promise<RangeSeries[]>[] = [];
+    let next = 0;
+    const launch = (): void => {
+      const [a, b] = ranges[next++]!;
+      const p = fetchRange(http, o.url, query, a, b, o.stepMs);
+      p.catch(() => undefined); // awaited in order below; a failure later in the queue must not go unhandled meanwhile
+      inFlight.push(p);
+    };
+    while (next < ranges.length && inFlight.length < IN_FLIGHT) launch();
+    for (const [a, b] of ranges) {
+      const series = await inFlight.shift()!;
+      if (next < ranges.length) launch();
+      take(a, b, series);
     }
     res.added = writer.finish();
     res.series = seriesSeen.size;
