@@ -168,10 +168,17 @@ function afterMarker(file: string): { at: number; body: string } {
  */
 function assertDefragGuarantees(recoveryDir: string): void {
   type Status = { Endpoint: string; Status: { dbSize: number; dbSizeInUse: number } };
-  const json = (name: string) => new Map((JSON.parse(afterMarker(join(recoveryDir, name)).body) as Status[]).map((e) => [e.Endpoint, e.Status]));
-  const before = json('01-endpoint-status-json.txt');
-  const afterDisarm = json('11-endpoint-status-after-disarm.txt');
-  const rows = afterMarker(join(recoveryDir, '07-endpoint-status-after-defrag.txt')).body.split('\n').map((r) => r.split('|').map((c) => c.trim()));
+  // Steps are numbered in the order they ran (one defrag per member), so a run with fewer members shifts
+  // the numbers: find each output by its name.
+  const step = (name: string): string => {
+    const f = readdirSync(recoveryDir).find((x) => new RegExp(`^\\d\\d-${name}\\.txt$`).test(x));
+    assert.ok(f, `recovery/NN-${name}.txt in ${recoveryDir}`);
+    return join(recoveryDir, f);
+  };
+  const json = (name: string) => new Map((JSON.parse(afterMarker(step(name)).body) as Status[]).map((e) => [e.Endpoint, e.Status]));
+  const before = json('endpoint-status-json');
+  const afterDisarm = json('endpoint-status-after-disarm');
+  const rows = afterMarker(step('endpoint-status-after-defrag')).body.split('\n').map((r) => r.split('|').map((c) => c.trim()));
   const header = rows.find((r) => r.includes('DB SIZE'));
   assert.ok(header, 'the after-defrag table has a DB SIZE column');
   const [epCol, sizeCol] = [header.indexOf('ENDPOINT'), header.indexOf('DB SIZE')];

@@ -194,14 +194,28 @@ export function firstCleanPatroniLoop(d: Loaded, sinceMs: number): EventRow | nu
 
 /** The same, one line per Patroni member, in time order. */
 export function firstCleanPatroniLoops(d: Loaded, sinceMs: number): EventRow[] {
+  // Repeated lines are stored as per-minute groups (first line + count + last line): a group that began
+  // before `sinceMs` may hold lines after it. Such a group counts from its last line (an HA group then
+  // stands for "a clean loop logged by this line", cited as such; a failure group for "refused after").
+  const isFailure = (e: EventRow): boolean => e.kind === 'patroni.nospace' || e.kind === 'patroni.dcs-error';
+  const isLoop = (e: EventRow): boolean => e.kind === 'patroni.ha.leader' || e.kind === 'patroni.ha.secondary';
+  const items: { t: number; e: EventRow }[] = [];
+  for (const e of d.events) {
+    if (e.ts_ms === null || !(isFailure(e) || isLoop(e))) continue;
+    const lastMs = Math.max(e.ts_ms, e.last_ts_ms ?? e.ts_ms);
+    if (lastMs < sinceMs) continue;
+    if (e.ts_ms >= sinceMs) items.push({ t: e.ts_ms, e });
+    else if (isLoop(e)) items.push({ t: lastMs, e: { ...e, ts_ms: lastMs, line: e.last_line ?? e.line } });
+    else items.push({ t: sinceMs, e });
+  }
+  items.sort((a, b) => a.t - b.t);
   const failedSince = new Set<string>();
   const done = new Set<string>();
   const out: EventRow[] = [];
-  for (const e of d.events) {
-    if (e.ts_ms === null || e.ts_ms < sinceMs) continue;
+  for (const { e } of items) {
     const m = e.member ?? e.path;
-    if (e.kind === 'patroni.nospace' || e.kind === 'patroni.dcs-error') failedSince.add(m);
-    else if ((e.kind === 'patroni.ha.leader' || e.kind === 'patroni.ha.secondary') && !done.has(m)) {
+    if (isFailure(e)) failedSince.add(m);
+    else if (!done.has(m)) {
       // A loop that logged a refused write before its HA line is not clean.
       if (failedSince.delete(m)) continue;
       done.add(m);
