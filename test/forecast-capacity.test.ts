@@ -50,7 +50,7 @@ function alarmAt(dir: string): number {
   return Date.parse(JSON.parse(line).ts.replace(/(\d\d)(\d\d)$/, '$1:$2'));
 }
 
-for (const [label, dir] of [['3.4.23 periodic 1m', join(E34, 'periodic')], ['3.5.16 periodic 1m', join(E35, 'periodic')], ['3.4.23 revision 1000', join(E34, 'revision')]] as const) {
+for (const [label, dir] of [['3.4.23 periodic 1m', join(E34, 'periodic')], ['3.5.16 periodic 1m', join(E35, 'periodic')], ['3.4.23 revision 1000', join(E34, 'revision')], ['3.5.16 revision 1000', join(E35, 'revision')]] as const) {
   test(`capacity ${label}: settings found with file:line, verdict bounded, no ETA within 30 days, compaction kept`, () => {
     withRun(dir, (db) => {
       const r = run('analyze', db);
@@ -243,7 +243,7 @@ test("Patroni's write budget from Patroni's own example config (loop_wait/ttl wi
 });
 
 test('compaction in force is never advised on again: recommend cut at six points of each compaction run', () => {
-  for (const dir of [join(E34, 'periodic'), join(E35, 'periodic'), join(E34, 'revision')]) {
+  for (const dir of [join(E34, 'periodic'), join(E35, 'periodic'), join(E34, 'revision'), join(E35, 'revision')]) {
     const markers = readFileSync(join(dir, 'status-samples.log'), 'utf8').split('\n').filter((l) => /^\d{4}-/.test(l)).map((l) => l.trim());
     withRun(dir, (db) => {
       for (let j = 1; j <= 6; j++) {
