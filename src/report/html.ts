@@ -157,7 +157,7 @@ h1{font-size:1.6em;margin:.2em 0}h2{border-bottom:1px solid var(--line);padding-
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.6em 0}
 table{border-collapse:collapse;font-size:.88em;min-width:100%}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-th{background:var(--code)}td{overflow-wrap:break-word;min-width:4em}
+th{background:var(--code)}td{overflow-wrap:anywhere;min-width:4em}code{overflow-wrap:anywhere}
 pre.code{background:var(--code);padding:8px 10px;overflow-x:auto;border:1px solid var(--line);border-radius:4px;font-size:.85em}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .evidence{font-size:.88em;color:var(--muted);margin:.6em 0}.evidence ul{margin:.3em 0;padding-left:1.2em}
@@ -190,7 +190,7 @@ export function renderHtml(r: AnalysisReport): string {
 function verdictHtml(r: AnalysisReport): string {
   const v = r.verdict;
   return [`<section id="verdict"><h2>Verdict</h2><p class="summary"><strong>${e(v.headline)}</strong></p>`,
-    `<ul>${v.lines.map((l) => `<li>${e(l.text)}</li>`).join('')}</ul>`, v.command ? `<pre><code>${e(v.command)}</code></pre>` : '', '</section>'].join('');
+    `<ul>${v.lines.map((l) => `<li>${e(l.text)}</li>`).join('')}</ul>`, v.command ? pre('sh', v.command) : '', '</section>'].join('');
 }
 
 /** Refused writes by key and error (analyze/refused-writes.ts). */
