@@ -1,11 +1,10 @@
 // `report --fleet`: every cluster on one page (md, html, json), ranked by urgency.
-import { writeFileSync } from 'node:fs';
 import { openStore } from '../store/open.js';
 import { analyzeFleet } from '../analyze/fleet.js';
 import { renderFleetHtml, renderFleetMarkdown } from '../report/fleet.js';
-import { UsageError, InputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { parseSizeOption } from './options.js';
-import { safeJson, safeLine } from './format.js';
+import { safeJson, writeReport } from './format.js';
 
 export interface FleetReportCliOptions {
   db: string;
@@ -30,14 +29,5 @@ export async function runFleetReport(opts: FleetReportCliOptions): Promise<void>
   } finally {
     db.close();
   }
-  if (!opts.output) {
-    process.stdout.write(doc);
-    return;
-  }
-  try {
-    writeFileSync(opts.output, doc);
-  } catch (e) {
-    throw new InputError(`-o ${opts.output}: cannot write the report (${(e as Error).message})`);
-  }
-  process.stderr.write(safeLine(`wrote ${opts.output} (${format}, ${Buffer.byteLength(doc)} bytes)\n`));
+  writeReport(doc, opts.output, format);
 }

@@ -1,6 +1,8 @@
 // Small shared helpers for printing: tables (box-drawn, every cell made terminal-safe), message lines
 // made terminal-safe, times in UTC.
+import { writeFileSync } from 'node:fs';
 import { renderBoxTable, type BoxCell } from '../report/box-table.js';
+import { InputError } from '../errors.js';
 import { safeText } from '../report/terminal-safe.js';
 export { safeText, safeJson } from '../report/terminal-safe.js';
 
@@ -27,4 +29,18 @@ export const err = (line: string): boolean => process.stderr.write(safeLine(line
 
 export function isoOrDash(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString();
+}
+
+/** A rendered report to stdout, or to `-o FILE` with one line on stderr saying where and how big. */
+export function writeReport(doc: string, output: string | undefined, format: string): void {
+  if (!output) {
+    process.stdout.write(doc);
+    return;
+  }
+  try {
+    writeFileSync(output, doc);
+  } catch (e) {
+    throw new InputError(`-o ${output}: cannot write the report (${(e as Error).message})`);
+  }
+  process.stderr.write(safeLine(`wrote ${output} (${format}, ${Buffer.byteLength(doc)} bytes)\n`));
 }

@@ -1,12 +1,11 @@
 // report: the whole analysis as a document people read: Markdown (GitHub) or one self-contained HTML file.
-import { writeFileSync } from 'node:fs';
 import { buildReports } from './analyze.js';
 import { renderHtmlClusters, renderMarkdownClusters } from '../report/clusters.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
-import { UsageError, InputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { checkZone, rezoneDeep } from './zone.js';
-import { safeLine } from './format.js';
+import { writeReport } from './format.js';
 
 export interface ReportCliOptions {
   db: string;
@@ -30,14 +29,5 @@ export async function runReport(opts: ReportCliOptions): Promise<void> {
   const reports = tz ? all.map((r) => rezoneDeep(r, tz)) : all;
   const doc = reports.length === 1 && unassigned.length === 0 ? RENDERERS[format](reports[0]!)
     : (format === 'md' ? renderMarkdownClusters : renderHtmlClusters)(reports, unassigned);
-  if (!opts.output) {
-    process.stdout.write(doc);
-    return;
-  }
-  try {
-    writeFileSync(opts.output, doc);
-  } catch (e) {
-    throw new InputError(`-o ${opts.output}: cannot write the report (${(e as Error).message})`);
-  }
-  process.stderr.write(safeLine(`wrote ${opts.output} (${format}, ${Buffer.byteLength(doc)} bytes)\n`));
+  writeReport(doc, opts.output, format);
 }

@@ -13,10 +13,10 @@
 // defaults to capnslog) to `<member>.log` in the temp dir: the file an operator would collect. Nothing
 // but the children we spawned is ever signalled, and a process 'exit' hook kills them if a test forgets stop().
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './etcd-server.js';
+import { defaultParentDir, freePort, isHealthy } from './etcd-server.js';
 
 export interface EtcdVersion {
   version: string;
@@ -181,25 +181,6 @@ async function startOnce(options: StartClusterOptions): Promise<EtcdCluster> {
   const tails = members.map((m) => `${m.name}: ${readFileSync(m.logFile, 'utf8').slice(-1500)}`).join('\n');
   await cluster.stop();
   throw new Error(`etcd ${options.version.version} cluster did not become healthy; log tails:\n${tails}`);
-}
-
-function defaultParentDir(): string {
-  try {
-    accessSync('/dev/shm', constants.W_OK);
-    return '/dev/shm';
-  } catch {
-    return tmpdir();
-  }
-}
-
-async function isHealthy(endpoint: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
-    const body = (await response.json()) as { health?: unknown };
-    return body.health === 'true' || body.health === true;
-  } catch {
-    return false;
-  }
 }
 
 export interface EtcdctlResult {

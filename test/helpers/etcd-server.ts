@@ -156,7 +156,7 @@ async function startOnce(options: StartEtcdOptions): Promise<EtcdServer> {
   throw new Error(`etcd did not become healthy on ${clientUrl}; log tail:\n${tail}`);
 }
 
-function defaultParentDir(): string {
+export function defaultParentDir(): string {
   try {
     accessSync('/dev/shm', constants.W_OK);
     return '/dev/shm';
@@ -165,7 +165,7 @@ function defaultParentDir(): string {
   }
 }
 
-async function isHealthy(endpoint: string): Promise<boolean> {
+export async function isHealthy(endpoint: string): Promise<boolean> {
   try {
     const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
     const body = (await response.json()) as { health?: unknown };
