@@ -159,3 +159,21 @@ test('ingest: the out-of-range document is one skipped line in the summary; no s
     cleanup();
   }
 });
+
+test('a date that does not exist (31 February, month 13, hour 25, offset +25:00) is a skipped line naming ts, never rolled into another day (etcd-zap.log line 95, 3.4.23)', () => {
+  const zap = join(E34, 'etcd-zap.log');
+  const line = realLines(zap)[94]!;
+  assert.match(line, /"ts":"2026-11-24T07:28:37\.791\+0800"/);
+  const good = parse('etcd-log', [line]);
+  assert.equal(issuesOf(good).length, 0);
+  assert.equal((recordsOf(good)[0] as { time: { ms: number } }).time.ms, Date.parse('2026-11-23T23:28:37.791Z'));
+  for (const bad of ['2026-02-31T07:28:37.791+0800', '2026-13-24T07:28:37.791+0800', '2026-11-24T25:28:37.791+0800', '2026-11-24T07:61:37.791+0800', '2026-11-24T07:28:37.791+2500']) {
+    const out = parse('etcd-log', [line.replace('2026-11-24T07:28:37.791+0800', bad)]);
+    assert.equal(recordsOf(out).length, 0, bad);
+    assert.equal(issuesOf(out).length, 1, bad);
+    assert.match(issuesOf(out)[0]!.reason, /^field ts: .* is not a calendar time$/, bad);
+  }
+  // 29 February exists in 2024, not in 2026.
+  assert.equal(issuesOf(parse('etcd-log', [line.replace('2026-11-24', '2024-02-29')])).length, 0);
+  assert.equal(issuesOf(parse('etcd-log', [line.replace('2026-11-24', '2026-02-29')])).length, 1);
+});

@@ -31,3 +31,14 @@ test('zone-less and malformed timestamps take the general path', () => {
   assert.equal(parseTimestamp('2023-09-24T04:30:23.+0800', { tz: null }), null);
   assert.equal(parseTimestamp('2023-09-24T04:3x:23Z', { tz: null }), null);
 });
+
+test('impossible calendar times are not times: Date.UTC would roll them into another day', () => {
+  for (const t of ['2026-02-29T00:00:00Z', '2026-04-31 10:00:00 +0800', '2026-00-10T00:00:00Z', '2026-12-32T00:00:00Z',
+    '2026-11-30T24:00:00Z', '2026-11-30T23:60:00Z', '2026-11-30T23:59:61Z', '2026-11-30T10:00:00+1500', '2026-11-30T10:00:00+08:60']) {
+    assert.equal(parseTimestamp(t, { tz: null }), null, t);
+  }
+  assert.equal(parseTimestamp('2024-02-29T00:00:00Z', { tz: null })?.ms, Date.UTC(2024, 1, 29));
+  assert.equal(parseTimestamp('2026-11-30 10:00:00', { tz: null })?.ms, Date.UTC(2026, 10, 30, 10));
+  assert.equal(parseTimestamp('2026-11-31 10:00:00', { tz: null }), null);
+  assert.equal(parseTimestamp('2026-11-30T10:00:00-1200', { tz: null })?.ms, Date.UTC(2026, 10, 30, 22));
+});

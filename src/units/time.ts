@@ -17,6 +17,7 @@ export function parseTimestamp(text: string, ctx: Pick<ParseContext, 'tz'>): Rec
   if (zone) {
     const offsetMin = parseOffset(zone);
     if (offsetMin === null) return null;
+    if (!isCivilTime(+y!, +mo!, +d!, +h!, +mi!, +s!)) return null;
     const utc = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms) - offsetMin * 60_000;
     return Number.isFinite(utc) ? { ms: utc, offsetMin, basis: 'explicit' } : null;
   }
@@ -61,15 +62,29 @@ function parseIsoFast(t: string): RecordTime | null | undefined {
   if (zone === '') return undefined; // zone-less: --tz applies, general path
   const offsetMin = parseOffset(zone);
   if (offsetMin === null) return undefined;
+  if (!isCivilTime(y, mo, d, h, mi, s)) return null;
   const utc = Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMin * 60_000;
   return Number.isFinite(utc) ? { ms: utc, offsetMin, basis: 'explicit' } : null;
 }
 
-/** `Z` → 0, `+0800` / `+08:00` → 480. */
+/**
+ * A calendar time that exists: month 1–12, a day the month has (leap years counted), hour ≤ 23,
+ * minute ≤ 59, second ≤ 60 (a leap second). Date.UTC would roll `2024-02-31` into March or hour 25
+ * into the next day, and a damaged line would be dated somewhere else without a word.
+ */
+export function isCivilTime(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 60)) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
+  return d <= days;
+}
+
+/** `Z` → 0, `+0800` / `+08:00` → 480; offsets beyond ±14:00 or with minutes ≥ 60 are not offsets. */
 export function parseOffset(zone: string): number | null {
   if (zone === 'Z') return 0;
   const m = /^([+-])(\d\d):?(\d\d)$/.exec(zone);
   if (!m) return null;
+  if (Number(m[3]) >= 60 || Number(m[2]) * 60 + Number(m[3]) > 14 * 60) return null;
   const v = Number(m[2]) * 60 + Number(m[3]);
   return m[1] === '-' ? -v : v;
 }
@@ -79,7 +94,7 @@ export function localTime(
   y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number,
   tz: string | null, basis: RecordTime['basis'],
 ): RecordTime | null {
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  if (!isCivilTime(y, mo, d, h, mi, s)) return null;
   if (!tz || tz === 'UTC' || tz === 'Z') {
     const v = Date.UTC(y, mo - 1, d, h, mi, s, ms);
     return Number.isFinite(v) ? { ms: v, offsetMin: null, basis } : null;

@@ -260,13 +260,20 @@ function prefixTime(p: SyslogPrefix, ctx: ParseContext): RecordTime | null {
   return prefixMs === null ? null : { ms: prefixMs + p.minute * 60_000 + p.second * 1000, offsetMin: null, basis: 'assumed-zone-year' };
 }
 
+const ISO_SHAPE = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d/;
+
 function parseZapLine(
   raw: string, body: string, lineNo: number, ctx: ParseContext, sys: SyslogPrefix | null, member: string | null,
 ): ParseOutput[] {
   const o = parseJsonObject(body);
   if (o === null) return [issue(lineNo, body.trimEnd().endsWith('}') ? 'invalid JSON' : 'truncated JSON', raw)];
   if (typeof o.level !== 'string' || typeof o.msg !== 'string') return [issue(lineNo, 'JSON without level and msg', raw)];
-  const time = zapTime(o.ts, ctx) ?? (sys ? prefixTime(sys, ctx) : null);
+  const own = zapTime(o.ts, ctx);
+  if (own === null && typeof o.ts === 'string' && ISO_SHAPE.test(o.ts)) {
+    // A date that does not exist (month 13, 31 February, hour 25): skipped and said, never dated elsewhere.
+    return [issue(lineNo, `field ts: ${o.ts.slice(0, 40)} is not a calendar time`, raw)];
+  }
+  const time = own ?? (sys ? prefixTime(sys, ctx) : null);
   const level = ZAP_LEVELS[o.level] ?? null;
   return emit(raw, lineNo, { time, member, level }, o.msg, classifyZap(o, body));
 }
