@@ -11,15 +11,18 @@ import { defaultOptions, formatSummary, ROOT, runFuzz } from '../bench/fuzz/fuzz
 import { FIXTURES, runCli } from './helpers/cli.js';
 import { buildCase, runCase, type CaseSpec } from '../bench/fuzz/run-case.js';
 import { seedKinds } from '../bench/fuzz/seeds.js';
+import { reencodeSegment } from '../bench/fuzz/mutate-wal.js';
+import { gunzipSync } from 'node:zlib';
 
-/** Fixed: the short run is the same 50 cases everywhere (2 per input kind). */
+/** Fixed: the short run is the same 60 cases everywhere (2 per input kind, 30 kinds). */
 const SHORT_SEED = 20261130;
 
 test('fuzz: cases are a function of seed and index only, and every input kind has seeds', () => {
   const kinds = seedKinds(ROOT);
   assert.ok(kinds.length >= 25, `input kinds: ${kinds.map((k) => k.name).join(', ')}`);
   for (const name of ['etcd-zap-3.4', 'etcd-capnslog-3.4', 'etcd-zap-3.6', 'patroni-json', 'patroni-yaml', 'etcdctl-fields',
-    'transcript', 'env-cri', 'env-journald-export', 'env-syslog', 'env-k8s', 'bbolt-db', 'bbolt-gz']) {
+    'transcript', 'env-cri', 'env-journald-export', 'env-syslog', 'env-k8s', 'bbolt-db', 'bbolt-gz',
+    'etcd-wal', 'raft-snap', 'member-data-dir', 'prometheus-metrics']) {
     assert.ok(kinds.some((k) => k.name === name && k.files.length > 0), `kind ${name} has seed files`);
   }
   for (let i = 0; i < kinds.length * 2; i++) {
@@ -31,6 +34,21 @@ test('fuzz: cases are a function of seed and index only, and every input kind ha
   }
   const other = buildCase(ROOT, kinds, 8, 0);
   assert.ok(!other.data.equals(buildCase(ROOT, kinds, 7, 0).data), 'another seed, other bytes');
+});
+
+test('fuzz: the WAL mutator re-encodes the real 3.4.23 and 3.5.16 segments byte for byte (so its record edits change only what they name)', () => {
+  const wal = seedKinds(ROOT).find((k) => k.name === 'etcd-wal')!;
+  assert.ok(wal.files.length >= 3, wal.files.join(', '));
+  for (const f of wal.files) {
+    const raw = readFileSync(join(ROOT, f));
+    const seg = raw[0] === 0x1f ? gunzipSync(raw) : raw;
+    for (const resealChain of [false, true]) {
+      const again = reencodeSegment(seg, resealChain);
+      assert.ok(again.length > 100_000, `${f}: ${again.length} bytes of records`);
+      assert.ok(again.equals(seg.subarray(0, again.length)), `${f}: same bytes (reseal ${resealChain})`);
+      assert.ok(seg.subarray(again.length).every((x) => x === 0), `${f}: only the preallocated zero tail is left out`);
+    }
+  }
 });
 
 test('fuzz: the judge fails a crash, a hang, exit 70, a stack trace, a raw control byte, a two-line refusal and bad JSON', async () => {

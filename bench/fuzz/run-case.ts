@@ -6,11 +6,12 @@
 // that says more or less than one line, and `--json` output that does not parse. Exit 2 with one line
 // is a pass: bad input may be refused.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { mutateBbolt, mutateBboltGz } from './mutate-bbolt.js';
 import { cropText, mutateText, type Mutated } from './mutate-text.js';
+import { mutateSnap, mutateWal } from './mutate-wal.js';
 import { Rng } from './rng.js';
 import { forcedKindOf, MAX_TEXT_SEED_BYTES, type SeedKind } from './seeds.js';
 
@@ -33,6 +34,9 @@ export interface CaseSpec {
   forceKind: string | null;
   ops: string[];
   data: Buffer;
+  /** Shape data-dir: the input is a directory named fileName holding these files (one of them mutated);
+   * `data` is then that mutated file's bytes. */
+  tree: Array<{ rel: string; data: Buffer }> | null;
   /** Inputs ingested into the same store before this one: real captures from the seed's own capture
    * directory (some lightly mutated), so the analyses run with context (an etcd log beside status samples
    * beside a Patroni log) and the mutant disturbs a whole incident, not an empty store. */
@@ -77,10 +81,13 @@ export function buildCase(root: string, kinds: SeedKind[], seed: number, index: 
   const r = new Rng(seed, index);
   const kind = kinds[index % kinds.length]!;
   const seedFile = r.pick(kind.files);
+  if (kind.shape === 'data-dir') return buildDataDirCase(root, kind, seed, index, seedFile, r);
   const raw = readSeed(root, seedFile);
   let m: Mutated;
   if (kind.shape === 'bbolt') m = mutateBbolt(raw, r);
   else if (kind.shape === 'bbolt-gz') m = mutateBboltGz(raw, r);
+  else if (kind.shape === 'wal') m = mutateWal(raw, r);
+  else if (kind.shape === 'snap') m = mutateSnap(raw, r);
   else {
     const textKinds = kinds.filter((k) => k.shape === 'text');
     const otherKind = r.pick(textKinds.length > 0 ? textKinds : kinds);
@@ -89,10 +96,37 @@ export function buildCase(root: string, kinds: SeedKind[], seed: number, index: 
   }
   let fileName = basename(seedFile);
   if (kind.shape === 'bbolt-gz' && !fileName.endsWith('.gz')) fileName += '.gz';
+  if (kind.shape === 'wal' && fileName.endsWith('.gz') && !m.ops.includes('gzip')) fileName = fileName.slice(0, -3);
   if (kind.shape === 'text' && r.chance(0.1)) { m = { data: gzipSync(m.data), ops: [...m.ops, 'gzip'] }; fileName += '.gz'; }
   if (r.chance(0.1)) fileName = r.pick(HOSTILE_NAME_PREFIXES) + fileName;
   const forceKind = r.chance(0.2) ? forcedKindOf(kind, seedFile) : null;
-  return { seed, index, kind, seedFile, fileName, forceKind, ops: m.ops, data: m.data, companions: companionsOf(root, kinds, seedFile, r) };
+  return { seed, index, kind, seedFile, fileName, forceKind, ops: m.ops, data: m.data, tree: null, companions: companionsOf(root, kinds, seedFile, r) };
+}
+
+function filesUnder(root: string, dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(join(root, dir)).sort()) {
+    const rel = `${dir}/${name}`;
+    if (statSync(join(root, rel)).isDirectory()) filesUnder(root, rel, out);
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** A copy of a fixture's `member/` tree under a data dir of its own, one file in it mutated by its kind. */
+function buildDataDirCase(root: string, kind: SeedKind, seed: number, index: number, seedFile: string, r: Rng): CaseSpec {
+  const files = filesUnder(root, seedFile);
+  const target = r.pick(files);
+  const name = basename(target);
+  const raw = readSeed(root, target);
+  let m: Mutated;
+  if (/\.wal(\.gz)?$/.test(name)) m = mutateWal(raw, r);
+  else if (name.endsWith('.snap')) m = mutateSnap(raw, r);
+  else if (/^db(\.gz)?$/.test(name)) m = mutateBboltGz(raw, r);
+  else m = mutateText(raw, r, raw);
+  const tree = files.map((f) => ({ rel: `member/${f.slice(seedFile.length + 1)}`, data: f === target ? m.data : readSeed(root, f) }));
+  let fileName = `${basename(dirname(seedFile))}-etcd1`;
+  if (r.chance(0.1)) fileName = r.pick(HOSTILE_NAME_PREFIXES) + fileName;
+  return { seed, index, kind, seedFile, fileName, forceKind: null, ops: [`${target.slice(seedFile.length + 1)}:`, ...m.ops], data: m.data, tree, companions: [] };
 }
 
 /** The capture a seed file belongs to: samples/<name> or test/fixtures/<name>. */
@@ -200,7 +234,9 @@ export async function runCase(b: Bounds, spec: CaseSpec, workDir: string): Promi
   mkdirSync(dir, { recursive: true });
   const input = join(dir, spec.fileName);
   const db = join(dir, 'store.db');
-  writeFileSync(input, spec.data);
+  if (spec.tree) {
+    for (const f of spec.tree) { mkdirSync(dirname(join(input, f.rel)), { recursive: true }); writeFileSync(join(input, f.rel), f.data); }
+  } else writeFileSync(input, spec.data);
   const show = (args: string[]) => args.map((a) => (a === input ? 'INPUT' : a === db ? 'STORE' : a)).join(' ');
   const failures: Failure[] = [];
   let ingestExit: number | null = null;
@@ -232,7 +268,8 @@ export async function runCase(b: Bounds, spec: CaseSpec, workDir: string): Promi
         [[['report', '--db', db], ['report', '--db', db, '--format', 'html'], ['recommend', '--db', db],
           ['query', '--db', db, 'SELECT * FROM issues ORDER BY 1 LIMIT 40']][Math.floor(spec.index / 2) % 4]!, false],
       ];
-      if (spec.kind.shape !== 'text') followUps.push([['snapshot', '--db', db], false], [['snapshot', '--db', db, '--json'], true]);
+      if (spec.kind.shape === 'bbolt' || spec.kind.shape === 'bbolt-gz' || spec.kind.shape === 'data-dir') followUps.push([['snapshot', '--db', db], false], [['snapshot', '--db', db, '--json'], true]);
+      if (spec.kind.shape === 'wal' || spec.kind.shape === 'snap' || spec.kind.shape === 'data-dir') followUps.push([['wal', '--db', db], false], [['wal', '--db', db, '--json'], true]);
       for (const [args, json] of followUps) {
         failures.push(...judged(await runCli(b, args), args, json));
       }
@@ -248,7 +285,9 @@ export function saveFailure(outDir: string, r: CaseResult): string {
   const dir = join(outDir, `seed-${r.spec.seed}`, `case-${r.spec.index}`);
   mkdirSync(dir, { recursive: true });
   const ext = extname(r.spec.fileName);
-  writeFileSync(join(dir, `input${r.spec.fileName.endsWith('.gz') ? '.gz' : ext}`), r.spec.data);
+  if (r.spec.tree) {
+    for (const f of r.spec.tree) { mkdirSync(dirname(join(dir, 'input', f.rel)), { recursive: true }); writeFileSync(join(dir, 'input', f.rel), f.data); }
+  } else writeFileSync(join(dir, `input${r.spec.fileName.endsWith('.gz') ? '.gz' : ext}`), r.spec.data);
   r.spec.companions.forEach((c, i) => writeFileSync(join(dir, `companion-${i}${extname(c.fileName)}`), c.data));
   writeFileSync(join(dir, 'case.json'), JSON.stringify({
     seed: r.spec.seed, case: r.spec.index, kind: r.spec.kind.name, seedFile: r.spec.seedFile,

@@ -5,7 +5,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-export type SeedShape = 'text' | 'bbolt' | 'bbolt-gz';
+/** wal: a WAL segment; snap: a raft .snap; data-dir: a member data dir (its `member/` tree, one file mutated). */
+export type SeedShape = 'text' | 'bbolt' | 'bbolt-gz' | 'wal' | 'snap' | 'data-dir';
 
 export interface SeedKind {
   /** The name counts are reported under. */
@@ -13,8 +14,9 @@ export interface SeedKind {
   shape: SeedShape;
   /** The `ingest --kind` this input is, for the share of cases that force the parser past detection
    * (see forcedKindOf: a Patroni log inside an envelope is still a Patroni log). */
-  ingestKind: 'patroni-log' | 'etcd-log' | 'etcdctl' | 'transcript' | 'etcd-snapshot' | 'patroni-config';
-  /** Paths relative to the repository root, sorted (so a seed number means the same file everywhere). */
+  ingestKind: 'patroni-log' | 'etcd-log' | 'etcdctl' | 'transcript' | 'etcd-snapshot' | 'patroni-config' | null;
+  /** Paths relative to the repository root, sorted (so a seed number means the same file everywhere);
+   * for shape data-dir, the `member` directories. */
   files: string[];
 }
 
@@ -23,6 +25,8 @@ interface KindRule {
   shape: SeedShape;
   ingestKind: SeedKind['ingestKind'];
   match: RegExp;
+  /** For shape data-dir: the directory a matching file stands for. */
+  dirOf?: (file: string) => string;
 }
 
 const RULES: KindRule[] = [
@@ -51,6 +55,12 @@ const RULES: KindRule[] = [
   { name: 'env-k8s', shape: 'text', ingestKind: 'etcd-log', match: /envelope-derived\/(kubectl|shipper)\// },
   { name: 'bbolt-db', shape: 'bbolt', ingestKind: 'etcd-snapshot', match: /snapshot-[a-z]+\.db$/ },
   { name: 'bbolt-gz', shape: 'bbolt-gz', ingestKind: 'etcd-snapshot', match: /snapshot\.bin\.gz$|snapshot-[a-z]+\.db$/ },
+  // Issue 16: a member's data dir, read by etcd's file names (there is no --kind for them).
+  { name: 'etcd-wal', shape: 'wal', ingestKind: null, match: /data-dir-[^/]+\/member\/wal\/[0-9a-f]{16}-[0-9a-f]{16}\.wal(\.gz)?$/ },
+  { name: 'raft-snap', shape: 'snap', ingestKind: null, match: /data-dir-[^/]+\/member\/snap\/[0-9a-f]{16}-[0-9a-f]{16}\.snap$/ },
+  { name: 'member-data-dir', shape: 'data-dir', ingestKind: null, match: /data-dir-[^/]+\/member\/wal\/[^/]+$/, dirOf: (f) => f.replace(/\/wal\/[^/]+$/, '') },
+  // Issue 15: a saved Prometheus /metrics page of one member.
+  { name: 'prometheus-metrics', shape: 'text', ingestKind: null, match: /live-[^/]+\/metrics[^/]*\.txt$/ },
 ];
 
 /** Real captures larger than this are cut to a window of whole lines (bbolt files are used whole). */
@@ -71,7 +81,8 @@ export function seedKinds(root: string): SeedKind[] {
   walk(join(root, 'samples'), all);
   const rel = all.map((p) => relative(root, p).split('\\').join('/')).sort();
   return RULES.map((rule) => {
-    const files = rel.filter((p) => rule.match.test(p) && statSync(join(root, p)).size > 0);
+    const matched = rel.filter((p) => rule.match.test(p) && statSync(join(root, p)).size > 0);
+    const files = rule.dirOf ? [...new Set(matched.map(rule.dirOf))].sort() : matched;
     if (files.length === 0) throw new Error(`bench/fuzz/seeds.ts: no seed file for input kind ${rule.name} (pattern ${rule.match})`);
     return { name: rule.name, shape: rule.shape, ingestKind: rule.ingestKind, files };
   });
