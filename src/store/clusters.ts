@@ -3,6 +3,7 @@
 // The events scans repeat the three `<>` terms of the partial index events_notable_ts (migration 5), so
 // that SQLite reads the notable events only, not every routine line of a large store.
 import type { Db } from './open.js';
+import { catchUpStatusRollup } from './status-rollup.js';
 
 /** What one source says about its cluster. Ids are lowercase hex without leading zeros. */
 export interface SourceClusterSignals {
@@ -160,6 +161,8 @@ export function writeClusterAssignment(db: Db, a: ClusterAssignment): void {
     for (const s of a.sources) src.run(s.cluster === null ? null : ref.get(s.cluster) ?? null, s.basis, s.id);
     const smp = db.prepare('UPDATE status_samples SET cluster = ? WHERE id = ?');
     for (const s of a.samples) smp.run(ref.get(s.cluster) ?? null, s.id);
+    // Every ingest, collect, import and `sources rm` ends here: the status rollup catches up (migration 19).
+    catchUpStatusRollup(db);
   })();
 }
 

@@ -6,6 +6,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.js';
 import type { FleetSample, SourceKind } from '../model.js';
 import { insertSource } from './write.js';
+import { RollupFolder } from './status-rollup.js';
 
 const COLS = ['line', 'seq', 'ts_ms', 'time_basis', 'format', 'endpoint', 'member_id', 'cluster_id', 'version', 'db_size_bytes',
   'db_size_approx', 'db_size_in_use_bytes', 'revision', 'is_leader', 'errors', 'alarms', 'db_size_quota_bytes',
@@ -35,6 +36,8 @@ export class FleetSampleWriter {
   private readonly sources = new Map<string, { id: number; cluster: string | null; added: number; line: number; first: number | null; last: number | null }>();
   private readonly stmts = new Map<number, Statement>();
   private readonly runId = randomUUID();
+  /** Each new reading folded into the status rollup as it is written (migration 19). */
+  private readonly rollup = new RollupFolder();
 
   constructor(private readonly db: Db, private readonly spec: (cluster: string | null) => FleetSourceSpec) {}
 
@@ -62,6 +65,10 @@ export class FleetSampleWriter {
       s.dbSizeInUseBytes, s.revision, s.isLeader === null ? null : s.isLeader ? 1 : 0, JSON.stringify(s.errors),
       JSON.stringify(s.alarms), s.quotaBytes, s.compactRevision, s.keysTotal, s.putsTotal, naturalKey(sp.family, s));
     if (r.changes === 0) return false;
+    this.rollup.add(this.db, { id: Number(r.lastInsertRowid), src: src.id, line: src.line, ts: s.tsMs, basis: s.basis, format: s.format, endpoint: s.endpoint,
+      memberId: s.memberId, clusterId: s.clusterId, cluster: null, phys: s.dbSizeBytes, approx: 0, inUse: s.dbSizeInUseBytes, rev: s.revision,
+      compact: s.compactRevision, quota: s.quotaBytes, alarms: JSON.stringify(s.alarms), errors: JSON.stringify(s.errors),
+      leader: s.isLeader === null ? null : s.isLeader ? 1 : 0, natural: 1 });
     src.added++;
     src.first = src.first === null ? s.tsMs : Math.min(src.first, s.tsMs);
     src.last = src.last === null ? s.tsMs : Math.max(src.last, s.tsMs);
@@ -70,6 +77,7 @@ export class FleetSampleWriter {
 
   /** Writes each source's totals (inside the caller's transaction: collect commits them with every poll). */
   flush(basis = 'explicit'): void {
+    this.rollup.flush(this.db);
     for (const s of this.sources.values()) {
       this.db.prepare('UPDATE sources SET records=?, first_ts_ms=?, last_ts_ms=?, time_bases=? WHERE id=?').run(s.added, s.first, s.last, basis, s.id);
     }

@@ -485,4 +485,93 @@ ALTER TABLE status_samples ADD COLUMN natural_key TEXT;
 CREATE UNIQUE INDEX status_samples_natural ON status_samples(natural_key) WHERE natural_key IS NOT NULL;
 `,
   },
+  {
+    // Issue 15: `report --fleet` must not read every reading (200 clusters × 3 members × 30 days at 5 minutes is
+    // 5.2 M). status_rollup keeps, per source, member (endpoint, member id, cluster id), time basis, exact or
+    // humanized, and bucket of an hour and of a day: the count, first/last time, min/max of physical and in-use
+    // size, revision, compact revision and quota, the readings with the lowest and the highest in-use size and the
+    // last reading kept whole, and the error readings (a member that did not answer). Kept up to date in JS by
+    // src/store/status-rollup.ts (catchUpStatusRollup after every ingest; the Prometheus/collect writer folds as it
+    // writes) up to status_rollup_state.last_id; the trigger forgets a source's rows with it. Backfilled here.
+    version: 19,
+    name: 'status_rollup: hourly and daily rollup of status readings (fleet report)',
+    sql: `
+CREATE TABLE status_rollup (
+  src            INTEGER NOT NULL,
+  endpoint       TEXT NOT NULL,
+  member_id      TEXT NOT NULL,
+  cluster_id     TEXT NOT NULL,
+  basis          TEXT NOT NULL,
+  approx         INTEGER NOT NULL,
+  width          INTEGER NOT NULL,
+  bucket         INTEGER NOT NULL,
+  cluster        INTEGER,
+  format         TEXT NOT NULL,
+  n              INTEGER NOT NULL,
+  first_ts       INTEGER NOT NULL,
+  last_ts        INTEGER NOT NULL,
+  min_id         INTEGER NOT NULL,
+  max_id         INTEGER NOT NULL,
+  sized_n        INTEGER NOT NULL,
+  phys_min       INTEGER,
+  phys_max       INTEGER,
+  used_min       INTEGER,
+  used_max       INTEGER,
+  rev_min        INTEGER,
+  rev_max        INTEGER,
+  compact_n      INTEGER NOT NULL,
+  compact_min    INTEGER,
+  compact_max    INTEGER,
+  compact_max_ts INTEGER,
+  quota_max      INTEGER,
+  nospace_n      INTEGER NOT NULL,
+  lo_ts INTEGER, lo_line INTEGER, lo_phys INTEGER, lo_inuse INTEGER, lo_rev INTEGER,
+  hi_ts INTEGER, hi_line INTEGER, hi_phys INTEGER, hi_inuse INTEGER, hi_rev INTEGER,
+  z_ts INTEGER, z_line INTEGER, z_phys INTEGER, z_inuse INTEGER, z_rev INTEGER, z_compact INTEGER, z_quota INTEGER, z_alarms TEXT, z_leader INTEGER,
+  err_n          INTEGER NOT NULL,
+  err_first_ts   INTEGER,
+  err_last_ts    INTEGER,
+  err_min        TEXT,
+  PRIMARY KEY (src, endpoint, member_id, cluster_id, basis, approx, width, bucket)
+) WITHOUT ROWID;
+CREATE TABLE status_rollup_state (last_id INTEGER NOT NULL);
+CREATE TRIGGER status_rollup_forget AFTER DELETE ON sources BEGIN
+  DELETE FROM status_rollup WHERE src = OLD.id;
+  UPDATE status_rollup_state SET last_id = MIN(last_id, COALESCE((SELECT MAX(id) FROM status_samples), 0));
+END;
+INSERT INTO status_rollup
+WITH r AS (
+  SELECT s.id, s.source_id, s.endpoint, COALESCE(s.member_id, '') AS mid, COALESCE(s.cluster_id, '') AS cid, COALESCE(s.time_basis, '') AS b,
+    s.db_size_approx AS approx, w.width, s.ts_ms / w.width AS bucket, s.format, s.ts_ms AS ts, s.line, s.db_size_bytes AS phys, s.db_size_in_use_bytes AS inuse,
+    COALESCE(s.db_size_in_use_bytes, s.db_size_bytes) AS u, s.revision AS rev, s.compact_revision AS cr, s.db_size_quota_bytes AS quota,
+    s.alarms, s.is_leader, s.errors, (s.db_size_bytes IS NULL AND s.errors <> '[]' AND s.natural_key IS NOT NULL) AS err
+  FROM status_samples s CROSS JOIN (SELECT 3600000 AS width UNION ALL SELECT 86400000) w WHERE s.ts_ms IS NOT NULL),
+k AS (
+  SELECT r.*,
+    ROW_NUMBER() OVER (PARTITION BY source_id, endpoint, mid, cid, b, approx, width, bucket ORDER BY phys IS NULL, u, ts, id) AS lo_r,
+    ROW_NUMBER() OVER (PARTITION BY source_id, endpoint, mid, cid, b, approx, width, bucket ORDER BY phys IS NULL, u DESC, ts, id) AS hi_r,
+    ROW_NUMBER() OVER (PARTITION BY source_id, endpoint, mid, cid, b, approx, width, bucket ORDER BY phys IS NULL, ts DESC, line DESC, id) AS z_r,
+    MAX(cr) OVER (PARTITION BY source_id, endpoint, mid, cid, b, approx, width, bucket) AS cmax
+  FROM r)
+SELECT source_id, endpoint, mid, cid, b, approx, width, bucket, NULL, MIN(format), COUNT(*), MIN(ts), MAX(ts), MIN(id), MAX(id),
+  COUNT(phys), MIN(phys), MAX(phys), MIN(u), MAX(u), MIN(rev), MAX(rev), COUNT(cr), MIN(cr), MAX(cr), MIN(CASE WHEN cr = cmax THEN ts END),
+  MAX(CASE WHEN quota > 0 THEN quota END), SUM(alarms LIKE '%NOSPACE%'),
+  MAX(CASE WHEN lo_r = 1 AND phys IS NOT NULL THEN ts END), MAX(CASE WHEN lo_r = 1 AND phys IS NOT NULL THEN line END),
+  MAX(CASE WHEN lo_r = 1 AND phys IS NOT NULL THEN phys END), MAX(CASE WHEN lo_r = 1 AND phys IS NOT NULL THEN inuse END),
+  MAX(CASE WHEN lo_r = 1 AND phys IS NOT NULL THEN rev END),
+  MAX(CASE WHEN hi_r = 1 AND phys IS NOT NULL THEN ts END), MAX(CASE WHEN hi_r = 1 AND phys IS NOT NULL THEN line END),
+  MAX(CASE WHEN hi_r = 1 AND phys IS NOT NULL THEN phys END), MAX(CASE WHEN hi_r = 1 AND phys IS NOT NULL THEN inuse END),
+  MAX(CASE WHEN hi_r = 1 AND phys IS NOT NULL THEN rev END),
+  MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN ts END), MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN line END),
+  MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN phys END), MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN inuse END),
+  MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN rev END), MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN cr END),
+  MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN quota END), MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN alarms END),
+  MAX(CASE WHEN z_r = 1 AND phys IS NOT NULL THEN is_leader END),
+  SUM(err), MIN(CASE WHEN err THEN ts END), MAX(CASE WHEN err THEN ts END), MIN(CASE WHEN err THEN errors END)
+FROM k GROUP BY source_id, endpoint, mid, cid, b, approx, width, bucket;
+UPDATE status_rollup SET cluster = (SELECT s.cluster FROM status_samples s WHERE s.id = status_rollup.min_id)
+  WHERE src IN (SELECT id FROM sources WHERE cluster_basis LIKE '%mixed%');
+INSERT INTO status_rollup_state VALUES (COALESCE((SELECT MAX(id) FROM status_samples), 0));
+`,
+  },
 ];
