@@ -8,11 +8,16 @@
 //   npm run fuzz -- --kinds bbolt-db,bbolt-gz      # only some input kinds
 //   npm run fuzz -- --cli /tmp/build/bin/etcd-forensics.js   # a private build (others may rebuild dist/)
 //   npm run fuzz -- --verbose                      # one line per case
+//   npm run fuzz -- --minutes 30 --results /tmp/r.md   # where a timed run appends its results
+//
+// A timed run (--minutes) appends its date, machine, command and per-kind table to bench/RESULTS-fuzz.md
+// (or --results FILE; --no-results: none).
 //
 // Every failure prints its seed and case index and the replay command, and its input is written to
 // --out (default ./fuzz-failures/seed-S/case-I/). Exit 0 when no case failed, 1 otherwise, 2 on bad usage.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCase, runCase, saveFailure, type Bounds, type CaseResult, type FailureClass } from './run-case.js';
@@ -38,6 +43,8 @@ export interface FuzzOptions {
   verbose: boolean;
   /** Where each failure line and the progress go. */
   log: (line: string) => void;
+  /** Markdown file a run appends its results to (null: none). */
+  results: string | null;
 }
 
 export interface KindCounts {
@@ -47,7 +54,11 @@ export interface KindCounts {
   crashes: number;
   hangs: number;
   exit70: number;
-  /** Failures of any other class: stack, control, memory, bad-exit, invalid-utf8, refusal-lines, bad-json. */
+  /** A stack trace or "internal error" on stderr (and no crash, hang or exit 70). */
+  stack: number;
+  /** A raw control character in the output (and none of the above). */
+  control: number;
+  /** Failures of any other class: memory, bad-exit, invalid-utf8, refusal-lines, bad-json. */
   other: number;
   /** Cases (of any outcome) whose output showed U+FFFD for non-UTF-8 input bytes: noted, not failed. */
   fffd: number;
@@ -59,6 +70,9 @@ export interface FuzzSummary {
   failed: CaseResult[];
   cases: number;
   ms: number;
+  /** os.loadavg() when the run started and ended. */
+  loadStart: number[];
+  loadEnd: number[];
 }
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -67,6 +81,7 @@ export function defaultOptions(): FuzzOptions {
   return {
     seed: 1, minutes: 0, cases: 0, only: [], jobs: 2, kinds: [], outDir: join(ROOT, 'fuzz-failures'),
     timeoutMs: 20_000, rssLimitMb: 1536, heapMb: 1024, cli: join(ROOT, 'bin', 'etcd-forensics.js'), verbose: false, log: (l) => process.stderr.write(l + '\n'),
+    results: null,
   };
 }
 
@@ -83,6 +98,8 @@ function tally(c: KindCounts, r: CaseResult): void {
   if (classes.has('crash')) c.crashes++;
   else if (classes.has('hang')) c.hangs++;
   else if (classes.has('exit70')) c.exit70++;
+  else if (classes.has('stack')) c.stack++;
+  else if (classes.has('control')) c.control++;
   else c.other++;
 }
 
@@ -92,7 +109,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   if (unknown.length > 0) throw new Error(`unknown input kind ${unknown.join(', ')}; known: ${all.map((k) => k.name).join(', ')}`);
   const kinds = o.kinds.length > 0 ? all.filter((k) => o.kinds.includes(k.name)) : all;
   const b: Bounds = { root: ROOT, cli: o.cli, timeoutMs: o.timeoutMs, rssLimitBytes: o.rssLimitMb * 1024 * 1024, heapMb: o.heapMb };
-  const perKind = new Map(kinds.map((k) => [k.name, { cases: 0, passed: 0, refused: 0, crashes: 0, hangs: 0, exit70: 0, other: 0, fffd: 0 }]));
+  const perKind = new Map(kinds.map((k) => [k.name, emptyCounts()]));
+  const loadStart = loadavg();
   const failed: CaseResult[] = [];
   const work = mkdtempSync(join(tmpdir(), 'ef-fuzz-'));
   const started = Date.now();
@@ -128,15 +146,26 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return { seed: o.seed, perKind, failed: failed.sort((x, y) => x.spec.index - y.spec.index), cases: done, ms: Date.now() - started };
+  return { seed: o.seed, perKind, failed: failed.sort((x, y) => x.spec.index - y.spec.index), cases: done, ms: Date.now() - started, loadStart, loadEnd: loadavg() };
+}
+
+function emptyCounts(): KindCounts {
+  return { cases: 0, passed: 0, refused: 0, crashes: 0, hangs: 0, exit70: 0, stack: 0, control: 0, other: 0, fffd: 0 };
+}
+
+const COLUMNS = ['cases', 'passed', 'refused', 'crashes', 'hangs', 'exit70', 'stack', 'control', 'other', 'fffd'] as const;
+
+function totalOf(s: FuzzSummary): KindCounts {
+  const total = emptyCounts();
+  for (const c of s.perKind.values()) for (const k of COLUMNS) total[k] += c[k];
+  return total;
 }
 
 /** The closing table: counts per input kind. */
 export function formatSummary(s: FuzzSummary): string {
-  const cols = ['cases', 'passed', 'refused', 'crashes', 'hangs', 'exit70', 'other', 'fffd'] as const;
+  const cols = COLUMNS;
   const rows = [...s.perKind.entries()];
-  const total: KindCounts = { cases: 0, passed: 0, refused: 0, crashes: 0, hangs: 0, exit70: 0, other: 0, fffd: 0 };
-  for (const [, c] of rows) for (const k of cols) total[k] += c[k];
+  const total = totalOf(s);
   const w = Math.max(...rows.map(([n]) => n.length), 5);
   const line = (name: string, c: KindCounts) => name.padEnd(w) + cols.map((k) => String(c[k]).padStart(9)).join('');
   return [
@@ -144,9 +173,35 @@ export function formatSummary(s: FuzzSummary): string {
     'kind'.padEnd(w) + cols.map((k) => k.padStart(9)).join(''),
     ...rows.map(([n, c]) => line(n, c)),
     line('total', total),
-    'passed: accepted and every command ran clean; refused: ingest exit 2 with one line; other: stack trace,',
-    'raw control character, memory bound, odd exit, non-UTF-8 output, exit 2 not one line, or bad JSON;',
+    'passed: accepted and every command ran clean; refused: ingest exit 2 with one line; stack: a stack trace',
+    'or "internal error"; control: a raw control character in the output; other: memory bound, odd exit,',
+    'non-UTF-8 output, exit 2 not one line, or bad JSON;',
     'fffd (not a failure): output showed U+FFFD for input bytes that are not UTF-8.',
+  ].join('\n');
+}
+
+/** The run as Markdown: when, where, what was run, and the per-kind table, for bench/RESULTS-fuzz.md. */
+export function formatResults(s: FuzzSummary, o: FuzzOptions, command: string): string {
+  let commit = 'unknown';
+  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { /* not a git checkout */ }
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' / ');
+  const head = ['input kind', 'cases', 'passed', 'refused (one line)', 'crash', 'hang', 'exit 70', 'stack trace', 'raw control char', 'other failures', 'U+FFFD shown (noted)'];
+  const row = (name: string, c: KindCounts) => `| ${[name, c.cases, c.passed, c.refused, c.crashes, c.hangs, c.exit70, c.stack, c.control, c.other, c.fffd].join(' | ')} |`;
+  return [
+    `## ${new Date(Date.now() - s.ms).toISOString().slice(0, 16).replace('T', ' ')} UTC: seed ${s.seed}, ${o.minutes} min, ${s.cases} cases, ${s.failed.length} failed`,
+    '',
+    `- command: \`${command}\` (commit ${commit}, CLI ${o.cli.startsWith(ROOT) ? o.cli.slice(ROOT.length + 1) : o.cli})`,
+    `- machine: ${cpus().length} CPUs (nproc), ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, load average (1/5/15 min) ${load(s.loadStart)} at start, ${load(s.loadEnd)} at the end; ${o.jobs} job(s)`,
+    `- seed ${s.seed}, ${o.minutes} min budget, ${Math.round(s.ms / 1000)} s wall, bounds: ${o.timeoutMs / 1000} s per command, ${o.rssLimitMb} MiB RSS`,
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...[...s.perKind.entries()].map(([n, c]) => row(n, c)),
+    row('**total**', totalOf(s)),
+    '',
+    ...(s.failed.length === 0 ? ['No case failed.'] : ['Failures (replay: `npm run fuzz -- --seed S --case I`):', '',
+      ...s.failed.slice(0, 40).map((r) => `- case ${r.spec.index} (${r.spec.kind.name}, ${r.spec.ops.join(' ').replace(/[`|]/g, '')}): ${[...new Set(r.failures.map((f) => f.class))].join(', ')}; ${visible(r.failures[0]!.detail.slice(0, 160)).replace(/[`|<>]/g, '?')}`)]),
+    '',
   ].join('\n');
 }
 
@@ -173,10 +228,14 @@ function parseArgs(argv: string[]): FuzzOptions {
       case '--heap-mb': o.heapMb = num(flag, v); i++; break;
       case '--cli': o.cli = resolve(v ?? ''); i++; break;
       case '--verbose': o.verbose = true; break;
+      case '--results': o.results = resolve(v ?? ''); i++; break;
+      case '--no-results': o.results = ''; break;
       default: throw new Error(`unknown argument ${flag}`);
     }
   }
   if (o.only.length === 0 && o.minutes === 0 && o.cases === 0) o.minutes = 5;
+  if (o.results === null && o.minutes > 0 && o.only.length === 0) o.results = join(ROOT, 'bench', 'RESULTS-fuzz.md');
+  if (o.results === '') o.results = null;
   return o;
 }
 
@@ -190,6 +249,12 @@ async function main(): Promise<void> {
   process.stderr.write(`fuzz seed ${o.seed}${o.minutes ? `, ${o.minutes} min` : ''}${o.cases ? `, ${o.cases} cases` : ''}, ${o.jobs} jobs, failures to ${o.outDir}\n`);
   const s = await runFuzz(o);
   process.stdout.write(formatSummary(s) + '\n');
+  if (o.results) {
+    const command = ['node --import tsx bench/fuzz/fuzz.ts', ...process.argv.slice(2)].join(' ');
+    const fresh = !existsSync(o.results);
+    appendFileSync(o.results, (fresh ? '# Fuzz runs (bench/fuzz/fuzz.ts; a timed run appends here)\n\n' : '\n') + formatResults(s, o, command));
+    process.stderr.write(`results appended to ${o.results}\n`);
+  }
   process.exitCode = s.failed.length > 0 ? 1 : 0;
 }
 
