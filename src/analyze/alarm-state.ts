@@ -51,10 +51,15 @@ const usable = (basis: string | null): boolean => basis !== 'mtime';
 
 export function isRefusedWrite(e: EventRow): boolean {
   if (e.kind === 'patroni.nospace') return true;
-  const d = detailOf(e);
-  if (e.kind === 'etcdctl.client.error') return isNospace(d.alarm ?? d.error);
-  return e.kind === 'etcd.apply.failed' && isNospace(d.error ?? e.message);
+  if (e.kind === 'etcdctl.client.error') {
+    const d = detailOf(e);
+    return isNospace(d.alarm ?? d.error);
+  }
+  return e.kind === 'etcd.apply.failed' && isNospace(detailOf(e).error ?? e.message);
 }
+
+/** The kinds observations() reads; the detail of any other event is not parsed (most rows are none of these). */
+const OBSERVED = new Set(['etcd.alarm.raised', 'etcd.alarm.disarmed', 'etcdctl.alarm.cleared', 'etcdctl.alarm.none', 'patroni.nospace', 'etcdctl.client.error', 'etcd.apply.failed']);
 
 export function readAlarmState(d: Loaded): AlarmState {
   const names = memberNames(d);
@@ -157,7 +162,7 @@ function withoutEchoes(obs: Obs[]): Obs[] {
 function observations(d: Loaded): Obs[] {
   const out: Obs[] = [];
   for (const e of d.events) {
-    if (e.ts_ms === null || !usable(e.time_basis)) continue;
+    if (e.ts_ms === null || !OBSERVED.has(e.kind) || !usable(e.time_basis)) continue;
     const where = { path: e.path, line: e.line };
     const det = detailOf(e);
     if (e.kind === 'etcd.alarm.raised' && isNospace(det.alarm ?? e.message)) {
@@ -234,8 +239,9 @@ function alarmListSets(d: Loaded): Obs[] {
 function memberNames(d: Loaded): Map<string, string> {
   const names = new Map<string, string>();
   for (const e of d.events) {
+    if (e.kind !== 'etcd.start' || !e.member) continue;
     const id = detailOf(e).member;
-    if (e.kind === 'etcd.start' && typeof id === 'string' && e.member && !names.has(id)) names.set(id, e.member);
+    if (typeof id === 'string' && !names.has(id)) names.set(id, e.member);
   }
   for (const s of d.status) if (s.member_id && !names.has(s.member_id) && s.format !== 'log') names.set(s.member_id, s.endpoint);
   return names;

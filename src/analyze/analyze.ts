@@ -82,7 +82,7 @@ function findQuota(d: Loaded, option: number | null): { bytes: number; evidence:
 
 function noteTimeAssumptions(d: Loaded, out: string[]): void {
   const bases = new Set<string>();
-  for (const e of d.events) if (e.time_basis && e.time_basis !== 'explicit') bases.add(e.time_basis);
+  for (const b of d.eventTimeBases ?? d.events.map((e) => e.time_basis)) if (b && b !== 'explicit') bases.add(b);
   for (const s of d.status) if (s.time_basis !== 'explicit' && s.time_basis !== 'marker') bases.add(s.time_basis);
   if (bases.has('assumed-zone') || bases.has('assumed-zone-year')) {
     out.push('Some log times carried no UTC offset; the zone given with --tz at ingest (else UTC) was applied.');
