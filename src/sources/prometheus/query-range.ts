@@ -7,8 +7,11 @@ import { ETCD_FIGURE_METRICS } from './etcd-metrics.js';
 
 export interface RangeSeries {
   labels: Record<string, string>;
-  /** [epoch ms, value] in time order. */
-  points: [number, number][];
+  /** The label set as one string, the same for the same labels (to count distinct series cheaply). */
+  key: string;
+  /** Epoch ms of each point, in time order (finite values only); values[i] is the value at timesMs[i]. */
+  timesMs: number[];
+  values: number[];
 }
 
 /** The metric names an import asks for: every figure, and the version (a label on a constant 1). */
@@ -29,8 +32,94 @@ export function buildImportQuery(selector: string | null): string | null {
 
 export type RangeParse = { ok: true; series: RangeSeries[] } | { ok: false; reason: string };
 
-/** The body of a query_range answer. Values that are not numbers (NaN, "+Inf") are left out of points. */
+/**
+ * The body of a query_range answer. Values that are not numbers (NaN, "+Inf") are left out. Prometheus' own
+ * compact layout is read by a scanner that makes no object per point (a 30-day import is millions of points:
+ * JSON.parse's [t, "v"] arrays cost more than the rest of the import); anything else, including whitespace,
+ * other key orders or extra fields (Thanos' "warnings"), goes through JSON.parse with the same result.
+ */
 export function parseQueryRange(body: string): RangeParse {
+  return scanPrometheusMatrix(body) ?? parseGenericMatrix(body);
+}
+
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+// eslint-disable-next-line no-control-regex
+const ODD_IN_STRING = /["\\\u0000-\u001f]/;
+const HEAD = '{"status":"success","data":{"resultType":"matrix","result":[';
+
+/** Prometheus' exact layout (2.x: no whitespace, keys in this order), or null when the body is anything else. */
+export function scanPrometheusMatrix(body: string): RangeParse | null {
+  if (!body.startsWith(HEAD)) return null;
+  let i = HEAD.length;
+  const series: RangeSeries[] = [];
+  if (body.charCodeAt(i) !== 93 /* ] */) {
+    for (;;) {
+      if (!body.startsWith('{"metric":', i)) return null;
+      const mStart = i + 10;
+      const mEnd = endOfObject(body, mStart);
+      if (mEnd < 0) return null;
+      let metric: unknown;
+      try {
+        metric = JSON.parse(body.slice(i + 10, mEnd));
+      } catch {
+        return null;
+      }
+      if (!isObj(metric)) return null;
+      i = mEnd;
+      if (!body.startsWith(',"values":[', i)) return null;
+      i += 11;
+      const timesMs: number[] = [];
+      const values: number[] = [];
+      while (body.charCodeAt(i) === 91 /* [ */) {
+        const comma = body.indexOf(',"', i + 1);
+        const close = comma < 0 ? -1 : body.indexOf('"]', comma + 2);
+        if (close < 0) return null;
+        const tText = body.slice(i + 1, comma);
+        const text = body.slice(comma + 2, close);
+        // What JSON.parse would refuse or read differently (an escape, a control character) goes the slow way.
+        if (!JSON_NUMBER.test(tText) || ODD_IN_STRING.test(text)) return null;
+        const t = Number(tText);
+        const v = Number(text);
+        if (Number.isFinite(v) && text !== '') {
+          timesMs.push(Math.round(t * 1000));
+          values.push(v);
+        }
+        i = close + 2;
+        if (body.charCodeAt(i) !== 44 /* , */) break;
+        if (body.charCodeAt(++i) !== 91) return null; // `,]`: not JSON
+      }
+      if (!body.startsWith(']}', i)) return null;
+      i += 2;
+      series.push({ labels: labelsOf(metric), key: body.slice(mStart, mEnd), timesMs, values });
+      if (body.charCodeAt(i) === 44) i++;
+      else break;
+    }
+  }
+  return body.slice(i) === ']}}' ? { ok: true, series } : null;
+}
+
+/** The index just past the JSON object that starts at i (strings and escapes respected), or -1. */
+function endOfObject(s: string, i: number): number {
+  if (s.charCodeAt(i) !== 123 /* { */) return -1;
+  let depth = 0;
+  for (let k = i; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 34 /* " */) {
+      for (k++; k < s.length && s.charCodeAt(k) !== 34; k++) if (s.charCodeAt(k) === 92 /* \ */) k++;
+    } else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) return k + 1;
+  }
+  return -1;
+}
+
+function labelsOf(metric: Record<string, unknown>): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [k, lv] of Object.entries(metric)) if (typeof lv === 'string') labels[k] = lv;
+  return labels;
+}
+
+/** Any JSON layout of a query_range answer (JSON.parse; the reference the scanner must agree with). */
+export function parseGenericMatrix(body: string): RangeParse {
   let v: unknown;
   try {
     v = JSON.parse(body);
@@ -49,15 +138,20 @@ export function parseQueryRange(body: string): RangeParse {
   const series: RangeSeries[] = [];
   for (const r of data['result'] as unknown[]) {
     if (!isObj(r) || !isObj(r['metric']) || !Array.isArray(r['values'])) return { ok: false, reason: 'a result without metric and values' };
-    const labels: Record<string, string> = {};
-    for (const [k, lv] of Object.entries(r['metric'])) if (typeof lv === 'string') labels[k] = lv;
-    const points: [number, number][] = [];
+    const timesMs: number[] = [];
+    const values: number[] = [];
     for (const p of r['values'] as unknown[]) {
       if (!Array.isArray(p) || typeof p[0] !== 'number' || typeof p[1] !== 'string') return { ok: false, reason: 'a value that is not [time, "number"]' };
       const n = Number(p[1]);
-      if (Number.isFinite(n)) points.push([Math.round(p[0] * 1000), n]);
+      if (Number.isFinite(n) && p[1] !== '') {
+        timesMs.push(Math.round(p[0] * 1000));
+        values.push(n);
+      }
     }
-    series.push({ labels, points });
+    const labels = labelsOf(r['metric']);
+    // Prometheus prints a series' labels sorted by name: the same key as the scanner's text of the metric object.
+    const key = JSON.stringify(Object.fromEntries(Object.keys(labels).sort().map((k) => [k, labels[k]])));
+    series.push({ labels, key, timesMs, values });
   }
   return { ok: true, series };
 }
