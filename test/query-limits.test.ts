@@ -193,6 +193,36 @@ test('--timeout stops an unbounded recursive CTE mid-statement with one line, ex
   assert.equal(processesMentioning(db), 0, 'no query process left running');
 });
 
+test('a parent killed with SIGKILL (nothing to forward) does not leave its statement running: the child ends by itself', async () => {
+  const parent = spawn(process.execPath, [BIN, 'query', '--db', db, '--timeout', '3600', `${UNBOUNDED} SELECT count(*) FROM c`],
+    { cwd: ROOT, stdio: 'ignore' });
+  try {
+    // The child is the parent's only child process; wait until it exists and runs.
+    let child = 0;
+    for (let i = 0; i < 300 && child === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const kids = spawnSync('pgrep', ['-P', String(parent.pid)], { encoding: 'utf8' }).stdout.trim();
+      child = kids ? Number(kids.split('\n')[0]) : 0;
+    }
+    assert.ok(child > 0, 'the statement runs in a child process');
+    parent.kill('SIGKILL');
+    // The guarantee: the child notices within a poll and ends; give a loaded machine a minute.
+    let alive = true;
+    for (let i = 0; i < 600 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      // Gone, or a zombie waiting for whoever adopted it to reap it (state Z in /proc/PID/stat): it runs nothing.
+      let stat = '';
+      try { stat = readFileSync(`/proc/${child}/stat`, 'utf8'); } catch { /* reaped */ }
+      alive = stat !== '' && !/^\d+ \(.*\) Z /s.test(stat);
+    }
+    if (alive) console.log(spawnSync("ps", ["-o", "pid,ppid,nlwp,stat,cmd", "-p", String(child)], { encoding: "utf8" }).stdout, readFileSync(`/proc/${child}/stat`, "utf8").slice(0, 80));
+    assert.equal(alive, false, `child ${child} still running after its parent was killed`);
+  } finally {
+    parent.kill('SIGKILL');
+  }
+  assert.equal(processesMentioning(db), 0, 'no query process left running');
+});
+
 test('--timeout counts running time, not the time a slow reader takes: a paused reader gets every row', async () => {
   const sql = 'SELECT e.raw, k.x FROM events e, (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 20) SELECT x FROM c) k';
   const n = (oracle(`SELECT count(*) AS n FROM (${sql})`)[0] as { n: number }).n;

@@ -7,6 +7,7 @@
 // the store (--wait) or for a slow reader of its output.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { openStore, storeWaitMs } from '../store/open.js';
 import { prepareUserQuery } from '../store/user-query.js';
 import { ForensicsError, UsageError, storeErrorFrom } from '../errors.js';
@@ -25,12 +26,17 @@ const MAX_TIMEOUT_S = 86_400;
 /** Set in the child's environment; its value is the fd on which the child says when it runs (R) or waits (P). */
 const CHILD_ENV = 'ETCD_FORENSICS_QUERY_CHILD';
 const SIGNAL_FD = 3;
+/** Set in the child's environment: the pid of the process supervising it. */
+const PARENT_ENV = 'ETCD_FORENSICS_QUERY_PARENT';
 /** What the parent keeps of the child's stderr (one line is expected). */
 const STDERR_KEEP = 64 * 1024;
 
 export async function runQuery(sql: string, opts: QueryCliOptions): Promise<void> {
   const timeoutS = parseSecondsOption('--timeout', opts.timeout ?? String(DEFAULT_TIMEOUT_S), MAX_TIMEOUT_S);
-  if (process.env[CHILD_ENV] === '1') return runStatement(readFileSync(0, 'utf8'), opts, childSignals());
+  if (process.env[CHILD_ENV] === '1') {
+    endWithParent();
+    return runStatement(readFileSync(0, 'utf8'), opts, childSignals());
+  }
   if (timeoutS === 0) return runStatement(sql, opts, {});
   return superviseStatement(sql, opts, timeoutS);
 }
@@ -54,6 +60,19 @@ async function runStatement(sql: string, opts: QueryCliOptions, hooks: RowStream
   }
 }
 
+/**
+ * The child ends when its parent does, even a parent killed with SIGKILL that could forward nothing: a
+ * thread of its own (the main one may be inside one sqlite3_step() for good) sees the parent pid change
+ * when the child is re-parented, and kills the process.
+ */
+function endWithParent(): void {
+  const watch = `const { workerData } = require('node:worker_threads');
+setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 250);`;
+  // The parent's pid comes from the parent: one killed before this line ran would make process.ppid 1 here.
+  const parent = Number(process.env[PARENT_ENV]) || process.ppid;
+  new Worker(watch, { eval: true, workerData: parent }).unref();
+}
+
 function childSignals(): RowStreamHooks {
   const say = (c: string) => (): void => { try { writeSync(SIGNAL_FD, c); } catch { /* the parent is gone */ } };
   return { onResume: say('R'), onPause: say('P') };
@@ -63,7 +82,7 @@ function childSignals(): RowStreamHooks {
 async function superviseStatement(sql: string, opts: QueryCliOptions, timeoutS: number): Promise<void> {
   const args = [...process.execArgv, process.argv[1]!, 'query', '--db', opts.db, '--wait', String(storeWaitMs() / 1000), '--timeout', '0', ...(opts.json ? ['--json'] : []), '--', '-'];
   const child = spawn(process.execPath, args, {
-    stdio: ['pipe', 'inherit', 'pipe', 'pipe'], env: { ...process.env, [CHILD_ENV]: '1' },
+    stdio: ['pipe', 'inherit', 'pipe', 'pipe'], env: { ...process.env, [CHILD_ENV]: '1', [PARENT_ENV]: String(process.pid) },
   });
   // A signal that ends this process ends the statement too (Ctrl-C reaches both; `kill PID` only this one).
   const forward = (sig: NodeJS.Signals) => (): void => { child.kill('SIGKILL'); process.kill(process.pid, sig); };
