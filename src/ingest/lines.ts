@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
+import { decodeUtf8Visible } from '../units/bytes-text.js';
 
 /** Consecutive lines: lines[i] is line number firstLineNo + i. */
 export interface LineBatch {
@@ -205,16 +206,21 @@ export class LineSplitter {
   /** The current line passes MAX_LINE_BYTES with `part`: keep its head and count from here on. */
   private startLong(part: Buffer): void {
     const head = Buffer.concat([...this.carry, part.subarray(0, OVERLONG_HEAD_BYTES)]).subarray(0, OVERLONG_HEAD_BYTES);
-    this.long = { head: head.toString('utf8'), bytes: this.carryBytes + part.length };
+    this.long = { head: decodeUtf8Visible(head), bytes: this.carryBytes + part.length };
     this.carry = [];
     this.carryBytes = 0;
   }
 }
 
-/** bytes[start, end) as UTF-8 (invalid sequences → U+FFFD), without a trailing '\r'. */
+/**
+ * bytes[start, end) as UTF-8, without a trailing '\r'. A byte that is not part of well-formed UTF-8 becomes
+ * the four visible characters `\xNN` (units/bytes-text.ts), as keys read from a snapshot do, so a key
+ * holding 0xff and one holding 0xfe stay two keys (with U+FFFD both were `/k\ufffd`). Only a line whose
+ * plain decode holds U+FFFD is decoded again byte by byte; a real U+FFFD (EF BF BD) is kept as it is.
+ */
 function decodeLine(bytes: Buffer, start: number, end: number): string {
   const e = end > start && bytes[end - 1] === 0x0d ? end - 1 : end;
-  return bytes.toString('utf8', start, e);
+  return decodeUtf8Visible(bytes, start, e);
 }
 
 /** Passes chunks through, or through gunzip when the first bytes are the gzip magic. */

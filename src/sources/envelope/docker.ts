@@ -6,6 +6,7 @@
 import type { OuterContext, ParseContext } from '../../model.js';
 import type { EnvelopeFormat, InnerLine, Unwrapper } from './types.js';
 import { parseTimestamp } from '../../units/time.js';
+import { parseJsonVisible } from '../../units/json-visible.js';
 
 interface DockerEntry {
   log: string;
@@ -16,7 +17,7 @@ interface DockerEntry {
 function parseDockerEntry(line: string): DockerEntry | null {
   if (!line.startsWith('{"log":')) return null;
   try {
-    const o = JSON.parse(line) as Record<string, unknown>;
+    const o = parseJsonVisible(line) as Record<string, unknown>;
     if (typeof o['log'] !== 'string' || typeof o['time'] !== 'string') return null;
     return { log: o['log'], stream: typeof o['stream'] === 'string' ? o['stream'] : null, time: o['time'] };
   } catch {

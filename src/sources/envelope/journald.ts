@@ -12,6 +12,8 @@
 import type { OuterContext } from '../../model.js';
 import type { EnvelopeFormat, InnerLine, Unwrapper } from './types.js';
 import { journalShortLines } from './short-line.js';
+import { parseJsonVisible } from '../../units/json-visible.js';
+import { decodeUtf8Visible } from '../../units/bytes-text.js';
 
 type Fields = Record<string, unknown>;
 
@@ -30,20 +32,20 @@ export function journalRecordLines(f: Fields, lineNo: number): InnerLine[] {
   return journalShortLines(outer, msg).map((text) => ({ text, lineNo, outer }));
 }
 
-/** A string; an array of byte values (decoded as UTF-8, invalid bytes replaced); the first of repeated values. */
+/** A string; an array of byte values (decoded as UTF-8, each invalid byte as the text `\xNN`); the first of repeated values. */
 function fieldText(v: unknown): string | null {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return String(v);
   if (!Array.isArray(v) || v.length === 0) return null;
   if (v.every((b) => typeof b === 'number' && Number.isInteger(b) && b >= 0 && b < 256)) {
-    return Buffer.from(v as number[]).toString('utf8');
+    return decodeUtf8Visible(Buffer.from(v as number[]));
   }
   return fieldText(v[0]);
 }
 
 function parseObject(s: string): Fields | null {
   try {
-    const v: unknown = JSON.parse(s);
+    const v: unknown = parseJsonVisible(s);
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Fields) : null;
   } catch {
     return null;

@@ -18,6 +18,7 @@ import { classifyK3s, LOGRUS_LEVELS, LOGRUS_RE, parseLogrus } from './logrus.js'
 import {
   localTime, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix,
 } from '../../units/time.js';
+import { parseJsonVisible } from '../../units/json-visible.js';
 
 export function createEtcdLogParser(ctx: ParseContext): StreamParser {
   // Without --member (or a journald host), the member's name is learnt from its start-up lines:
@@ -281,7 +282,7 @@ function parseZapLine(
 function parseJsonObject(s: string): Record<string, unknown> | null {
   let v: unknown;
   try {
-    v = JSON.parse(s);
+    v = parseJsonVisible(s);
   } catch {
     return null;
   }

@@ -15,6 +15,7 @@ import { classifyPatroniRecord } from './classify.js';
 import { parsePythonHead, type PythonHead } from './python-head.js';
 import { localTime, parseOffset, parseSyslogPrefix, parseTimestamp, syslogTime, type SyslogPrefix } from '../../units/time.js';
 import { integerProblem } from '../../units/integers.js';
+import { parseJsonVisible } from '../../units/json-visible.js';
 
 // PostgreSQL's log_line_prefix: the default '%m [%p] ' (`.525` milliseconds, a zone abbreviation, the
 // pid), also '%t [%p]' and longer ones ('%m [%p] %q%u@%d ', '%t [%p]: [%l-1] user=%u,db=%d '); then the
@@ -222,7 +223,7 @@ const MESSAGE_KEYS = ['message', 'msg'];
 function parseJsonHead(body: string, lineNo: number, raw: string, member: string | null, ctx: ParseContext): Head | ParseIssueOut {
   let obj: unknown;
   try {
-    obj = JSON.parse(body);
+    obj = parseJsonVisible(body);
   } catch {
     return { kind: 'issue', line: lineNo, reason: 'line starts with { but is not JSON', excerpt: raw.slice(0, 200) };
   }
@@ -316,7 +317,7 @@ export function looksLikePatroniLogLine(line: string): boolean {
   if (j) return /^patroni/.test(j.tag) && (isPatroniHead(j.rest) || j.rest.startsWith('{'));
   if (!line.startsWith('{') || !line.includes('"message"')) return false;
   try {
-    const o = JSON.parse(line) as Record<string, unknown>;
+    const o = parseJsonVisible(line) as Record<string, unknown>;
     return typeof o === 'object' && o !== null && typeof o['message'] === 'string' &&
       (typeof o['levelname'] === 'string' || typeof o['level'] === 'string') &&
       (typeof o['asctime'] === 'string' || typeof o['@timestamp'] === 'string');

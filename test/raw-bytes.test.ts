@@ -1,0 +1,75 @@
+// Issue 14: raw bytes that are not UTF-8 in a log line. The line reader used to decode them to U+FFFD, so a
+// key holding 0xff and one holding 0xfe were one key, printed the same. Now each such byte is the visible
+// text `\xff` (as keys read from a snapshot and Go-escaped bytes in etcd's request text already were), and
+// a JSON line holding one still parses (units/json-visible.ts).
+//
+// Input: a real line of test/fixtures/etcd-3.4/etcd-zap.log (etcd 3.4.23's zap log, captured as its README
+// says): the first "failed to apply request" line for a put of /service/pg_demo/members/node2, written twice
+// with the key's last byte ('2') replaced by the raw byte 0xff in one copy and 0xfe in the other. No other
+// byte changes. (etcd itself Go-escapes such bytes; a hostile or damaged log holds them raw.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, runCli, tempDir } from './helpers/cli.js';
+import { LineSplitter } from '../src/ingest/lines.js';
+import { parseJsonVisible } from '../src/units/json-visible.js';
+
+const KEY = '/service/pg_demo/members/node2';
+
+function derivedLines(): Buffer {
+  const log = readFileSync(join(FIXTURES, 'etcd-3.4', 'etcd-zap.log'));
+  const line = log.toString('latin1').split('\n').find((l) => l.includes('"msg":"failed to apply request"') && l.includes(`put:<key:\\"${KEY}\\"`));
+  assert.ok(line, 'the fixture holds a refused put of the key');
+  const raw = Buffer.from(line, 'latin1');
+  const at = raw.indexOf(KEY) + KEY.length - 1;
+  const withByte = (b: number) => { const c = Buffer.from(raw); c[at] = b; return c; };
+  return Buffer.concat([withByte(0xff), Buffer.from('\n'), withByte(0xfe), Buffer.from('\n')]);
+}
+
+test('raw 0xff and 0xfe in a zap line key: two keys, shown as \\xff and \\xfe by churn, timeline and analyze --json, never U+FFFD', () => {
+  const { dir, cleanup } = tempDir('ef-raw-bytes-');
+  try {
+    const file = join(dir, 'etcd-zap-raw-bytes.log');
+    writeFileSync(file, derivedLines());
+    const db = join(dir, 's.db');
+    const ing = runCli(['ingest', '--db', db, file]);
+    assert.equal(ing.code, 0, ing.stderr);
+    assert.match(ing.stdout + ing.stderr, /etcd-log, \d+ records/);
+    assert.doesNotMatch(ing.stdout + ing.stderr, /skipped/, 'both lines parse');
+    const a = '/service/pg_demo/members/node\\xff';
+    const b = '/service/pg_demo/members/node\\xfe';
+    for (const args of [['churn'], ['timeline', '--full']]) {
+      const r = runCli([...args, '--db', db]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes(a) && r.stdout.includes(b), `${args[0]} shows both keys:\n${r.stdout}`);
+      assert.ok(!r.stdout.includes('\ufffd'), `${args[0]}: no U+FFFD`);
+    }
+    const json = runCli(['analyze', '--db', db, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.ok(!json.stdout.includes('\ufffd'), 'analyze --json: no U+FFFD');
+    const keys = new Set<string>();
+    JSON.parse(json.stdout, (k, v: unknown) => { if (typeof v === 'string' && v.startsWith('/service/pg_demo/members/node')) keys.add(v); return v; });
+    assert.ok(keys.has(a) && keys.has(b), `analyze --json holds both keys as text: ${[...keys].join(', ')}`);
+  } finally {
+    cleanup();
+  }
+});
+
+test('line reader: an invalid byte becomes \\xNN, a real U+FFFD (EF BF BD) and other valid UTF-8 stay as they are', () => {
+  const s = new LineSplitter();
+  const batch = s.push(Buffer.concat([
+    Buffer.from('a'), Buffer.from([0xff]), Buffer.from('b\n'),
+    Buffer.from('real \ufffd and µs\n', 'utf8'),
+    Buffer.from([0xc3]), Buffer.from('(\r\n'), // a truncated 2-byte sequence, then CRLF
+  ]));
+  assert.deepEqual(batch?.lines, ['a\\xffb', 'real \ufffd and µs', '\\xc3(']);
+});
+
+test('parseJsonVisible: a \\x the reader wrote parses as that text; valid JSON, escaped backslashes and other bad escapes are JSON.parse', () => {
+  assert.deepEqual(parseJsonVisible('{"k":"a\\xffb"}'), { k: 'a\\xffb' });
+  assert.deepEqual(parseJsonVisible('{"k":"a\\\\xffb"}'), { k: 'a\\xffb' }, 'the program wrote the text \\xff, JSON-escaped');
+  assert.deepEqual(parseJsonVisible('{"k":"\\u00ff"}'), { k: '\u00ff' });
+  assert.throws(() => parseJsonVisible('{"k":"\\q"}'), SyntaxError);
+  assert.throws(() => parseJsonVisible('{"k":"\\xff"'), SyntaxError, 'still not JSON: refused as before');
+});
