@@ -47,7 +47,8 @@ interface Judged extends Omit<BacktestOrigin, 'ratio'> {
 }
 
 export function runBacktest<F extends ForecastLike>(rows: readonly StatusRow[], boundaries: readonly Boundary[], quota: number,
-  forecast: (rows: readonly StatusRow[], boundaries: readonly Boundary[]) => F | null, etaOf: (f: F, slope: number | null) => number | null): BacktestResult | null {
+  forecast: (rows: readonly StatusRow[], boundaries: readonly Boundary[]) => F | null, etaOf: (f: F, slope: number | null) => number | null,
+  maxOrigins = MAX_ORIGINS): BacktestResult | null {
   const reachedIdx = rows.findIndex((r) => r.db_size_bytes! >= quota || r.alarms.includes('NOSPACE'));
   const truthIdx = reachedIdx > 0 ? reachedIdx : rows.length - 1;
   const truth = rows[truthIdx];
@@ -59,8 +60,8 @@ export function runBacktest<F extends ForecastLike>(rows: readonly StatusRow[], 
   const candidates: number[] = [];
   for (let i = MIN_HISTORY - 1; i < truthIdx; i++) if (truth.ts_ms - rows[i]!.ts_ms >= minAhead) candidates.push(i);
   if (candidates.length < 3) return null;
-  const picked = candidates.length <= MAX_ORIGINS ? candidates
-    : [...new Set(Array.from({ length: MAX_ORIGINS }, (_, j) => candidates[Math.round((j * (candidates.length - 1)) / (MAX_ORIGINS - 1))]!))];
+  const picked = candidates.length <= maxOrigins ? candidates
+    : [...new Set(Array.from({ length: maxOrigins }, (_, j) => candidates[Math.round((j * (candidates.length - 1)) / (maxOrigins - 1))]!))];
   // The regimes as the whole history shows them (an origin could not see the cuts after it).
   const hindsight = splitRegimes(rows.slice(0, truthIdx + 1), boundaries.filter((b) => b.ts <= truth.ts_ms));
   const details: Judged[] = [];

@@ -369,7 +369,7 @@ export interface ClusterRollup {
  * The rollup rows of one width with their cluster (the reading's own, else its source's); readings not yet folded
  * in are folded here, in memory. `keys`: only the rows of these (source, endpoint, member id) prefixes.
  */
-export function readStatusRollup(db: Db, width: number, keys: readonly { src: number; endpoint: string; memberId: string }[] | null = null):
+export function readStatusRollup(db: Db, width: number, keys: readonly { src: number; endpoint: string; memberId: string }[] | null = null, sinceMs = 0):
   { rows: (RollupRow & { ref: number | null })[]; pending: number } {
   const srcCluster = new Map((db.prepare('SELECT id, cluster FROM sources').all() as { id: number; cluster: number | null }[]).map((s) => [s.id, s.cluster]));
   const out: (RollupRow & { ref: number | null })[] = [];
@@ -379,8 +379,8 @@ export function readStatusRollup(db: Db, width: number, keys: readonly { src: nu
   if (stored && keys === null) {
     for (const v of db.prepare(`${ROLLUP_SELECT} WHERE width = ?`).raw(true).iterate(width) as IterableIterator<unknown[]>) push(fromStored(v));
   } else if (stored && keys) {
-    const st = db.prepare(`${ROLLUP_SELECT} WHERE src = ? AND endpoint = ? AND member_id = ? AND width = ?`).raw(true);
-    for (const k of keys) for (const v of st.iterate(k.src, k.endpoint, k.memberId, width) as IterableIterator<unknown[]>) push(fromStored(v));
+    const st = db.prepare(`${ROLLUP_SELECT} WHERE src = ? AND endpoint = ? AND member_id = ? AND width = ? AND last_ts >= ?`).raw(true);
+    for (const k of keys) for (const v of st.iterate(k.src, k.endpoint, k.memberId, width, sinceMs) as IterableIterator<unknown[]>) push(fromStored(v));
   }
   const wanted = keys && new Set(keys.map((k) => `${k.src}\u0000${k.endpoint}\u0000${k.memberId}`));
   const pendingRows = foldReadings(db.prepare(`SELECT ${RAW_COLUMNS} FROM status_samples s WHERE s.id > ? AND s.ts_ms IS NOT NULL ORDER BY s.id`)
@@ -389,7 +389,7 @@ export function readStatusRollup(db: Db, width: number, keys: readonly { src: nu
   if (pendingRows.size) {
     const byKey = new Map(out.map((r, i) => [keyOf(r), i]));
     for (const [k, r] of pendingRows) {
-      if (wanted && !wanted.has(`${r.src}\u0000${r.endpoint}\u0000${r.memberId}`)) continue;
+      if ((wanted && !wanted.has(`${r.src}\u0000${r.endpoint}\u0000${r.memberId}`)) || r.lastTs < sinceMs) continue;
       pending += r.n;
       const i = byKey.get(k);
       if (i === undefined) push(r);
