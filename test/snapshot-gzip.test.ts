@@ -116,3 +116,37 @@ test('a meta page that declares more than the temporary directory holds: one lin
     cleanup();
   }
 });
+
+test('a gzipped snapshot under 64 KiB with its gzip trailer damaged: one line saying it cannot be gunzipped and which trailer bytes, exit 2 (was "binary data")', () => {
+  // The real 3.4.23 snapshot (test/fixtures/etcd-3.4/snapshot-recovered.db, 143,392 bytes) gzips to ~9.7 KB,
+  // so detection reads the whole file and gunzip reaches the trailer: one case flips a CRC-32 byte, one an ISIZE byte.
+  const { dir, cleanup } = tempDir();
+  try {
+    const gz = gzipSync(readFileSync(join(FIXTURES, 'etcd-3.4', 'snapshot-recovered.db')));
+    assert.ok(gz.length < 64 * 1024, `${gz.length} bytes`);
+    const crc = gz.length - 8;
+    for (const [name, at, expected] of [
+      ['crc', crc, new RegExp(`crc\\.db\\.gz: cannot gunzip: the gzip trailer's CRC-32 \\(bytes ${crc}\\.\\.${crc + 3}\\) does not match`)],
+      ['isize', crc + 5, new RegExp(`isize\\.db\\.gz: cannot gunzip: the gzip trailer's length \\(ISIZE, bytes ${crc + 4}\\.\\.${crc + 7}\\) does not match`)],
+    ] as const) {
+      const damaged = Buffer.from(gz);
+      damaged[at]! ^= 0x10;
+      const file = join(dir, `${name}.db.gz`);
+      writeFileSync(file, damaged);
+      const r = runCli(['ingest', '--db', join(dir, `${name}.db`), file]);
+      assert.equal(r.code, 2, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, expected);
+      assert.doesNotMatch(r.stderr, /binary data|\n\s+at /);
+    }
+    // The same file undamaged is read: the detection change only concerns a refused trailer.
+    const good = join(dir, 'good.db.gz');
+    writeFileSync(good, gz);
+    const ok = runCli(['ingest', '--db', join(dir, 'good.db'), good]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout + ok.stderr, /good\.db\.gz: etcd-snapshot, \d+ revisions of \d+ keys/);
+  } finally {
+    cleanup();
+  }
+});

@@ -20,6 +20,7 @@ import { readPatroniConfig, storePatroniConfig } from './ingest-config.js';
 import { looksLikeMetricsPage } from '../sources/prometheus/index.js';
 import { readMetricsPage, storeMetricsPage } from './ingest-metrics-page.js';
 import { dataDirFileKind, ingestDataDirFile } from './ingest-wal.js';
+import { inflateHeadIgnoringTrailer } from './gzip-damage.js';
 
 export interface IngestOptions {
   kind: SourceKind | null;
@@ -249,6 +250,6 @@ function gunzipHead(buf: Buffer): Buffer {
   try {
     return gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
   } catch {
-    return Buffer.alloc(0);
+    return inflateHeadIgnoringTrailer(buf); // a damaged trailer of a file read whole (gzip-damage.ts)
   }
 }

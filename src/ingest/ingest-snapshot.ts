@@ -4,7 +4,7 @@ import type { Db } from '../store/open.js';
 import { GroupWriter, insertSource } from '../store/write.js';
 import { storeSnapshotLeases } from '../store/wal-rows.js';
 import { ROWS_PER_INSERT, type Param } from '../store/rows.js';
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -14,6 +14,7 @@ import {
 import type { ParseIssue, RecordTime } from '../model.js';
 import type { CarveResult } from '../sources/bbolt/index.js';
 import { InputError } from '../errors.js';
+import { gunzipFailureDetail } from './gzip-damage.js';
 
 export interface SnapshotIngest {
   summary: EtcdBackendSummary;
@@ -91,19 +92,27 @@ export async function unpackSnapshot(path: string, out: string, maxPast = MAX_PA
         throw new InputError(`${path}: the gunzipped content goes on for more than ${maxPast} bytes past the ${limit} bytes its bbolt meta page declares (page size × high-water pgid); not unpacked further`);
       }
     };
-    for await (const c of createReadStream(path).pipe(createGunzip())) {
-      const chunk = c as Buffer;
-      if (head === null) {
-        take(chunk);
-        continue;
+    const raw = createReadStream(path);
+    let compressedRead = 0;
+    raw.on('data', (c) => { compressedRead += c.length; });
+    try {
+      for await (const c of raw.pipe(createGunzip())) {
+        const chunk = c as Buffer;
+        if (head === null) {
+          take(chunk);
+          continue;
+        }
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes < META_HEAD_BYTES) continue;
+        const all = Buffer.concat(head);
+        head = null;
+        start(all);
+        take(all);
       }
-      head.push(chunk);
-      headBytes += chunk.length;
-      if (headBytes < META_HEAD_BYTES) continue;
-      const all = Buffer.concat(head);
-      head = null;
-      start(all);
-      take(all);
+    } catch (e) {
+      if (e instanceof InputError || (e as NodeJS.ErrnoException).code?.startsWith('Z_') !== true) throw e;
+      throw new InputError(`${path}: cannot gunzip: ${gunzipFailureDetail(e, statSync(path).size, compressedRead)}`);
     }
     if (head !== null) {
       const all = Buffer.concat(head);
