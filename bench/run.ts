@@ -6,6 +6,8 @@
 //   npm run bench                                   # 1 GB NOSPACE-heavy log, 3 rounds
 //   npm run bench -- --rounds 2 --bytes 200000000   # smaller / fewer
 //   npm run bench -- --no-routine                   # skip the 10 M routine events store
+//   npm run bench -- --analyze-only --store S.db    # the analyze bench alone, on a store already built
+//                                                   # (`ingest --db S.db <the 1 GB log>`), no ingest rounds
 //
 // The pipelines extract the fields of every zap line our ingest reads (ts, level, caller, msg, took, request,
 // response, error) from the same file:
@@ -18,16 +20,17 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { buildRoutineStore } from './routine-store.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'etcd-forensics.js');
 const FIELDS = ['ts', 'level', 'caller', 'msg', 'took', 'request', 'response', 'error'];
 
-interface Args { bytes: number; rounds: number; file: string; routine: boolean; routineEvents: number }
+interface Args { bytes: number; rounds: number; file: string; routine: boolean; routineEvents: number; analyzeOnly: boolean; store: string }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { bytes: 1_000_000_000, rounds: 3, file: '', routine: true, routineEvents: 10_000_000 };
+  const a: Args = { bytes: 1_000_000_000, rounds: 3, file: '', routine: true, routineEvents: 10_000_000, analyzeOnly: false, store: '' };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -36,10 +39,13 @@ function parseArgs(argv: string[]): Args {
       case '--file': a.file = v ?? ''; i++; break;
       case '--routine-events': a.routineEvents = Number(v); i++; break;
       case '--no-routine': a.routine = false; break;
+      case '--analyze-only': a.analyzeOnly = true; break;
+      case '--store': a.store = v ?? ''; i++; break;
       default: throw new Error(`bench/run.ts: unknown argument ${argv[i]}`);
     }
   }
   if (!(a.bytes > 0) || !(a.rounds >= 1)) throw new Error('bench/run.ts: --bytes and --rounds must be positive');
+  if (a.analyzeOnly && !a.store) throw new Error('bench/run.ts: --analyze-only needs --store PATH (a store built by `ingest --db PATH <log>`)');
   a.file ||= `/tmp/etcd-bench-nospace-${a.bytes}.log`;
   return a;
 }
@@ -123,15 +129,48 @@ function analyzeRuns(db: string, n = 3): Measured[] {
   return out;
 }
 
+/** `analyze` runs as the results file shows them: wall, peak RSS and CPU (user+sys: what a shared machine cannot inflate much). */
+const analyzeFigures = (runs: Measured[]): string => runs.map((r) => `${fmt(r.seconds, 2)} s / ${fmt(r.rssMiB, 0)} MiB (cpu ${fmt(r.cpuSeconds, 2)} s)`).join(', ');
+
+/** The analyze bench alone on a store already built (--analyze-only --store), and the routine store unless --no-routine. */
+function analyzeOnly(a: Args, command: string, m: string, date: string): void {
+  if (!existsSync(a.store)) throw new Error(`bench/run.ts: --store ${a.store}: no such file`);
+  const d = new Database(a.store, { readonly: true });
+  const sources = (d.prepare('SELECT path FROM sources ORDER BY path').pluck().all() as string[]);
+  d.close();
+  const an = analyzeRuns(a.store);
+  const lines = [
+    '', `## ${date}: analyze (bench/run.ts --analyze-only)`, '', `Command: \`${command}\`. Machine: ${m}.`, '',
+    `- Store ${a.store} (${dbBytes(a.store)} bytes; ${sources.length} source(s): ${sources.slice(0, 3).join(', ')}${sources.length > 3 ? ', …' : ''}): \`analyze\` `
+      + `${analyzeFigures(an)} (needs < 3 s, < 250 MB = 238 MiB).`,
+  ];
+  if (a.routine) {
+    const dir = mkdtempSync(join(tmpdir(), 'etcd-bench-'));
+    try {
+      const rdb = join(dir, 'routine.db');
+      const built = buildRoutineStore(rdb, a.routineEvents);
+      const ar = analyzeRuns(rdb);
+      lines.push(`- Store of ${built.events} routine events (${built.how}; ${dbBytes(rdb)} bytes, built in ${fmt(built.seconds)} s): \`analyze\` `
+        + `${analyzeFigures(ar)} (needs < 3 s).`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  lines.push(`- Load average after the runs: ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
+  appendFileSync(join(ROOT, 'bench', 'RESULTS-analyze.md'), `${lines.join('\n')}\n`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 function main(): void {
   const a = parseArgs(process.argv.slice(2));
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   if (!existsSync(CLI) || !existsSync(join(ROOT, 'dist'))) throw new Error('npm run build first');
   const m = machine();
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  if (a.analyzeOnly) return analyzeOnly(a, command, m, date);
   ensureLog(a);
   const size = statSync(a.file).size;
   const dir = mkdtempSync(join(tmpdir(), 'etcd-bench-'));
-  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   try {
     const keep = join(dir, 'nospace-store.db');
     const rounds = ingestRounds(a, dir, keep);
@@ -155,14 +194,14 @@ function main(): void {
     const lines = [
       '', `## ${date}: analyze (bench/run.ts)`, '', `Command: \`${command}\`. Machine: ${m}.`, '',
       `- Store of the ingest bench's last round (${a.file}, ${size} bytes; store ${dbBytes(keep)} bytes): \`analyze\` `
-        + an.map((r) => `${fmt(r.seconds, 2)} s / ${fmt(r.rssMiB, 0)} MiB`).join(', ') + ` (needs < 3 s, < 250 MB = 238 MiB).`,
+        + `${analyzeFigures(an)} (needs < 3 s, < 250 MB = 238 MiB).`,
     ];
     if (a.routine) {
       const rdb = join(dir, 'routine.db');
       const built = buildRoutineStore(rdb, a.routineEvents);
       const ar = analyzeRuns(rdb);
       lines.push(`- Store of ${built.events} routine events (${built.how}; ${dbBytes(rdb)} bytes, built in ${fmt(built.seconds)} s): \`analyze\` `
-        + ar.map((r) => `${fmt(r.seconds, 2)} s / ${fmt(r.rssMiB, 0)} MiB`).join(', ') + ' (needs < 3 s).');
+        + `${analyzeFigures(ar)} (needs < 3 s).`);
     }
     appendFileSync(join(ROOT, 'bench', 'RESULTS-analyze.md'), `${lines.join('\n')}\n`);
     process.stdout.write(`${readFileSync(join(ROOT, 'bench', 'RESULTS-ingest.md'), 'utf8').split('\n## ').pop()}\n${lines.join('\n')}\n`);
