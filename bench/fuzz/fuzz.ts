@@ -73,6 +73,8 @@ export interface FuzzSummary {
   /** os.loadavg() when the run started and ended. */
   loadStart: number[];
   loadEnd: number[];
+  /** Cases the harness could not build (its own bug): not run. */
+  harnessErrors: string[];
 }
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -112,6 +114,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const perKind = new Map(kinds.map((k) => [k.name, emptyCounts()]));
   const loadStart = loadavg();
   const failed: CaseResult[] = [];
+  const harnessErrors: string[] = [];
   const work = mkdtempSync(join(tmpdir(), 'ef-fuzz-'));
   const started = Date.now();
   const deadline = o.minutes > 0 ? started + o.minutes * 60_000 : Infinity;
@@ -124,7 +127,15 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   };
   const worker = async () => {
     for (let i = nextIndex(); i !== null; i = nextIndex()) {
-      const spec = buildCase(ROOT, kinds, o.seed, i);
+      let spec;
+      try {
+        spec = buildCase(ROOT, kinds, o.seed, i);
+      } catch (e) {
+        // A bug of the harness (a mutation that cannot be built), not of the CLI: said, counted, and the run goes on.
+        harnessErrors.push(`case ${i}: ${(e as Error).message.slice(0, 200)}`);
+        o.log(`HARNESS ERROR seed=${o.seed} case=${i}: ${(e as Error).message.slice(0, 200)}`);
+        continue;
+      }
       const r = await runCase(b, spec, work);
       tally(perKind.get(spec.kind.name)!, r);
       done++;
@@ -146,7 +157,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  return { seed: o.seed, perKind, failed: failed.sort((x, y) => x.spec.index - y.spec.index), cases: done, ms: Date.now() - started, loadStart, loadEnd: loadavg() };
+  return { seed: o.seed, perKind, failed: failed.sort((x, y) => x.spec.index - y.spec.index), cases: done, ms: Date.now() - started, loadStart, loadEnd: loadavg(), harnessErrors };
 }
 
 function emptyCounts(): KindCounts {
@@ -169,7 +180,7 @@ export function formatSummary(s: FuzzSummary): string {
   const w = Math.max(...rows.map(([n]) => n.length), 5);
   const line = (name: string, c: KindCounts) => name.padEnd(w) + cols.map((k) => String(c[k]).padStart(9)).join('');
   return [
-    `fuzz seed ${s.seed}: ${s.cases} cases in ${Math.round(s.ms / 1000)} s, ${s.failed.length} failed`,
+    `fuzz seed ${s.seed}: ${s.cases} cases in ${Math.round(s.ms / 1000)} s, ${s.failed.length} failed${s.harnessErrors.length ? `, ${s.harnessErrors.length} not built (harness error)` : ''}`,
     'kind'.padEnd(w) + cols.map((k) => k.padStart(9)).join(''),
     ...rows.map(([n, c]) => line(n, c)),
     line('total', total),
@@ -199,6 +210,7 @@ export function formatResults(s: FuzzSummary, o: FuzzOptions, command: string): 
     ...[...s.perKind.entries()].map(([n, c]) => row(n, c)),
     row('**total**', totalOf(s)),
     '',
+    ...s.harnessErrors.map((h) => `- harness error (case not run): ${visible(h).replace(/[`|<>]/g, '?')}`),
     ...(s.failed.length === 0 ? ['No case failed.'] : ['Failures (replay: `npm run fuzz -- --seed S --case I`):', '',
       ...s.failed.slice(0, 40).map((r) => `- case ${r.spec.index} (${r.spec.kind.name}, ${r.spec.ops.join(' ').replace(/[`|]/g, '')}): ${[...new Set(r.failures.map((f) => f.class))].join(', ')}; ${visible(r.failures[0]!.detail.slice(0, 160)).replace(/[`|<>]/g, '?')}`)]),
     '',
@@ -255,7 +267,7 @@ async function main(): Promise<void> {
     appendFileSync(o.results, (fresh ? '# Fuzz runs (bench/fuzz/fuzz.ts; a timed run appends here)\n\n' : '\n') + formatResults(s, o, command));
     process.stderr.write(`results appended to ${o.results}\n`);
   }
-  process.exitCode = s.failed.length > 0 ? 1 : 0;
+  process.exitCode = s.failed.length > 0 || s.harnessErrors.length > 0 ? 1 : 0;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -77,9 +77,11 @@ function lineDuplicate(d: Buffer, r: Rng): Buffer {
   const lines = lineBounds(d);
   if (lines.length === 0) return d;
   const [s, e] = r.pick(lines);
-  const times = r.chance(0.8) ? r.range(2, 20) : r.range(1000, 20000);
   const line = d.subarray(s, e);
   const body = line[line.length - 1] === 0x0a ? line : Buffer.concat([line, Buffer.from('\n')]);
+  // At most 32 MiB of copies: a 3 MiB huge line repeated 17,000 times asked Buffer.concat for 17.6 GB and
+  // killed the harness itself (seed 16, case 100, the long run of 2026-11-30).
+  const times = Math.max(1, Math.min(r.chance(0.8) ? r.range(2, 20) : r.range(1000, 20000), Math.floor((32 << 20) / body.length)));
   return Buffer.concat([d.subarray(0, e), Buffer.concat(Array(times).fill(body)), d.subarray(e)]);
 }
 
