@@ -50,7 +50,15 @@ export function readFleetDaily(db: Db): { byRef: Map<number | null, Tagged[]>; p
 
 const memberOf = (r: { memberId: string; endpoint: string }): string => r.memberId || r.endpoint;
 
-export function clusterSeries(db: Db, c: ClusterScope | null, daily: readonly Tagged[], paths: ReadonlyMap<number, string>): ClusterSeries {
+/** The thinning's knobs (tests force thinning on short real captures with them). */
+export interface SeriesOptions {
+  buckets?: number;
+  rawLimit?: number;
+}
+
+export function clusterSeries(db: Db, c: ClusterScope | null, daily: readonly Tagged[], paths: ReadonlyMap<number, string>, opts: SeriesOptions = {}): ClusterSeries {
+  const B = opts.buckets ?? BUCKETS;
+  const rawLimit = opts.rawLimit ?? RAW_LIMIT;
   const readings = daily.reduce((n, r) => n + r.n, 0);
   if (daily.length === 0) return { daily: [], status: [], buckets: [], how: 'no readings', readings: 0, thinned: false };
   const first = Math.min(...daily.map((r) => r.firstTs));
@@ -59,7 +67,7 @@ export function clusterSeries(db: Db, c: ClusterScope | null, daily: readonly Ta
   const perMember = new Map<string, number>();
   for (const r of daily) perMember.set(memberOf(r), (perMember.get(memberOf(r)) ?? 0) + r.sizedN);
   const most = Math.max(...perMember.values());
-  const want = Math.ceil(span / BUCKETS);
+  const want = Math.ceil(span / B);
   let buckets: RollupRow[];
   let status: StatusRow[];
   let how: string;
@@ -69,7 +77,7 @@ export function clusterSeries(db: Db, c: ClusterScope | null, daily: readonly Ta
     buckets = thin(daily, k * DAY_MS);
     status = exemplars(buckets, paths);
     how = `from the daily rollup: the lowest and highest in-use reading and the last one per ${k} day(s) per member (${status.length} of ${readings} readings)`;
-  } else if (want >= HOUR_MS && most > RAW_LIMIT) {
+  } else if (want >= HOUR_MS && most > rawLimit) {
     const k = Math.ceil(want / HOUR_MS);
     const keys = [...new Map(daily.map((r) => [`${r.src}\u0000${r.endpoint}\u0000${r.memberId}`, { src: r.src, endpoint: r.endpoint, memberId: r.memberId }])).values()];
     const hourly = readStatusRollup(db, HOUR_MS, keys).rows.filter((r) => r.ref === daily[0]!.ref);
@@ -80,7 +88,7 @@ export function clusterSeries(db: Db, c: ClusterScope | null, daily: readonly Ta
     const raw = readRaw(db, c, daily);
     const w = Math.max(1, want);
     buckets = thin([...foldReadings(raw, [w]).values()], w);
-    if (most > RAW_LIMIT) {
+    if (most > rawLimit) {
       status = exemplars(buckets, paths);
       how = `from the readings: the lowest and highest in-use reading and the last one per ${Math.round(w / 1000)} s per member (${status.length} of ${readings} readings)`;
     } else {

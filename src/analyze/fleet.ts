@@ -20,7 +20,7 @@ import { measureGrowth } from './growth.js';
 import { projectQuotaExhaustion } from './projection.js';
 import { recommend } from './recommend.js';
 import { DEFAULT_QUOTA_BYTES } from './analyze.js';
-import { clusterSeries, loadClusterRecords, readFleetDaily, recentReadings, type ClusterSeries } from './fleet-series.js';
+import { clusterSeries, loadClusterRecords, readFleetDaily, recentReadings, type ClusterSeries, type SeriesOptions } from './fleet-series.js';
 import type { RollupRow } from '../store/status-rollup.js';
 
 export const FLEET_SCHEMA_VERSION = 1;
@@ -68,11 +68,11 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 /** The fleet's forecasts replay from at most this many origins each (projection.ts's back-test). */
 export const FLEET_BACKTEST_ORIGINS = 40;
 
-export function analyzeFleet(db: Db, opts: { quotaBytes: number | null }): FleetReport {
+export function analyzeFleet(db: Db, opts: { quotaBytes: number | null; series?: SeriesOptions }): FleetReport {
   const { scopes } = clustersToAnalyze(db, null);
   const { byRef } = readFleetDaily(db);
   const paths = new Map((db.prepare('SELECT id, path FROM sources').all() as { id: number; path: string }[]).map((s) => [s.id, s.path]));
-  const rows = scopes.map((c) => analyzeCluster(db, c, opts.quotaBytes, c ? byRef.get(c.ref) ?? [] : [...byRef.values()].flat(), paths));
+  const rows = scopes.map((c) => analyzeCluster(db, c, opts.quotaBytes, c ? byRef.get(c.ref) ?? [] : [...byRef.values()].flat(), paths, opts.series ?? {}));
   rows.sort((a, b) => urgency(a) - urgency(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   rows.forEach((r, i) => { r.rank = i + 1; });
   const last = rows.map((r) => (r.lastAt ? Date.parse(r.lastAt) : null)).filter((x): x is number => x !== null);
@@ -128,8 +128,8 @@ function quotaOf(d: Loaded, bytes: number | null, samples: boolean): { bytes: nu
   };
 }
 
-function analyzeCluster(db: Db, c: ClusterScope | null, quotaOption: number | null, daily: (RollupRow & { ref: number | null })[], paths: ReadonlyMap<number, string>): FleetCluster {
-  const series = clusterSeries(db, c, daily, paths);
+function analyzeCluster(db: Db, c: ClusterScope | null, quotaOption: number | null, daily: (RollupRow & { ref: number | null })[], paths: ReadonlyMap<number, string>, so: SeriesOptions): FleetCluster {
+  const series = clusterSeries(db, c, daily, paths, so);
   const facts = sampleFacts(series.daily);
   const d = loadClusterRecords(db, c, series.status);
   const incident = findIncident(d);
