@@ -226,13 +226,15 @@ test('a parent killed with SIGKILL (nothing to forward) does not leave its state
 test('--timeout counts running time, not the time a slow reader takes: a paused reader gets every row', async () => {
   const sql = 'SELECT e.raw, k.x FROM events e, (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 20) SELECT x FROM c) k';
   const n = (oracle(`SELECT count(*) AS n FROM (${sql})`)[0] as { n: number }).n;
-  const child = spawn(process.execPath, [BIN, 'query', '--db', db, '--timeout', '5', sql], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --timeout 12 with a 20 s pause: a clock that counted the wait would stop it; the running itself takes about
+  // 1 s on a quiet machine and has room on a loaded one (it once took over 5 s at load 18 on 2 cores).
+  const child = spawn(process.execPath, [BIN, 'query', '--db', db, '--timeout', '12', sql], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
   const chunks: Buffer[] = [];
-  child.stdout.pause(); // nothing is read for 8 s: the pipe fills and the query waits on it
+  child.stdout.pause(); // nothing is read for 20 s: the pipe fills and the query waits on it
   const code = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-  await new Promise((r) => setTimeout(r, 8000));
+  await new Promise((r) => setTimeout(r, 20_000));
   child.stdout.on('data', (c: Buffer) => chunks.push(c));
   child.stdout.resume();
   assert.equal(await code, 0, stderr);
