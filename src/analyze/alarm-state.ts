@@ -19,8 +19,7 @@ const SKEW_MS = 1000;
 type Obs =
   | { kind: 'raise'; ms: number; id: string; where: Where }
   | { kind: 'clear'; ms: number; exact: boolean; id: string | null; where: Where }
-  | { kind: 'set'; ms: number; ids: Set<string>; where: Where }
-  | { kind: 'refused'; ms: number; where: Where };
+  | { kind: 'set'; ms: number; ids: Set<string>; where: Where };
 interface Where { path: string; line: number }
 const at = (w: Where): string => `${w.path}:${w.line}`;
 
@@ -30,8 +29,9 @@ export interface AlarmState {
   intervals: AlarmInterval[];
   clearedMs: number | null;
   clearedSource: string | null;
-  /** Refused writes (NOSPACE seen by a client or Patroni, or failing at apply), in time order. */
-  refused: { ms: number; source: string }[];
+  /** Refused writes (NOSPACE seen by a client or Patroni, or failing at apply): how many, the first (in time
+   *  order) and the time of the last. Not a list: a store of 500 k events holds a quarter of a million. */
+  refused: { count: number; first: { ms: number; source: string } | null; lastMs: number | null };
   firstAlarmMs: number | null;
   firstAlarmSource: string | null;
   /** Hex member id → name (or endpoint). */
@@ -63,12 +63,12 @@ const OBSERVED = new Set(['etcd.alarm.raised', 'etcd.alarm.disarmed', 'etcdctl.a
 
 export function readAlarmState(d: Loaded): AlarmState {
   const names = memberNames(d);
-  const obs = withoutEchoes(observations(d).sort((a, b) => a.ms - b.ms || a.where.path.localeCompare(b.where.path) || a.where.line - b.where.line));
+  const refusedRows: EventRow[] = [];
+  const obs = withoutEchoes(observations(d, refusedRows).sort((a, b) => a.ms - b.ms || a.where.path.localeCompare(b.where.path) || a.where.line - b.where.line));
   const intervals: AlarmInterval[] = [];
   const open = new Map<string, Open>();
   const closed = new Map<string, { ms: number; path: string; iv: AlarmInterval }>();
   let cleared = false;
-  const refused: AlarmState['refused'] = [];
   const stale = (prev: { ms: number; path: string } | undefined, o: Obs): boolean =>
     prev !== undefined && prev.path !== o.where.path && o.ms - prev.ms < SKEW_MS;
 
@@ -120,7 +120,6 @@ export function readAlarmState(d: Loaded): AlarmState {
 
   for (const o of obs) {
     if (o.kind === 'raise') raise(o.id, o, true);
-    else if (o.kind === 'refused') refused.push({ ms: o.ms, source: at(o.where) });
     else if (o.kind === 'clear') {
       if (o.id !== null) clear(o.id, o, o.exact);
       else for (const id of new Set([...open.keys(), ...closed.keys()])) clear(id, o, o.exact);
@@ -137,7 +136,7 @@ export function readAlarmState(d: Loaded): AlarmState {
     intervals,
     clearedMs: last ? Date.parse(last.clearedAt!) : null,
     clearedSource: last?.clearedSource ?? null,
-    refused,
+    refused: refusedSummary(refusedRows),
     firstAlarmMs: first ? Date.parse(first.raisedAt) : null,
     firstAlarmSource: first?.raisedSource ?? null,
     names,
@@ -158,11 +157,26 @@ function withoutEchoes(obs: Obs[]): Obs[] {
   });
 }
 
-/** Every timed record that says something about the alarm, as one kind of observation each. */
-function observations(d: Loaded): Obs[] {
+/**
+ * Refused writes in the order the observations are (time, then path by localeCompare, then line; the rows come in
+ * store order, time then path then line, so the sort is one pass): they change no alarm state, so they are
+ * counted apart from the other observations instead of each becoming one.
+ */
+function refusedSummary(rows: EventRow[]): AlarmState['refused'] {
+  rows.sort((a, b) => a.ts_ms! - b.ts_ms! || (a.path === b.path ? 0 : a.path.localeCompare(b.path)) || a.line - b.line);
+  const first = rows[0];
+  return { count: rows.length, first: first ? { ms: first.ts_ms!, source: at(first) } : null, lastMs: rows.at(-1)?.ts_ms ?? null };
+}
+
+/** Every timed record that says something about the alarm, as one kind of observation each; refused writes go to `refused`. */
+function observations(d: Loaded, refused: EventRow[]): Obs[] {
   const out: Obs[] = [];
   for (const e of d.events) {
     if (e.ts_ms === null || !OBSERVED.has(e.kind) || !usable(e.time_basis)) continue;
+    if (isRefusedWrite(e)) { // none of the kinds below
+      refused.push(e);
+      continue;
+    }
     const where = { path: e.path, line: e.line };
     const det = detailOf(e);
     if (e.kind === 'etcd.alarm.raised' && isNospace(det.alarm ?? e.message)) {
@@ -175,12 +189,10 @@ function observations(d: Loaded): Obs[] {
       if (id) out.push({ kind: 'clear', ms: e.ts_ms, exact: false, id, where });
     } else if (e.kind === 'etcdctl.alarm.none') {
       out.push({ kind: 'set', ms: e.ts_ms, ids: new Set(), where });
-    } else if (isRefusedWrite(e)) {
-      out.push({ kind: 'refused', ms: e.ts_ms, where });
     }
   }
-  out.push(...statusSets(d.status));
-  out.push(...alarmListSets(d));
+  for (const o of statusSets(d.status)) out.push(o); // a loop, not push(...): a store may hold 100 k+ samples
+  for (const o of alarmListSets(d)) out.push(o);
   return out;
 }
 

@@ -97,7 +97,7 @@ function span(from: Point, to: Point, note: string): IncidentDuration {
 }
 
 function firstSymptom(state: AlarmState): Point {
-  const refused = state.refused[0];
+  const refused = state.refused.first;
   if (state.firstAlarmMs !== null && (!refused || state.firstAlarmMs <= refused.ms)) return { ms: state.firstAlarmMs, source: state.firstAlarmSource! };
   return refused ?? null;
 }
@@ -156,14 +156,16 @@ function findRecovery(d: Loaded, state: AlarmState): Recovery {
   if (state.intervals.length === 0 && state.clearedMs === null) {
     const untimed = d.events.find((e) => e.kind === 'operator.alarm.disarm' && e.ts_ms === null);
     if (untimed) return none(`no time: the alarm disarm at ${where(untimed)} has no time in the paste, and no timed record shows the alarm held or cleared`);
-    return none(state.refused.length > 0 ? 'no timed record shows the alarm held or cleared (only refused writes)' : 'no NOSPACE alarm in the data');
+    return none(state.refused.count > 0 ? 'no timed record shows the alarm held or cleared (only refused writes)' : 'no NOSPACE alarm in the data');
   }
   if (state.clearedMs === null) {
     const held = state.intervals.filter((iv) => iv.clearedAt === null).map((iv) => iv.member);
     return none(held.length > 0 ? `not recovered: ${held.join(', ')} still held the alarm at the end of the data` : 'not recovered: no timed disarm in the data');
   }
   const cleared = state.clearedMs;
-  const lastRefused = state.refused.filter((r) => r.ms > cleared + SAMPLE_SKEW_MS).at(-1)?.ms ?? null;
+  // The refused writes are in time order: the last one is the latest.
+  const last = state.refused.lastMs;
+  const lastRefused = last !== null && last > cleared + SAMPLE_SKEW_MS ? last : null;
   const floor = lastRefused ?? cleared - SAMPLE_SKEW_MS;
   const w = firstWrite(d, cleared, floor);
   if (!w) return none(`alarm cleared at ${iso(cleared)} (${state.clearedSource}), but no record shows a write applied after it${lastRefused !== null ? ` (writes were still refused at ${iso(lastRefused)})` : ''}`);
