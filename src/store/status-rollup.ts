@@ -190,8 +190,6 @@ export function fromStored(v: unknown[]): RollupRow {
 
 const keyOf = (r: RollupRow): string =>
   `${r.src}\u0000${r.endpoint}\u0000${r.memberId}\u0000${r.clusterId}\u0000${r.basis}\u0000${r.approx}\u0000${r.width}\u0000${r.bucket}`;
-const readingKey = (r: RawReading, width: number): string =>
-  `${r.src}\u0000${r.endpoint}\u0000${r.memberId ?? ''}\u0000${r.clusterId ?? ''}\u0000${r.basis ?? ''}\u0000${r.approx}\u0000${width}\u0000${Math.floor(r.ts / width)}`;
 
 /** Folds one reading into a row of its bucket, in place (no allocation: a backfill folds millions). */
 export function addReading(a: RollupRow, r: RawReading): void {
@@ -253,15 +251,37 @@ export function addReading(a: RollupRow, r: RawReading): void {
   }
 }
 
-/** Folds readings into rollup rows of the given widths (same key: merged). */
-export function foldReadings(readings: Iterable<RawReading>, widths: readonly number[] = ROLLUP_WIDTHS, out = new Map<string, RollupRow>()): Map<string, RollupRow> {
-  for (const r of readings) foldInto(out, r, widths);
+/**
+ * Folds readings into rollup rows of the given widths (same key: merged). Wider rows are merged from the rows of
+ * the narrowest width (an hour's rows into its day), not folded reading by reading: half the work per reading.
+ */
+export function foldReadings(readings: Iterable<RawReading>, widths: readonly number[] = ROLLUP_WIDTHS): Map<string, RollupRow> {
+  const base = Math.min(...widths);
+  const out = new Map<string, RollupRow>();
+  for (const r of readings) foldInto(out, r, [base]);
+  return widen(out, widths);
+}
+
+/** Adds to rows of one width the rows of each wider width that are multiples of it, merged from them. */
+function widen(rows: Map<string, RollupRow>, widths: readonly number[]): Map<string, RollupRow> {
+  const wider = widths.filter((w) => w > Math.min(...widths));
+  if (wider.length === 0) return rows;
+  const out = new Map(rows);
+  for (const r of rows.values()) {
+    for (const w of wider) {
+      const b = Math.floor((r.bucket * r.width) / w);
+      const k = `${r.src}\u0000${r.endpoint}\u0000${r.memberId}\u0000${r.clusterId}\u0000${r.basis}\u0000${r.approx}\u0000${w}\u0000${b}`;
+      const had = out.get(k);
+      out.set(k, had ? mergeRollup(had, r) : { ...r, width: w, bucket: b, lo: r.lo && { ...r.lo }, hi: r.hi && { ...r.hi }, z: r.z && { ...r.z } });
+    }
+  }
   return out;
 }
 
 function foldInto(out: Map<string, RollupRow>, r: RawReading, widths: readonly number[]): void {
+  const prefix = `${r.src}\u0000${r.endpoint}\u0000${r.memberId ?? ''}\u0000${r.clusterId ?? ''}\u0000${r.basis ?? ''}\u0000${r.approx}`;
   for (const w of widths) {
-    const k = readingKey(r, w);
+    const k = `${prefix}\u0000${w}\u0000${Math.floor(r.ts / w)}`;
     const had = out.get(k);
     if (had) addReading(had, r);
     else out.set(k, rollupOf(r, w));
@@ -331,7 +351,7 @@ export class RollupFolder {
   private static readonly FLUSH_ROWS = 20_000;
 
   add(db: Db, r: RawReading): void {
-    foldInto(this.rows, r, ROLLUP_WIDTHS);
+    foldInto(this.rows, r, [HOUR_MS]);
     this.count++;
     if (r.id < this.minId) this.minId = r.id;
     if (r.id > this.maxId) this.maxId = r.id;
@@ -344,7 +364,7 @@ export class RollupFolder {
     const w = watermark(db);
     const above = db.prepare('SELECT COUNT(*) AS n, MAX(id) AS top FROM status_samples WHERE id > ?').get(w) as { n: number; top: number | null };
     if (above.n === this.count && this.minId > w && above.top === this.maxId) {
-      storeRows(db, this.rows.values());
+      storeRows(db, widen(this.rows, ROLLUP_WIDTHS).values());
       db.prepare('UPDATE status_rollup_state SET last_id = ?').run(this.maxId);
     } else {
       catchUpStatusRollup(db);
