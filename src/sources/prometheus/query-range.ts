@@ -71,20 +71,9 @@ export function scanPrometheusMatrix(body: string): RangeParse | null {
       const timesMs: number[] = [];
       const values: number[] = [];
       while (body.charCodeAt(i) === 91 /* [ */) {
-        const comma = body.indexOf(',"', i + 1);
-        const close = comma < 0 ? -1 : body.indexOf('"]', comma + 2);
+        const close = scanPoint(body, i + 1, timesMs, values);
         if (close < 0) return null;
-        const tText = body.slice(i + 1, comma);
-        const text = body.slice(comma + 2, close);
-        // What JSON.parse would refuse or read differently (an escape, a control character) goes the slow way.
-        if (!JSON_NUMBER.test(tText) || ODD_IN_STRING.test(text)) return null;
-        const t = Number(tText);
-        const v = Number(text);
-        if (Number.isFinite(v) && text !== '') {
-          timesMs.push(Math.round(t * 1000));
-          values.push(v);
-        }
-        i = close + 2;
+        i = close;
         if (body.charCodeAt(i) !== 44 /* , */) break;
         if (body.charCodeAt(++i) !== 91) return null; // `,]`: not JSON
       }
@@ -96,6 +85,58 @@ export function scanPrometheusMatrix(body: string): RangeParse | null {
     }
   }
   return body.slice(i) === ']}}' ? { ok: true, series } : null;
+}
+
+/**
+ * One `[t,"v"]` from just after its `[`: the point appended (when v is a finite number), the index after its `]`
+ * returned, or -1 for what the scanner does not read. Whole seconds and whole-number values, what etcd's gauges and
+ * counters mostly are, are read digit by digit (exact below 2^53); anything else through Number() on the text.
+ */
+function scanPoint(body: string, i: number, timesMs: number[], values: number[]): number {
+  let k = i;
+  let t = 0;
+  let c = body.charCodeAt(k);
+  if (c >= 49 && c <= 57) {
+    for (; c >= 48 && c <= 57 && k - i < 12; c = body.charCodeAt(++k)) t = t * 10 + (c - 48);
+  }
+  let tMs: number;
+  let comma: number;
+  if (k > i && c === 44 && body.charCodeAt(k + 1) === 34) {
+    tMs = t * 1000;
+    comma = k;
+  } else {
+    comma = body.indexOf(',"', i);
+    if (comma < 0) return -1;
+    const tText = body.slice(i, comma);
+    if (!JSON_NUMBER.test(tText)) return -1;
+    tMs = Math.round(Number(tText) * 1000);
+  }
+  const v0 = comma + 2;
+  k = v0;
+  let v = 0;
+  c = body.charCodeAt(k);
+  const neg = c === 45;
+  if (neg) c = body.charCodeAt(++k);
+  const d0 = k;
+  if (c >= 48 && c <= 57) {
+    for (; c >= 48 && c <= 57 && k - d0 < 15; c = body.charCodeAt(++k)) v = v * 10 + (c - 48);
+  }
+  if (k > d0 && c === 34 && body.charCodeAt(k + 1) === 93) {
+    timesMs.push(tMs);
+    values.push(neg ? -v : v);
+    return k + 2;
+  }
+  const close = body.indexOf('"]', v0);
+  if (close < 0) return -1;
+  const text = body.slice(v0, close);
+  // What JSON.parse would refuse or read differently (an escape, a control character) goes the slow way.
+  if (ODD_IN_STRING.test(text)) return -1;
+  const n = Number(text);
+  if (Number.isFinite(n) && text !== '') {
+    timesMs.push(tMs);
+    values.push(n);
+  }
+  return close + 2;
 }
 
 /** The index just past the JSON object that starts at i (strings and escapes respected), or -1. */
