@@ -30,11 +30,11 @@ export interface PrometheusImportResult {
 
 /** Prometheus refuses more than 11,000 points per series per query. */
 const MAX_STEPS = 10_000;
-/** query_range requests in flight at once. */
-const IN_FLIGHT = 3;
-// 250k values per answer peaked at 430 MB RSS on the 20-cluster bench (bench/RESULTS-fleet.md), 60k at 272 MB, for
-// the same wall time: the import waits on Prometheus, not on parsing.
-const VALUES_PER_CHUNK = 200_000;
+/** query_range requests in flight at once (one answered while the one before is written). */
+const IN_FLIGHT = 2;
+// 200 clusters x 3 members x 30 d (3,000 series, bench/RESULTS-fleet.md): 200k values per answer with 3 in flight
+// peaked at 356 MB RSS, 100k with 2 at 214-299 MB for the same CPU; the heap is mostly the store writer's garbage.
+const VALUES_PER_CHUNK = 100_000;
 
 /** `http://user:pw@prom:9090/` → `http://prom:9090` (what a source path may show). */
 export function displayUrl(url: string): string {
