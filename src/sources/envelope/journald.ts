@@ -159,17 +159,23 @@ function createExportUnwrapper(): Unwrapper {
 
 /**
  * The value of a binary field once all of it has been read, else undefined. The 8 length bytes arrive as
- * text: below 0x80 each is one character; a length with a byte of 0x80 or more is taken as unknown and the
- * value ends at the end of its first line.
+ * text: below 0x80 each is one character, and a byte the line reader found not UTF-8 is the four characters
+ * `\xNN` (ingest/lines.ts); a length byte that joined its neighbour into a UTF-8 character is taken as
+ * unknown and the value ends at the end of its first line.
  */
 function binaryValue(buf: string): string | undefined {
-  if (buf.length < 8) return undefined;
   let len = 0;
-  for (let i = 7; i >= 0; i--) {
-    const c = buf.charCodeAt(i);
-    if (c >= 0x80) return buf.slice(8);
-    len = len * 256 + c;
+  let p = 0;
+  let known = true;
+  for (let i = 0, scale = 1; i < 8; i++, scale *= 256) {
+    if (p >= buf.length) return undefined;
+    const hex = buf.charCodeAt(p) === 0x5c ? /^\\x([0-9a-f]{2})/.exec(buf.slice(p, p + 4)) : null;
+    const b = hex ? parseInt(hex[1]!, 16) : buf.charCodeAt(p);
+    p += hex ? 4 : 1;
+    if (!hex && b >= 0x80) known = false;
+    len += b * scale;
   }
-  const data = buf.slice(8);
+  const data = buf.slice(p);
+  if (!known) return data;
   return Buffer.byteLength(data) >= len ? data : undefined;
 }
