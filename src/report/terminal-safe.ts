@@ -8,7 +8,8 @@
 //     U+2028–U+202E, U+2066–U+2069: \u202e;
 //   - lone surrogates (node would print them as U+FFFD): \ud800.
 // Key bytes that are not valid UTF-8 were already made visible at the decoding step
-// (src/units/bytes-text.ts: 0xff → the four characters \xff), so \xff and \xfe stay distinct.
+// (src/units/bytes-text.ts: 0xff → the four characters \xff; log lines too, ingest/lines.ts), so \xff and
+// \xfe stay distinct and print once escaped, as etcd's own Go-escaped `\xff` in request text does.
 // A backslash itself is not escaped: a key whose text is the four characters `\x1b` prints the same
 // as a key holding ESC; that ambiguity is the price of keeping ordinary keys readable.
 
