@@ -89,7 +89,8 @@ export class FleetSampleWriter {
     const out: { cluster: string | null; sourceId: number; added: number }[] = [];
     for (const s of this.sources.values()) {
       if (s.added === 0) {
-        this.db.prepare('DELETE FROM status_samples WHERE source_id = ?').run(s.id);
+        // No reading carries its id (an INSERT OR IGNORE that changed nothing wrote nothing): no DELETE over
+        // status_samples, which has no source_id index (a 200-cluster re-import scanned 5.2 M rows 200 times).
         this.db.prepare('DELETE FROM sources WHERE id = ?').run(s.id);
         continue;
       }
