@@ -45,3 +45,26 @@ test('journald short with two spaces before the host (etcd#7356 paste) is read a
   ];
   assert.equal(detectTextKind(lines).kind, 'etcd-log');
 });
+
+test("an etcdctl command pasted bare with its client's NOSPACE warning and error (etcd 3.5.16 lines) is a paste: the client saw NOSPACE", async () => {
+  // Lines 60–62 of the real partial-recovery transcript (etcdctl 3.5.16 `put` during the NOSPACE), the prompt taken
+  // off as posts paste them (etcd#11947's shape): a command, the client's zap retry warning, etcdctl's `Error:`.
+  const real = read('partial-recovery-3.5.16/transcript.txt').slice(59, 62);
+  assert.match(real[0]!, /^\[root@pg-etcd-1 ~\]# etcdctl .* put /);
+  assert.match(real[1]!, /"msg":"retrying of unary invoker failed"/);
+  const post = [real[0]!.replace(/^\[root@pg-etcd-1 ~\]# /, ''), real[1]!, real[2]!];
+  const d = detectTextKind(post);
+  assert.equal(d.kind, 'transcript', d.evidence);
+  assert.match(d.evidence, /1 etcdctl\/etcdutl command line/);
+  // Without the command, the warning alone is an etcd-log line; read there too as what a client saw.
+  assert.equal(detectTextKind([real[1]!]).kind, 'etcd-log');
+  const { createParser } = await import('../src/ingest/parsers.js');
+  const p = createParser('etcd-log', { tz: null, member: null, referenceMs: Date.now() });
+  const [ev] = [...p.push(real[1]!, 1), ...p.end()];
+  assert.equal(ev?.kind, 'event');
+  const e = ev as { event: string; detail: Record<string, unknown>; time: { ms: number } };
+  assert.equal(e.event, 'etcdctl.client.error');
+  assert.equal(e.detail.alarm, 'NOSPACE');
+  assert.equal(e.detail.code, 'ResourceExhausted');
+  assert.equal(e.time.ms, Date.parse('2026-11-30T04:15:22.681Z'));
+});

@@ -4,7 +4,7 @@
 import type { SourceKind } from '../model.js';
 import { looksLikeEtcdLogLine } from '../sources/etcd-log/index.js';
 import { looksLikePatroniLogLine } from '../sources/patroni-log/index.js';
-import { looksLikeEtcdctlOutput } from '../sources/etcdctl/index.js';
+import { looksLikeEtcdctlOutput, parseCommandLine } from '../sources/etcdctl/index.js';
 import { parseSyslogPrefix } from '../units/time.js';
 import { InputError } from '../errors.js';
 
@@ -45,16 +45,21 @@ export function detectTextKind(lines: readonly string[]): Detection {
   let other = 0;
   let onTopic = false;
   const hits = { 'etcd-log': 0, 'patroni-log': 0, etcdctl: 0 };
+  // etcdctl/etcdutl command lines: a log file never holds one, a paste does (its output follows: a client's
+  // `Error: … database space exceeded`, a table), so a log with one is read as the paste it is.
+  let etcdCommands = 0;
   for (const line of lines) {
     if (line.trim() === '' || FENCE_RE.test(line)) continue;
     nonEmpty++;
+    if (parseCommandLine(line, { tz: null })?.tool) etcdCommands++;
     if (!onTopic && TOPIC_RE.test(line)) onTopic = true;
     if (looksLikeEtcdLogLine(line)) hits['etcd-log']++;
     else if (looksLikePatroniLogLine(line) || TRACEBACK_RE.test(line) || TRACEBACK_RE.test(parseSyslogPrefix(line)?.rest ?? '')) hits['patroni-log']++;
     else if (looksLikeEtcdctlOutput(line)) hits.etcdctl++;
     else if (PROSE_RE.test(line) || CJK_RE.test(line)) other++;
   }
-  const evidence = `${nonEmpty} non-empty lines sampled: ${hits['etcd-log']} etcd log, ${hits['patroni-log']} Patroni log, ${hits.etcdctl} etcdctl`;
+  const evidence = `${nonEmpty} non-empty lines sampled: ${hits['etcd-log']} etcd log, ${hits['patroni-log']} Patroni log, ${hits.etcdctl} etcdctl`
+    + (etcdCommands > 0 ? `, ${etcdCommands} etcdctl/etcdutl command line(s)` : '');
   const ranked = (Object.entries(hits) as [keyof typeof hits, number][]).sort((a, b) => b[1] - a[1]);
   const [top] = ranked;
   if (!top || top[1] === 0) return { kind: onTopic ? 'transcript' : null, evidence };
@@ -65,7 +70,7 @@ export function detectTextKind(lines: readonly string[]): Detection {
   // it a pasted transcript, read tolerantly, rather than output with skipped lines.
   const prose = top[0] === 'etcdctl' && other > 0.1 * nonEmpty;
   const dominant = top[1] >= 0.9 * recognised && top[1] >= 0.3 * nonEmpty && !prose;
-  if (dominant) return { kind: top[0], evidence };
+  if (dominant && !(etcdCommands > 0 && top[0] !== 'etcdctl')) return { kind: top[0], evidence };
   // Recognised lines of several kinds, or among prose: a pasted transcript.
   return { kind: 'transcript', evidence };
 }

@@ -94,6 +94,15 @@ function zapAlarm(f: ZapFields, _b: string, msg: string): Classified {
 
 const ZAP_RULES = new Map<string, ZapRule>([
   ['failed to apply request', zapApplyFailed],
+  // The etcd client's retry warning (clientv3 retry_interceptor.go): logged by etcdctl 3.5 and by programs that
+  // embed the client next to the server (k3s, `"logger":"etcd-client"`). What a client saw, not the server's state:
+  // `rpc error: code = ResourceExhausted desc = etcdserver: mvcc: database space exceeded` is a refused write.
+  ['retrying of unary invoker failed', (f) => {
+    const error = str(f.error);
+    const code = error === null ? null : (/\bcode = (\w+)/.exec(error)?.[1] ?? null);
+    const alarm = error !== null && /database space exceeded|\bno space\b/.test(error) ? 'NOSPACE' : null;
+    return ev('etcdctl.client.error', { error, code, alarm, target: str(f.target) });
+  }],
   ['apply request took too long', zapApplySlow],
   ['alarm raised', zapAlarm],
   ['alarm disarmed', zapAlarm],
