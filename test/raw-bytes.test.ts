@@ -73,3 +73,29 @@ test('parseJsonVisible: a \\x the reader wrote parses as that text; valid JSON, 
   assert.throws(() => parseJsonVisible('{"k":"\\q"}'), SyntaxError);
   assert.throws(() => parseJsonVisible('{"k":"\\xff"'), SyntaxError, 'still not JSON: refused as before');
 });
+
+test('a Patroni configuration with raw 0xff 0xfe in its scope (fuzz seed 16 case 296): the scope is shown as \\xff\\xfe, never U+FFFD', () => {
+  // test/fixtures/patroni-4.1.5/json/pg2/patroni.yml (real, written by the capture script) with the bytes
+  // "_d" of `scope: pg_demo` replaced by 0xff 0xfe.
+  const { dir, cleanup } = tempDir('ef-raw-bytes-');
+  try {
+    const yml = readFileSync(join(FIXTURES, 'patroni-4.1.5', 'json', 'pg2', 'patroni.yml'));
+    const at = yml.indexOf('scope: pg_demo') + 'scope: pg'.length;
+    assert.ok(at > 8);
+    const damaged = Buffer.from(yml);
+    damaged[at] = 0xff; damaged[at + 1] = 0xfe;
+    const file = join(dir, 'patroni.yml');
+    writeFileSync(file, damaged);
+    const db = join(dir, 's.db');
+    const ing = runCli(['ingest', '--db', db, file]);
+    assert.equal(ing.code, 0, ing.stderr);
+    const json = runCli(['analyze', '--db', db, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.ok(!json.stdout.includes('\ufffd') && !ing.stderr.includes('\ufffd'), 'no U+FFFD');
+    const scopes: unknown[] = [];
+    JSON.parse(json.stdout, (k, v: unknown) => { if (k === 'patroniScope') scopes.push(v); return v; });
+    assert.ok(scopes.length > 0 && scopes.every((v) => v === 'pg\\xff\\xfeemo'), `patroniScope: ${JSON.stringify(scopes)}`);
+  } finally {
+    cleanup();
+  }
+});

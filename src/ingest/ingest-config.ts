@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../store/open.js';
 import { insertSource, findSourceBySha, finishSource } from '../store/write.js';
 import { looksLikePatroniConfig, parsePatroniConfig, patroniConfigSettings } from '../sources/patroni-config/index.js';
+import { decodeUtf8Visible } from '../units/bytes-text.js';
 
 export const MAX_CONFIG_BYTES = 1 << 20;
 
@@ -20,7 +21,8 @@ export interface ConfigIngest {
 export function readPatroniConfig(path: string, sizeBytes: number, head: Buffer): string | null {
   if (sizeBytes > MAX_CONFIG_BYTES || head.includes(0)) return null;
   if (!looksLikePatroniConfig(head.toString('utf8'))) return null;
-  const text = sizeBytes <= head.length ? head.toString('utf8') : readFileSync(path, 'utf8');
+  // Bytes that are not UTF-8 (in a scope, a host) as the text \xNN, as log lines show them (ingest/lines.ts).
+  const text = decodeUtf8Visible(sizeBytes <= head.length ? head : readFileSync(path));
   return parsePatroniConfig(text) ? text : null;
 }
 

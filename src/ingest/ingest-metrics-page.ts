@@ -9,6 +9,7 @@ import { findSourceBySha } from '../store/write.js';
 import { compactRevisionOrNull, parseExposition, readEtcdMetrics, wholeOrNull } from '../sources/prometheus/index.js';
 import { emptyReading } from './prometheus-import.js';
 import { InputError } from '../errors.js';
+import { decodeUtf8Visible } from '../units/bytes-text.js';
 
 export interface MetricsPageResult {
   status: 'ingested' | 'duplicate';
@@ -56,7 +57,7 @@ export function storeMetricsPage(db: Db, path: string, text: string, o: { member
 export function readMetricsPage(path: string, sizeBytes: number): string {
   if (sizeBytes > 64 * 1024 * 1024) throw new InputError(`${path}: ${sizeBytes} bytes is too large for a /metrics page (64 MiB at most)`);
   try {
-    return readFileSync(path, 'utf8');
+    return decodeUtf8Visible(readFileSync(path)); // a byte that is not UTF-8 as the text \xNN (ingest/lines.ts)
   } catch (e) {
     throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
