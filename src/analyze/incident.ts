@@ -21,6 +21,10 @@ export function findIncident(d: Loaded): Incident {
   if (failed) candidates.push({ ms: failed.ts_ms!, what: 'etcd log: first write failed with no space', ev: failed, source: 'etcd-log', exact: false });
   const patroniNospace = timed.find((e) => e.kind === 'patroni.nospace');
   if (patroniNospace) candidates.push({ ms: patroniNospace.ts_ms!, what: 'Patroni log: first `database space exceeded`', ev: patroniNospace, source: 'patroni-log', exact: false });
+  // A client told `database space exceeded` (etcdctl's `Error:` line or its retry warning, k3s's embedded client):
+  // the quota was refusing writes then, whatever the server logs say.
+  const client = timed.find((e) => e.kind === 'etcdctl.client.error' && /NOSPACE/.test(String(detailOf(e).alarm ?? '')));
+  if (client) candidates.push({ ms: client.ts_ms!, what: 'a client was refused with `database space exceeded`', ev: client, source: 'etcdctl-output', exact: false });
   const sampled = d.status.find((s) => s.alarms.includes('NOSPACE') && (s.time_basis === 'marker' || s.time_basis === 'explicit'));
   if (sampled) candidates.push({ ms: sampled.ts_ms, what: 'status sample: first sample showing alarm NOSPACE', ev: null, source: 'status-samples', exact: false });
   // The alarm line is the moment itself; any other evidence bounds it from above, so take the earliest.

@@ -9,7 +9,7 @@ import { detailOf, iso, type EventRow, type Loaded } from './load.js';
 import { humanizeBytes } from '../units/sizes.js';
 import { firstCleanPatroniLoops, readRecovery } from './incident.js';
 
-const BURSTY = new Set(['etcd.apply.failed', 'patroni.nospace', 'patroni.dcs-error', 'etcd.apply.slow', 'patroni.leader-race-failed']);
+const BURSTY = new Set(['etcd.apply.failed', 'patroni.nospace', 'patroni.dcs-error', 'etcd.apply.slow', 'patroni.leader-race-failed', 'etcdctl.client.error']);
 const SHOWN = new Set([
   'etcd.alarm.raised', 'etcd.alarm.disarmed', 'etcd.quota.exceeded', 'etcd.compaction.started', 'etcd.compaction.finished',
   'etcd.compaction.auto', 'etcd.defrag.started', 'etcd.defrag.finished', 'etcd.defrag.failed', 'etcd.leader.changed',
@@ -38,7 +38,7 @@ export function buildTimeline(d: Loaded, nospaceMs: number | null, disarmMs: num
         continue;
       }
       const entry: TimelineEntry = { at: iso(e.ts_ms)!, member: e.member, kind: e.kind, summary: '', source: `${e.path}:${e.line}`, count: n };
-      const burst: Burst = { entry, lastMs: lastTs(e), split: new Map(), members: new Set([e.member ?? e.path]) };
+      const burst: Burst = { entry, lastMs: lastTs(e), split: new Map(), members: new Set(e.member !== null ? [e.member] : e.kind === 'etcdctl.client.error' ? [] : [e.path]) };
       addSplit(burst.split, splitLabel(e), n);
       bursts.set(key, burst);
       runOf.set(entry, burst);
@@ -104,6 +104,9 @@ function splitLabel(e: EventRow): string {
       return s(d.write) ?? s(d.errorClass) ?? (e.message.split(/[:(]/)[0] ?? '').trim().slice(0, 40);
     case 'etcd.apply.slow':
       return s(d.op) ?? 'op not named';
+    case 'etcdctl.client.error':
+      // `rpc error: code = ResourceExhausted desc = etcdserver: mvcc: database space exceeded` → the server's words.
+      return (s(d.error) ?? e.message).replace(/^rpc error: code = \w+ desc = /, '').replace(/^etcdserver: /, '').replace(/^mvcc: /, '').slice(0, 60);
     default:
       return '';
   }
@@ -216,6 +219,7 @@ function burstSummary(kind: string, n: number, members: string[], split: { label
     : kind === 'patroni.nospace' ? 'Patroni writes failed: database space exceeded'
     : kind === 'patroni.dcs-error' ? 'Patroni DCS errors'
     : kind === 'patroni.leader-race-failed' ? 'Patroni leader race failed'
+    : kind === 'etcdctl.client.error' ? 'requests refused as a client saw them'
     : 'slow applies';
   const on = members.length === 0 ? '' : members.length <= 4 ? ` on ${members.join(', ')}` : ` on ${members.length} members`;
   const shown = split.slice(0, SPLIT_SHOWN).map((x) => `${x.count.toLocaleString('en-US')} ${x.label}`);

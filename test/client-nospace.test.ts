@@ -1,0 +1,40 @@
+// A client's view of NOSPACE, alone: a post that holds only `etcdctl put`, the client's retry warning and its
+// `Error: … database space exceeded` (etcd#11947's shape). The lines are REAL: lines 60–62 of the etcd 3.5.16
+// partial-recovery transcript (scripts/capture/partial-recovery.sh), the prompt taken off as posts paste them.
+// The quota was refusing writes at the warning's time: the verdict must say NOSPACE then (an upper bound from a
+// client, not the alarm itself), and the timeline must show the refusal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir, FIXTURES } from './helpers/cli.js';
+
+test("a client's `database space exceeded` alone: NOSPACE at the warning's time (client evidence, upper bound), shown in the timeline", () => {
+  const real = readFileSync(join(FIXTURES, 'partial-recovery-3.5.16', 'transcript.txt'), 'utf8').split('\n').slice(59, 62);
+  assert.match(real[1]!, /"ts":"2026-11-30T04:15:22\.681675Z".*retrying of unary invoker failed/);
+  const { dir, cleanup } = tempDir('ef-client-nospace-');
+  try {
+    const post = join(dir, 'post.txt');
+    writeFileSync(post, [real[0]!.replace(/^\[root@pg-etcd-1 ~\]# /, ''), real[1]!, real[2]!, ''].join('\n'));
+    const db = join(dir, 's.db');
+    const ing = runCli(['ingest', '--db', db, post]);
+    assert.equal(ing.code, 0, ing.stderr);
+    assert.match(ing.stdout, /transcript, 3 records/);
+    const json = runCli(['analyze', '--db', db, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const a = JSON.parse(json.stdout) as { incident: { nospaceAt: string | null; recoveredAt: string | null; evidence: { source: string; completeness: string; detail: string }[] }; timeline: { kind: string; count: number; summary: string }[] };
+    assert.equal(a.incident.nospaceAt, '2026-11-30T04:15:22.681Z');
+    assert.equal(a.incident.recoveredAt, null);
+    const ev = a.incident.evidence[0]!;
+    assert.equal(ev.source, 'etcdctl-output');
+    assert.equal(ev.completeness, 'approximate');
+    assert.match(ev.detail, /a client was refused with `database space exceeded` at .*post\.txt:2 \(an upper bound/);
+    const refused = a.timeline.filter((t) => t.kind === 'etcdctl.client.error');
+    assert.equal(refused.reduce((s, t) => s + t.count, 0), 1, 'the timed warning (the untimed `Error:` line has no time)');
+    assert.match(refused[0]!.summary, /requests refused as a client saw them: 1 database space exceeded/);
+    const screen = runCli(['analyze', '--db', db]);
+    assert.match(screen.stdout.split('\n')[0]!, /^VERDICT\s+NOSPACE 2026-11-30 04:15:22 UTC; not recovered in the data/);
+  } finally {
+    cleanup();
+  }
+});
