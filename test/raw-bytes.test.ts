@@ -99,3 +99,28 @@ test('a Patroni configuration with raw 0xff 0xfe in its scope (fuzz seed 16 case
     cleanup();
   }
 });
+
+test('etcdutl defrag output with a raw 0xff in its path field (etcd-3.5.16/etcdutl-defrag-etcd2.txt): both lines still read, the path shown as \\xff', async () => {
+  const { createParser } = await import('../src/ingest/parsers.js');
+  const { LineSplitter: Splitter } = await import('../src/ingest/lines.js');
+  const raw = readFileSync(join(FIXTURES, 'etcd-3.5.16', 'etcdutl-defrag-etcd2.txt'));
+  const at = raw.indexOf('/member/snap/db');
+  assert.ok(at > 0);
+  const changed = Buffer.from(raw);
+  for (let i = raw.indexOf('/member/snap/db'); i !== -1; i = raw.indexOf('/member/snap/db', i + 1)) changed[i + 8] = 0xff; // the 's' of snap
+  const sp = new Splitter();
+  const lines = [...(sp.push(changed)?.lines ?? []), ...(sp.end()?.lines ?? [])];
+  const read = (ls: string[]) => {
+    const p = createParser('etcdctl', { tz: null, member: null, referenceMs: Date.UTC(2026, 10, 30) });
+    return [...ls.flatMap((l, i) => p.push(l, i + 1)), ...p.end()];
+  };
+  const before = read(raw.toString('utf8').split('\n'));
+  const after = read(lines);
+  assert.equal(after.filter((o) => o.kind === 'issue').length, before.filter((o) => o.kind === 'issue').length, JSON.stringify(after.filter((o) => o.kind === 'issue')));
+  assert.equal(after.length, before.length);
+  const text = JSON.stringify(after);
+  assert.ok(text.includes('\\\\xffnap/db'), 'the byte shows as the text \\xff');
+  // Every record is what the unchanged file gives, but for the path's byte: sizes, times and kinds included.
+  assert.equal(text.replaceAll('\\\\xffnap/db', 'snap/db'), JSON.stringify(before));
+  assert.ok(!text.includes('\ufffd'));
+});

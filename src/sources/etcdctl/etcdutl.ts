@@ -1,6 +1,7 @@
 // etcdutl 3.5+ logs its offline work with zap's console encoder (tab-separated), on stderr:
 //   2026-11-30T09:22:16+08:00	info	backend/backend.go:561	finished defragmenting directory	{"path": "…/member/snap/db", "current-db-size-bytes-diff": -24576, "current-db-size-bytes": 143360, …, "took": "15.572054ms"}
 // (test/fixtures/etcd-3.5.16/etcdutl-defrag-etcd2.txt). `etcdutl defrag --data-dir` prints nothing else.
+import { parseJsonVisible } from '../../units/json-visible.js';
 import type { LogEvent } from '../../model.js';
 import { parseGoDurationMs, parseTimestamp } from '../../units/time.js';
 
@@ -18,7 +19,7 @@ export function parseEtcdutlConsoleLine(line: string, lineNo: number): LogEvent[
   if (m[4] !== 'finished defragmenting directory') return [];
   let fields: Record<string, unknown> = {};
   try {
-    fields = JSON.parse(m[5] ?? '{}') as Record<string, unknown>;
+    fields = parseJsonVisible(m[5] ?? '{}') as Record<string, unknown>;
   } catch {
     fields = {};
   }

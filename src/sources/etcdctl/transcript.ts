@@ -3,6 +3,7 @@
 // and are dropped without an issue. Python traceback lines follow the Patroni record before them.
 // Shell commands (after a prompt, or bare etcdctl lines) are read by the session around it
 // (session.ts): they become operator actions and give the output after them its meaning.
+import { parseJsonVisible } from '../../units/json-visible.js';
 import type { ParseContext, ParseOutput, StreamParser } from '../../model.js';
 import { createEtcdLogParser, looksLikeEtcdLogLine } from '../etcd-log/parser.js';
 import { createPatroniLogParser, looksLikePatroniLogLine, parseSystemctlActiveLine } from '../patroni-log/parser.js';
@@ -15,7 +16,7 @@ const MAX_WRAPPED_LINES = 8;
 
 function parsesAsObject(text: string): boolean {
   try {
-    const o: unknown = JSON.parse(text);
+    const o: unknown = parseJsonVisible(text);
     return typeof o === 'object' && o !== null;
   } catch {
     return false;
