@@ -150,17 +150,49 @@ export function readSampleIds(db: Db, sourceId: number): { id: number; cluster: 
     { id: number; c: string | null; m: string | null }[]).map((r) => ({ id: r.id, cluster: normalizeId(r.c), member: normalizeId(r.m) }));
 }
 
-/** Replaces the stored assignment, in one transaction. */
+/**
+ * Replaces the stored assignment, in one transaction, writing only what changed. Every ingest, collect, import
+ * and `sources rm` re-derives the whole assignment, so on a store of millions of readings rewriting it was the
+ * cost of an ingest: deleting every cluster row made SQLite look for rows referencing each (status_samples has
+ * no index on cluster: one full scan per cluster, 42 % of re-importing 200 clusters × 30 days), and every
+ * reading of a mixed file was set to NULL and back. A cluster keeps its row (and id) while its name stays.
+ */
 export function writeClusterAssignment(db: Db, a: ClusterAssignment): void {
   db.transaction(() => {
-    db.exec('UPDATE sources SET cluster = NULL, cluster_basis = NULL; UPDATE status_samples SET cluster = NULL WHERE cluster IS NOT NULL; DELETE FROM clusters;');
+    type Row = { id: number; name: string; c: string | null; scope: string | null; n: string };
+    const existing = new Map((db.prepare('SELECT id, name, cluster_id AS c, scope, named_by AS n FROM clusters').all() as Row[]).map((r) => [r.name, r]));
     const ins = db.prepare('INSERT INTO clusters (name, cluster_id, scope, named_by) VALUES (?,?,?,?)');
+    const upd = db.prepare('UPDATE clusters SET cluster_id = ?, scope = ?, named_by = ? WHERE id = ?');
     const ref = new Map<string, number>();
-    for (const c of a.clusters) ref.set(c.name, Number(ins.run(c.name, c.clusterId, c.scope, c.namedBy).lastInsertRowid));
+    for (const c of a.clusters) {
+      const old = existing.get(c.name);
+      if (old === undefined) {
+        ref.set(c.name, Number(ins.run(c.name, c.clusterId, c.scope, c.namedBy).lastInsertRowid));
+        continue;
+      }
+      if (old.c !== c.clusterId || old.scope !== c.scope || old.n !== c.namedBy) upd.run(c.clusterId, c.scope, c.namedBy, old.id);
+      ref.set(c.name, old.id);
+    }
+    // Sources are few: set every one (a source left out of the assignment has no cluster).
+    db.exec('UPDATE sources SET cluster = NULL, cluster_basis = NULL');
     const src = db.prepare('UPDATE sources SET cluster = ?, cluster_basis = ? WHERE id = ?');
     for (const s of a.sources) src.run(s.cluster === null ? null : ref.get(s.cluster) ?? null, s.basis, s.id);
+    // Readings of files that mix clusters: only those whose cluster changes are written.
+    const want = new Map<number, number | null>();
+    for (const s of a.samples) want.set(s.id, ref.get(s.cluster) ?? null);
+    const stale: number[] = [];
+    for (const r of db.prepare('SELECT id, cluster FROM status_samples WHERE cluster IS NOT NULL').iterate() as IterableIterator<{ id: number; cluster: number }>) {
+      const w = want.get(r.id);
+      if (w === r.cluster) want.delete(r.id);
+      else if (w === undefined) stale.push(r.id);
+    }
     const smp = db.prepare('UPDATE status_samples SET cluster = ? WHERE id = ?');
-    for (const s of a.samples) smp.run(ref.get(s.cluster) ?? null, s.id);
+    for (const id of stale) smp.run(null, id);
+    for (const [id, cluster] of want) smp.run(cluster, id);
+    // Clusters that are gone: no source or reading refers to them any more.
+    const gone = db.prepare('DELETE FROM clusters WHERE id = ?');
+    const kept = new Set(ref.values());
+    for (const r of existing.values()) if (!kept.has(r.id)) gone.run(r.id);
     // Every ingest, collect, import and `sources rm` ends here: the status rollup catches up (migration 19).
     catchUpStatusRollup(db);
   })();
