@@ -38,3 +38,44 @@ test("a client's `database space exceeded` alone: NOSPACE at the warning's time 
     cleanup();
   }
 });
+
+test('NOSPACE shown only by records without a time: the verdict says so and names the record, and invents no time', () => {
+  // Line 62 of the same real transcript: etcdctl 3.5.16's `Error: etcdserver: mvcc: database space exceeded`, which
+  // carries no time, pasted alone after its command (prompt taken off).
+  const real = readFileSync(join(FIXTURES, 'partial-recovery-3.5.16', 'transcript.txt'), 'utf8').split('\n');
+  assert.equal(real[61], 'Error: etcdserver: mvcc: database space exceeded');
+  const { dir, cleanup } = tempDir('ef-client-untimed-');
+  try {
+    const post = join(dir, 'untimed.txt');
+    writeFileSync(post, [real[59]!.replace(/^\[root@pg-etcd-1 ~\]# /, ''), real[61]!, ''].join('\n'));
+    const db = join(dir, 's.db');
+    assert.equal(runCli(['ingest', '--db', db, post]).code, 0);
+    const a = JSON.parse(runCli(['analyze', '--db', db, '--json']).stdout) as { incident: { nospaceAt: string | null; nospaceUntimedSource: string | null; evidence: { detail: string }[] }; verdict: { status: string; headline: string } };
+    assert.equal(a.incident.nospaceAt, null);
+    assert.match(a.incident.nospaceUntimedSource!, /untimed\.txt:2$/);
+    assert.ok(a.incident.evidence.some((e) => /a record without a time: when it struck is not in the data/.test(e.detail)));
+    assert.equal(a.verdict.status, 'nospace');
+    assert.equal(a.verdict.headline, 'NOSPACE in the data at no known time (untimed.txt:2); not recovered in the data');
+    const md = runCli(['report', '--db', db, '--format', 'md']).stdout;
+    assert.match(md, /NOSPACE is in the data \(at .*untimed\.txt:2\) but no record of it has a time/);
+  } finally {
+    cleanup();
+  }
+});
+
+test("etcd's own quota line alone (`message exceeded backend quota; raising alarm`, etcd 3.4.23 zap) dates the NOSPACE", () => {
+  const line = readFileSync(join(FIXTURES, 'etcd-3.4', 'etcd-zap.log'), 'utf8').split('\n')[94]!;
+  assert.match(line, /"ts":"2026-11-24T07:28:37\.791\+0800".*"msg":"message exceeded backend quota; raising alarm"/);
+  const { dir, cleanup } = tempDir('ef-quota-line-');
+  try {
+    const log = join(dir, 'quota.log');
+    writeFileSync(log, `${line}\n`);
+    const db = join(dir, 's.db');
+    assert.equal(runCli(['ingest', '--db', db, log]).code, 0);
+    const a = JSON.parse(runCli(['analyze', '--db', db, '--json']).stdout) as { incident: { nospaceAt: string | null; evidence: { source: string; completeness: string; detail: string }[] } };
+    assert.equal(a.incident.nospaceAt, '2026-11-23T23:28:37.791Z');
+    assert.match(a.incident.evidence[0]!.detail, /message exceeded backend quota; raising alarm at .*quota\.log:1/);
+  } finally {
+    cleanup();
+  }
+});

@@ -25,6 +25,13 @@ export function findIncident(d: Loaded): Incident {
   // the quota was refusing writes then, whatever the server logs say.
   const client = timed.find((e) => e.kind === 'etcdctl.client.error' && /NOSPACE/.test(String(detailOf(e).alarm ?? '')));
   if (client) candidates.push({ ms: client.ts_ms!, what: 'a client was refused with `database space exceeded`', ev: client, source: 'etcdctl-output', exact: false });
+  // The server's quota check (`message exceeded backend quota; raising alarm`, logged as it raises the alarm) or a
+  // client program's log of the refusal (k3s, cilium: logrus `… database space exceeded`).
+  const quota = timed.find((e) => e.kind === 'etcd.quota.exceeded');
+  if (quota) {
+    const client = detailOf(quota).source !== undefined;
+    candidates.push({ ms: quota.ts_ms!, what: client ? 'a client program logged `database space exceeded`' : 'etcd log: message exceeded backend quota; raising alarm', ev: quota, source: 'etcd-log', exact: false });
+  }
   const sampled = d.status.find((s) => s.alarms.includes('NOSPACE') && (s.time_basis === 'marker' || s.time_basis === 'explicit'));
   if (sampled) candidates.push({ ms: sampled.ts_ms, what: 'status sample: first sample showing alarm NOSPACE', ev: null, source: 'status-samples', exact: false });
   // The alarm line is the moment itself; any other evidence bounds it from above, so take the earliest.
@@ -63,8 +70,15 @@ export function findIncident(d: Loaded): Incident {
   const firstAlarm = state.firstAlarmMs !== null ? { ms: state.firstAlarmMs, source: state.firstAlarmSource! } : nospaceMs !== null && first?.ev ? { ms: nospaceMs, source: where(first.ev) } : null;
   const recovered = recoveredMs !== null ? { ms: recoveredMs, source: recovery.source! } : null;
   const noRecovery = recovery.decidedBy;
+  // NOSPACE shown only by records without a time: say where, never invent when.
+  const untimed = nospaceMs === null
+    ? d.events.find((e) => e.ts_ms === null && (isNospaceAlarm(e) || isNospaceFailure(e) || e.kind === 'patroni.nospace' || e.kind === 'etcd.quota.exceeded'
+      || (e.kind === 'etcdctl.client.error' && /NOSPACE/.test(String(detailOf(e).alarm ?? '')))))
+    : undefined;
+  if (untimed) evidence.push({ source: 'transcript', completeness: 'approximate', detail: `NOSPACE shown at ${where(untimed)}, a record without a time: when it struck is not in the data` });
   return {
     nospaceAt: iso(nospaceMs),
+    nospaceUntimedSource: untimed ? where(untimed) : null,
     firstDcsErrorAt: iso(dcs?.ts_ms ?? null),
     recoveredAt: iso(recoveredMs),
     revisionAtNospace: revision,

@@ -25,6 +25,11 @@ export interface Evidence {
 
 export interface Incident {
   nospaceAt: string | null;
+  /**
+   * When no record of NOSPACE has a time (a post's klog or kubelet lines, an `Error:` line of etcdctl without a
+   * date): the first record that shows it, file:line. The incident happened; when is not in the data.
+   */
+  nospaceUntimedSource?: string | null;
   firstDcsErrorAt: string | null;
   /** No member holds the alarm and writes succeed again: see recoveryDecidedBy below. */
   recoveredAt: string | null;

@@ -46,6 +46,7 @@ function statusOf(r: Finished): { status: Verdict['status']; headline: string } 
     if (i.recoveredAt) return { status: 'recovered', headline: `NOSPACE ${shortTime(i.nospaceAt)}${on}, recovered ${clock(i.recoveredAt)}` };
     return { status: 'nospace', headline: `NOSPACE ${shortTime(i.nospaceAt)}${on}; not recovered in the data` };
   }
+  if (i.nospaceUntimedSource) return { status: 'nospace', headline: `NOSPACE in the data at no known time (${i.nospaceUntimedSource.replace(/^.*\//, '')}); not recovered in the data` };
   if (p.reached) return { status: 'nospace', headline: `The DB reached its ${humanizeBytes(p.quotaBytes)} quota (${p.etaAt ? shortTime(p.etaAt) : 'before the data'})` };
   if (p.verdict === 'bounded') {
     return { status: 'bounded', headline: `Healthy: compaction keeps the DB${p.boundBytes ? ` under about ${humanizeBytes(p.boundBytes)}` : ' bounded'} (quota ${humanizeBytes(p.quotaBytes)})` };

@@ -99,6 +99,8 @@ export function summarizeReport(r: AnalysisReport): string {
     const compacted = r.timeline.some((e) => e.kind.startsWith('etcd.compaction') && e.at !== null && e.at < i.nospaceAt!);
     s.push(`Root cause: the history etcd keeps until it is compacted grew until the physical DB reached the quota; ` +
       `${compacted ? 'compaction ran before the alarm but did not keep up' : 'no compaction is recorded before the alarm'}.`);
+  } else if (i.nospaceUntimedSource) {
+    s.push(`NOSPACE is in the data (at ${i.nospaceUntimedSource}) but no record of it has a time; the quota is ${bytes(p.quotaBytes)} (${p.quotaSource.source}, ${p.quotaSource.completeness}).`);
   } else {
     s.push(`No NOSPACE alarm is in the data; the quota is ${bytes(p.quotaBytes)} (${p.quotaSource.source}, ${p.quotaSource.completeness}).`);
   }
