@@ -79,3 +79,31 @@ test("etcd's own quota line alone (`message exceeded backend quota; raising alar
     cleanup();
   }
 });
+
+test('a pasted `endpoint status -w table` alone, its ERRORS column listing alarm:NOSPACE (etcd 3.5.16): NOSPACE at no known time, and the size it shows', () => {
+  const table = readFileSync(join(FIXTURES, 'etcd-3.5.16', 'endpoint-status.table.txt'), 'utf8');
+  assert.match(table, /alarm:NOSPACE/);
+  const { dir, cleanup } = tempDir('ef-table-untimed-');
+  try {
+    const post = join(dir, 'post.txt');
+    writeFileSync(post, `$ etcdctl endpoint status --cluster -w table\n${table}`);
+    const db = join(dir, 's.db');
+    assert.equal(runCli(['ingest', '--db', db, post]).code, 0);
+    const a = JSON.parse(runCli(['analyze', '--db', db, '--json']).stdout) as {
+      incident: { nospaceAt: string | null; nospaceUntimedSource: string | null };
+      projection: { lastSizeBytes: number | null; lastSampleAt: string | null; evidence: { detail: string }[] };
+      verdict: { status: string };
+    };
+    assert.equal(a.incident.nospaceAt, null);
+    assert.match(a.incident.nospaceUntimedSource!, /post\.txt:\d+$/);
+    assert.equal(a.verdict.status, 'nospace');
+    // The largest DB SIZE cell of the table, as etcdctl printed it (humanized: approximate).
+    const sizes = [...table.matchAll(/\|\s*([\d.]+ [kMG]B)\s*\|/g)].map((m) => m[1]!);
+    assert.deepEqual(sizes, ['262 kB', '258 kB']);
+    assert.equal(a.projection.lastSizeBytes, 262_000);
+    assert.equal(a.projection.lastSampleAt, null);
+    assert.ok(a.projection.evidence.some((e) => /a status call without a time: no time series, no forecast/.test(e.detail)));
+  } finally {
+    cleanup();
+  }
+});

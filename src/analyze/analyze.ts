@@ -39,6 +39,17 @@ export function analyzeStore(db: Db, opts: AnalyzeOptions): AnalysisReport {
   const quota = findQuota(d, opts.quotaBytes);
   if (quota.evidence.completeness === 'assumed') assumptions.push(quota.evidence.detail);
   const projection = projectQuotaExhaustion(fits, fits.growth, quota.bytes, quota.evidence, incident.dbSizeAtNospace);
+  if (projection.lastSizeBytes === null) {
+    // No timed size at all (a pasted `endpoint status` table): the largest size a status call showed, without a time.
+    const biggest = d.untimedStatus.filter((x) => x.db_size_bytes !== null).sort((a, b) => b.db_size_bytes! - a.db_size_bytes!)[0];
+    if (biggest) {
+      projection.lastSizeBytes = biggest.db_size_bytes;
+      projection.evidence.push({
+        source: 'etcdctl-output', completeness: biggest.db_size_approx ? 'approximate' : 'exact',
+        detail: `DB size ${biggest.db_size_bytes} B (${biggest.endpoint}) from ${biggest.path}:${biggest.line}, a status call without a time: no time series, no forecast`,
+      });
+    }
+  }
   const nospaceMs = incident.nospaceAt ? Date.parse(incident.nospaceAt) : null;
   const disarmMs = incident.recoveredAt ? Date.parse(incident.recoveredAt) : null;
   const timeline = buildTimeline(d, nospaceMs, disarmMs);

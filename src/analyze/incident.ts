@@ -75,10 +75,15 @@ export function findIncident(d: Loaded): Incident {
     ? d.events.find((e) => e.ts_ms === null && (isNospaceAlarm(e) || isNospaceFailure(e) || e.kind === 'patroni.nospace' || e.kind === 'etcd.quota.exceeded'
       || (e.kind === 'etcdctl.client.error' && /NOSPACE/.test(String(detailOf(e).alarm ?? '')))))
     : undefined;
-  if (untimed) evidence.push({ source: 'transcript', completeness: 'approximate', detail: `NOSPACE shown at ${where(untimed)}, a record without a time: when it struck is not in the data` });
+  // A status call without a time that lists the alarm (`ERRORS … alarm:NOSPACE`, `-w json` errors) shows it too.
+  const untimedSample = nospaceMs === null && !untimed
+    ? d.untimedStatus.find((x) => x.alarms.includes('NOSPACE') || /NOSPACE/.test(x.errors ?? ''))
+    : undefined;
+  const untimedWhere = untimed ? where(untimed) : untimedSample ? `${untimedSample.path}:${untimedSample.line}` : null;
+  if (untimedWhere) evidence.push({ source: untimed ? 'transcript' : 'etcdctl-output', completeness: 'approximate', detail: `NOSPACE shown at ${untimedWhere}, a record without a time: when it struck is not in the data` });
   return {
     nospaceAt: iso(nospaceMs),
-    nospaceUntimedSource: untimed ? where(untimed) : null,
+    nospaceUntimedSource: untimedWhere,
     firstDcsErrorAt: iso(dcs?.ts_ms ?? null),
     recoveredAt: iso(recoveredMs),
     revisionAtNospace: revision,

@@ -214,7 +214,7 @@ export function loadEvidence(db: Db, untilMs: number | null, cluster: ClusterSco
     ORDER BY s.ts_ms, src.path, s.line, s.seq`).all() as StatusRow[];
   const untimedStatus = untilMs !== null ? [] : db.prepare(`
     SELECT s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
-           s.revision, s.alarms, s.format, s.is_leader, src.path, s.line
+           s.revision, s.alarms, s.errors, s.format, s.is_leader, src.path, s.line
     FROM status_samples s JOIN sources src ON src.id = s.source_id
     WHERE s.ts_ms IS NULL AND ${sampleInCluster('s', 'src', cluster)}
     ORDER BY src.path, s.line, s.seq`).all() as Omit<StatusRow, 'ts_ms' | 'time_basis'>[];
