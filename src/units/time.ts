@@ -82,6 +82,18 @@ export function isCivilTime(y: number, mo: number, d: number, h: number, mi: num
 /** `Z` → 0, `+0800` / `+08:00` → 480; offsets beyond ±14:00 or with minutes ≥ 60 are not offsets. */
 export function parseOffset(zone: string): number | null {
   if (zone === 'Z') return 0;
+  // A log prints one zone on every line: the last answer is kept (the regex was 4.5 % of ingesting a zap log).
+  if (zone === lastZone) return lastOffset;
+  const v = offsetOf(zone);
+  lastZone = zone;
+  lastOffset = v;
+  return v;
+}
+
+let lastZone = '';
+let lastOffset: number | null = null;
+
+function offsetOf(zone: string): number | null {
   const m = /^([+-])(\d\d):?(\d\d)$/.exec(zone);
   if (!m) return null;
   if (Number(m[3]) >= 60 || Number(m[2]) * 60 + Number(m[3]) > 14 * 60) return null;
