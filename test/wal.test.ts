@@ -366,3 +366,25 @@ test('a renamed segment (plain or gzipped) is known by how it begins; text and s
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a damaged .snap in a member dir: reported as damage of that file (no line number), the others read, exit 0', () => {
+  const BIN = join(import.meta.dirname, '..', 'bin', 'etcd-forensics.js');
+  const root = dataDir(join(FIXTURES, 'data-dir-3.4.23'));
+  try {
+    const snap = join(root, 'member/snap');
+    const names = readdirSync(snap).filter((n) => n.endsWith('.snap')).sort();
+    const victim = join(snap, names[1]!);
+    const bytes = readFileSync(victim);
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff; // inside the snapshot data: its CRC-32C no longer matches
+    writeFileSync(victim, bytes);
+    const r = spawnSync(process.execPath, [BIN, 'ingest', '--db', join(root, 'store.db'), join(root, 'member')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`${names[1]!}: raft-snap, 1 records.*1 damaged part\\(s\\) reported`));
+    assert.match(r.stderr, new RegExp(`${names[1]!}: CRC-32C of the snapshot data does not match the crc field\\n`));
+    assert.doesNotMatch(r.stderr, /:0: skipped/);
+    for (const n of names) assert.match(r.stdout, new RegExp(`${n}: raft-snap`));
+    assert.match(r.stdout, /\.wal: etcd-wal, \d+ records/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -187,9 +187,12 @@ function printResult(r: IngestResult): void {
     : '';
   out(
     `${r.path}: ${r.kind}${r.envelope ? ` (inside ${r.envelope} wrapper)` : ''},${appended} ${r.records} records, ${isoOrDash(r.firstMs)} → ${isoOrDash(r.lastMs)}${assumed}` +
-      `${r.issueCount ? `, ${r.issueCount} lines skipped` : ''}\n`,
+      `${r.issueCount ? (r.issues.length > 0 && r.issues.every((i) => i.line === 0) ? `, ${r.issueCount} damaged part(s) reported` : `, ${r.issueCount} lines skipped`) : ''}\n`,
   );
-  for (const i of r.issues) err(`  ${r.path}:${i.line}: skipped: ${i.reason}: ${i.excerpt.slice(0, 100)}\n`);
+  // A binary file's issue has no line (0): it names its byte offset or record itself.
+  for (const i of r.issues) {
+    err(i.line === 0 ? `  ${r.path}: ${i.reason}${i.excerpt ? `: ${i.excerpt.slice(0, 100)}` : ''}\n` : `  ${r.path}:${i.line}: skipped: ${i.reason}: ${i.excerpt.slice(0, 100)}\n`);
+  }
   if (r.issueCount > r.issues.length) {
     err(`  … and ${r.issueCount - r.issues.length} more (etcd-forensics query "SELECT * FROM issues")\n`);
   }
