@@ -107,3 +107,18 @@ test('a pasted `endpoint status -w table` alone, its ERRORS column listing alarm
     cleanup();
   }
 });
+
+test('the seed alone: the verdict says the alarm was disarmed later at a time not in the data (compact, defrag, disarm untimed, in order)', () => {
+  const { dir, cleanup } = tempDir('ef-seed-verdict-');
+  try {
+    const db = join(dir, 's.db');
+    assert.equal(runCli(['ingest', '--db', db, join(FIXTURES, 'seed', 'etcd-no-space-incident.txt')]).code, 0);
+    const a = JSON.parse(runCli(['analyze', '--db', db, '--json']).stdout) as { incident: { recoveredAt: string | null }; verdict: { headline: string }; timeline: { at: string | null; kind: string }[] };
+    assert.equal(a.incident.recoveredAt, null);
+    assert.equal(a.verdict.headline, 'NOSPACE 2023-09-23 20:30:23 UTC; alarm disarmed later, at a time not in the data');
+    const ops = a.timeline.filter((t) => t.kind.startsWith('operator.') && t.kind !== 'operator.snapshot.save');
+    assert.deepEqual(ops.map((t) => [t.kind, t.at]), [['operator.compact', null], ['operator.defrag', null], ['operator.alarm.disarm', null]]);
+  } finally {
+    cleanup();
+  }
+});

@@ -44,6 +44,9 @@ function statusOf(r: Finished): { status: Verdict['status']; headline: string } 
   if (i.nospaceAt) {
     const on = i.members.length ? ` (${listMembers(i.members.map((m) => m.member))})` : '';
     if (i.recoveredAt) return { status: 'recovered', headline: `NOSPACE ${shortTime(i.nospaceAt)}${on}, recovered ${clock(i.recoveredAt)}` };
+    // A pasted recovery without times (the seed): say what was done, never when.
+    const untimedDisarm = r.timeline.some((t) => t.at === null && t.kind === 'operator.alarm.disarm');
+    if (untimedDisarm) return { status: 'nospace', headline: `NOSPACE ${shortTime(i.nospaceAt)}${on}; alarm disarmed later, at a time not in the data` };
     return { status: 'nospace', headline: `NOSPACE ${shortTime(i.nospaceAt)}${on}; not recovered in the data` };
   }
   if (i.nospaceUntimedSource) return { status: 'nospace', headline: `NOSPACE in the data at no known time (${i.nospaceUntimedSource.replace(/^.*\//, '')}); not recovered in the data` };
