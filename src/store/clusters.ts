@@ -195,7 +195,9 @@ export function writeClusterAssignment(db: Db, a: ClusterAssignment): void {
     for (const r of existing.values()) if (!kept.has(r.id)) gone.run(r.id);
     // Every ingest, collect, import and `sources rm` ends here: the status rollup catches up (migration 19).
     catchUpStatusRollup(db);
-  })();
+    // BEGIN IMMEDIATE: it reads the clusters before it writes; a deferred transaction upgrading its read lock while
+    // another ingest writes gets SQLITE_BUSY at once, without waiting (test/store-env.test.ts saw it after 7 s).
+  }).immediate();
 }
 
 /** `ingest --cluster NAME`: the user's word for the sources this ingest stored. */

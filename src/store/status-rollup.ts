@@ -313,6 +313,8 @@ function storeRows(db: Db, rows: Iterable<RollupRow>): void {
  */
 export function catchUpStatusRollup(db: Db): number {
   if (!hasRollup(db)) return 0;
+  // BEGIN IMMEDIATE: it reads before it writes, and a deferred transaction that must then upgrade its read lock
+  // while another command writes gets SQLITE_BUSY at once, without --wait (inside another transaction: a savepoint).
   return db.transaction(() => {
     const w = watermark(db);
     const top = (db.prepare('SELECT MAX(id) AS m FROM status_samples').get() as { m: number | null }).m ?? 0;
@@ -334,7 +336,7 @@ export function catchUpStatusRollup(db: Db): number {
       UPDATE status_rollup SET cluster = (SELECT s.cluster FROM status_samples s WHERE s.id = status_rollup.min_id)
       WHERE src IN (SELECT id FROM sources WHERE cluster_basis LIKE '%mixed%')`);
     return folded;
-  })();
+  }).immediate();
 }
 
 /**
