@@ -3,12 +3,13 @@
 import type { AlarmInterval, Evidence, Incident, IncidentDuration } from './types.js';
 import { detailOf, iso, type Loaded, type EventRow, type SnapshotStatusRow } from './load.js';
 import { withIntegrity } from './snapshot-integrity.js';
-import { readAlarmState, type AlarmState } from './alarm-state.js';
+import { isRefusedWrite, readAlarmState, type AlarmState } from './alarm-state.js';
 
 const isNospaceFailure = (e: EventRow): boolean =>
   e.kind === 'etcd.apply.failed' && /no space|space exceeded/i.test(String(detailOf(e).error ?? e.message));
 const isNospaceAlarm = (e: EventRow): boolean =>
   e.kind === 'etcd.alarm.raised' && /NOSPACE/i.test(String(detailOf(e).alarm ?? e.message));
+const isClientNospace = (e: EventRow): boolean => e.kind === 'etcdctl.client.error' && /NOSPACE/.test(String(detailOf(e).alarm ?? ''));
 const where = (e: { path: string; line: number }): string => `${e.path}:${e.line}`;
 
 export function findIncident(d: Loaded): Incident {
@@ -23,14 +24,14 @@ export function findIncident(d: Loaded): Incident {
   if (patroniNospace) candidates.push({ ms: patroniNospace.ts_ms!, what: 'Patroni log: first `database space exceeded`', ev: patroniNospace, source: 'patroni-log', exact: false });
   // A client told `database space exceeded` (etcdctl's `Error:` line or its retry warning, k3s's embedded client):
   // the quota was refusing writes then, whatever the server logs say.
-  const client = timed.find((e) => e.kind === 'etcdctl.client.error' && /NOSPACE/.test(String(detailOf(e).alarm ?? '')));
+  const client = timed.find(isClientNospace);
   if (client) candidates.push({ ms: client.ts_ms!, what: 'a client was refused with `database space exceeded`', ev: client, source: 'etcdctl-output', exact: false });
   // The server's quota check (`message exceeded backend quota; raising alarm`, logged as it raises the alarm) or a
   // client program's log of the refusal (k3s, cilium: logrus `… database space exceeded`).
   const quota = timed.find((e) => e.kind === 'etcd.quota.exceeded');
   if (quota) {
-    const client = detailOf(quota).source !== undefined;
-    candidates.push({ ms: quota.ts_ms!, what: client ? 'a client program logged `database space exceeded`' : 'etcd log: message exceeded backend quota; raising alarm', ev: quota, source: 'etcd-log', exact: false });
+    const byClient = detailOf(quota).source !== undefined;
+    candidates.push({ ms: quota.ts_ms!, what: byClient ? 'a client program logged `database space exceeded`' : 'etcd log: message exceeded backend quota; raising alarm', ev: quota, source: 'etcd-log', exact: false });
   }
   const sampled = d.status.find((s) => s.alarms.includes('NOSPACE') && (s.time_basis === 'marker' || s.time_basis === 'explicit'));
   if (sampled) candidates.push({ ms: sampled.ts_ms, what: 'status sample: first sample showing alarm NOSPACE', ev: null, source: 'status-samples', exact: false });
@@ -72,8 +73,7 @@ export function findIncident(d: Loaded): Incident {
   const noRecovery = recovery.decidedBy;
   // NOSPACE shown only by records without a time: say where, never invent when.
   const untimed = nospaceMs === null
-    ? d.events.find((e) => e.ts_ms === null && (isNospaceAlarm(e) || isNospaceFailure(e) || e.kind === 'patroni.nospace' || e.kind === 'etcd.quota.exceeded'
-      || (e.kind === 'etcdctl.client.error' && /NOSPACE/.test(String(detailOf(e).alarm ?? '')))))
+    ? d.events.find((e) => e.ts_ms === null && (isNospaceAlarm(e) || isRefusedWrite(e) || e.kind === 'etcd.quota.exceeded'))
     : undefined;
   // A status call without a time that lists the alarm (`ERRORS … alarm:NOSPACE`, `-w json` errors) shows it too.
   const untimedSample = nospaceMs === null && !untimed

@@ -6,6 +6,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** It reads every status reading (a backfill): on a large store the upgrade takes minutes, and says so first. */
+  readsEveryReading?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -495,6 +497,7 @@ CREATE UNIQUE INDEX status_samples_natural ON status_samples(natural_key) WHERE 
     // writes) up to status_rollup_state.last_id; the trigger forgets a source's rows with it. Backfilled here.
     version: 19,
     name: 'status_rollup: hourly and daily rollup of status readings (fleet report)',
+    readsEveryReading: true,
     sql: `
 CREATE TABLE status_rollup (
   src            INTEGER NOT NULL,
