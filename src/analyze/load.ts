@@ -141,7 +141,6 @@ export function notableEventsSql(cutSql: string, unread = false): string {
     ORDER BY e.ts_ms, src.path, e.line`;
 }
 
-/** `cluster`: only that cluster's rows (clusters.ts); null: the whole store. */
 /** Text columns whose values repeat from row to row (a path, a kind, a member, a key, a message). */
 const REQUEST_REPEATED = new Set(['member', 'op', 'key', 'outcome', 'error', 'path']);
 
@@ -205,6 +204,7 @@ function readEvents(db: Db, sql: string): EventRow[] {
   return out;
 }
 
+/** `cluster`: only that cluster's rows (clusters.ts); null: the whole store. */
 export function loadEvidence(db: Db, untilMs: number | null, cluster: ClusterScope | null = null): Loaded {
   const status = db.prepare(`
     SELECT s.ts_ms, s.time_basis, s.endpoint, s.member_id, s.db_size_bytes, s.db_size_approx, s.db_size_in_use_bytes,
