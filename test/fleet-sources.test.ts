@@ -107,7 +107,8 @@ test('a saved /metrics page is one reading; again: nothing added; stdin etcdctl 
     assert.equal(c.code, 0, c.stderr);
     const s = new Database(db, { readonly: true });
     try {
-      const p = s.prepare(`SELECT format, ts_ms, time_basis, compact_revision, revision, db_size_quota_bytes AS q, natural_key FROM status_samples WHERE format = 'metrics'`).all() as
+      const p = s.prepare(`SELECT format, ts_ms, time_basis, compact_revision, revision, db_size_quota_bytes AS q, k.key AS natural_key
+        FROM status_samples JOIN status_series k ON k.id = natural_series WHERE format = 'metrics'`).all() as
         { format: string; ts_ms: number; time_basis: string; compact_revision: number; revision: number; q: number; natural_key: string }[];
       assert.equal(p.length, 1);
       assert.equal(p[0]!.ts_ms, Date.parse('2026-11-01T00:00:00Z'));

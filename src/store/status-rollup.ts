@@ -102,7 +102,8 @@ export interface RawReading {
 
 export const RAW_COLUMNS = `s.id, s.source_id AS src, s.line, s.ts_ms AS ts, s.time_basis AS basis, s.format, s.endpoint, s.member_id AS memberId,
   s.cluster_id AS clusterId, s.cluster, s.db_size_bytes AS phys, s.db_size_approx AS approx, s.db_size_in_use_bytes AS inUse, s.revision AS rev,
-  s.compact_revision AS compact, s.db_size_quota_bytes AS quota, s.alarms, s.errors, s.is_leader AS leader, s.natural_key IS NOT NULL AS natural`;
+  s.compact_revision AS compact, s.db_size_quota_bytes AS quota, s.alarms, s.errors, s.is_leader AS leader,
+  (s.natural_series IS NOT NULL OR s.natural_key IS NOT NULL) AS natural`;
 
 const used = (r: { phys: number; inUse: number | null }): number => r.inUse ?? r.phys;
 const lo2 = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
@@ -136,6 +137,40 @@ export function rollupOf(r: RawReading, widthMs: number): RollupRow {
     nospaceN: r.alarms.includes('NOSPACE') ? 1 : 0, lo: exemplar(r), hi: exemplar(r), z: lastOf(r),
     errN: err, errFirstTs: err ? r.ts : null, errLastTs: err ? r.ts : null, errMin: err ? r.errors : null,
   };
+}
+
+/**
+ * b merged into a, in place (a widened copy: its exemplars may then be b's objects, so a row merged into is not
+ * folded into with addReading afterwards). The same fields as mergeRollup.
+ */
+function mergeInto(a: RollupRow, b: RollupRow): void {
+  const cm = hi2(a.compactMax, b.compactMax);
+  a.compactMaxTs = cm === null ? null : lo2(a.compactMax === cm ? a.compactMaxTs : null, b.compactMax === cm ? b.compactMaxTs : null);
+  a.compactMax = cm;
+  if (b.format < a.format) a.format = b.format;
+  a.n += b.n;
+  a.firstTs = Math.min(a.firstTs, b.firstTs);
+  a.lastTs = Math.max(a.lastTs, b.lastTs);
+  a.minId = Math.min(a.minId, b.minId);
+  a.maxId = Math.max(a.maxId, b.maxId);
+  a.sizedN += b.sizedN;
+  a.physMin = lo2(a.physMin, b.physMin);
+  a.physMax = hi2(a.physMax, b.physMax);
+  a.usedMin = lo2(a.usedMin, b.usedMin);
+  a.usedMax = hi2(a.usedMax, b.usedMax);
+  a.revMin = lo2(a.revMin, b.revMin);
+  a.revMax = hi2(a.revMax, b.revMax);
+  a.compactN += b.compactN;
+  a.compactMin = lo2(a.compactMin, b.compactMin);
+  a.quotaMax = hi2(a.quotaMax, b.quotaMax);
+  a.nospaceN += b.nospaceN;
+  a.lo = lowerOf(a.lo, b.lo);
+  a.hi = higherOf(a.hi, b.hi);
+  a.z = laterOf(a.z, b.z);
+  a.errN += b.errN;
+  a.errFirstTs = lo2(a.errFirstTs, b.errFirstTs);
+  a.errLastTs = hi2(a.errLastTs, b.errLastTs);
+  if (a.errMin === null || (b.errMin !== null && b.errMin < a.errMin)) a.errMin = b.errMin;
 }
 
 /** Two rows of the same bucket as one (order does not matter: every field is a min, max, sum or tie-broken pick). */
@@ -272,20 +307,31 @@ function widen(rows: Map<string, RollupRow>, widths: readonly number[]): Map<str
       const b = Math.floor((r.bucket * r.width) / w);
       const k = `${r.src}\u0000${r.endpoint}\u0000${r.memberId}\u0000${r.clusterId}\u0000${r.basis}\u0000${r.approx}\u0000${w}\u0000${b}`;
       const had = out.get(k);
-      out.set(k, had ? mergeRollup(had, r) : { ...r, width: w, bucket: b, lo: r.lo && { ...r.lo }, hi: r.hi && { ...r.hi }, z: r.z && { ...r.z } });
+      // The wider row is a copy (its own exemplar objects) and is merged into in place: no row made per merge.
+      if (had) mergeInto(had, r);
+      else out.set(k, { ...r, width: w, bucket: b, lo: r.lo && { ...r.lo }, hi: r.hi && { ...r.hi }, z: r.z && { ...r.z } });
     }
   }
   return out;
 }
 
-function foldInto(out: Map<string, RollupRow>, r: RawReading, widths: readonly number[]): void {
+/** Folds r into its row of each width; returns the row of the last width. */
+function foldInto(out: Map<string, RollupRow>, r: RawReading, widths: readonly number[]): RollupRow | null {
   const prefix = `${r.src}\u0000${r.endpoint}\u0000${r.memberId ?? ''}\u0000${r.clusterId ?? ''}\u0000${r.basis ?? ''}\u0000${r.approx}`;
+  let row: RollupRow | null = null;
   for (const w of widths) {
     const k = `${prefix}\u0000${w}\u0000${Math.floor(r.ts / w)}`;
-    const had = out.get(k);
-    if (had) addReading(had, r);
-    else out.set(k, rollupOf(r, w));
+    row = out.get(k) ?? null;
+    if (row) addReading(row, r);
+    else out.set(k, (row = rollupOf(r, w)));
   }
+  return row;
+}
+
+/** Whether r falls in row's bucket (same source, member, basis, approx and hour). */
+function sameBucket(row: RollupRow, r: RawReading): boolean {
+  return row.src === r.src && row.endpoint === r.endpoint && row.memberId === (r.memberId ?? '') && row.clusterId === (r.clusterId ?? '') &&
+    row.basis === (r.basis ?? '') && row.approx === r.approx && row.bucket === Math.floor(r.ts / row.width);
 }
 
 function watermark(db: Db): number {
@@ -339,6 +385,8 @@ export function catchUpStatusRollup(db: Db): number {
   }).immediate();
 }
 
+const HOURLY = [HOUR_MS] as const;
+
 /**
  * For a writer that has every reading in hand (Prometheus import, collect, /metrics pages): folds them as they
  * are written and stores the rows every FLUSH_ROWS rows and at flush(), without reading them back. When the
@@ -347,13 +395,17 @@ export function catchUpStatusRollup(db: Db): number {
  */
 export class RollupFolder {
   private rows = new Map<string, RollupRow>();
+  private last: RollupRow | null = null;
   private count = 0;
   private minId = Infinity;
   private maxId = 0;
   private static readonly FLUSH_ROWS = 20_000;
 
+  /** Keeps no reference to r (a writer may refill one object for every reading). */
   add(db: Db, r: RawReading): void {
-    foldInto(this.rows, r, [HOUR_MS]);
+    // Readings come member by member in time order: most fall in the row of the one before (no key string made).
+    if (this.last !== null && sameBucket(this.last, r)) addReading(this.last, r);
+    else this.last = foldInto(this.rows, r, HOURLY);
     this.count++;
     if (r.id < this.minId) this.minId = r.id;
     if (r.id > this.maxId) this.maxId = r.id;
@@ -376,6 +428,7 @@ export class RollupFolder {
 
   private reset(): void {
     this.rows = new Map();
+    this.last = null;
     this.count = 0;
     this.minId = Infinity;
     this.maxId = 0;
