@@ -258,7 +258,15 @@ export interface StreamParser {
   /** True once the input has shown a shell prompt: a pasted session, whose file time says when it was saved,
    *  not when its commands ran (so records without a time of their own must not take the file's mtime). */
   pasted?(): boolean;
+  /**
+   * What the parser carries from one line to the next, as plain data (ingest/parse-split.ts parses a large
+   * file in two byte ranges at once: the second range's parser starts from this). Only a parser that has it
+   * can be split.
+   */
+  carried?(): CarriedState;
 }
+
+export type CarriedState = Record<string, string | number | boolean | null>;
 
 /**
  * Issue 15: one member's reading at one time from a live source: etcd's HTTP/JSON gateway and /metrics

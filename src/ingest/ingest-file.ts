@@ -14,6 +14,7 @@ import { findGrowthBase, gzipContentSize, hashContent, type Growth } from './sam
 import { notAnInputByName } from './not-input.js';
 import { produceRows, excerpt, type ProduceOptions, type Produced } from './produce.js';
 import { runParseWorker, useParseWorker } from './parse-thread.js';
+import { runSplitParse, useSplitParse } from './parse-split.js';
 import { InputError, isStoreFailure } from '../errors.js';
 import { readGzippedSnapshotFile, readSnapshotFile, storeSnapshot } from './ingest-snapshot.js';
 import { readPatroniConfig, storePatroniConfig } from './ingest-config.js';
@@ -88,6 +89,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   let preSha: string | null = null;
   let contentBytes: number | null = null;
   let growth: Growth | null = null;
+  let gzippedFile = false;
   if (!isStdin) {
     const st = statOrThrow(path);
     // A member's data directory (issue 16): WAL segments and raft .snap files, known by etcd's names for them.
@@ -97,6 +99,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
     mtimeMs = Math.floor(st.mtimeMs); // a ts_ms is whole milliseconds
     const head = readHead(path, 64 * 1024);
     const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+    gzippedFile = gzipped;
     const bolt = opts.kind === 'etcd-snapshot' || (opts.kind === null && looksLikeBolt(gzipped ? gunzipHead(head) : head));
     // Patroni's YAML configuration (read before the folder walk sets configuration files aside).
     if (!bolt && !gzipped && (opts.kind === null || opts.kind === 'patroni-config')) {
@@ -182,7 +185,18 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   // Without the pre-pass, the bytes are hashed as they stream and the duplicate check comes at the end.
   let run: { produced: Produced; digest: string | null; bytesRead: number; contentBytes: number };
   const tail = growth ? { start: growth.base.contentBytes, firstLineNo: growth.firstLine } : {};
-  if (!isStdin && useParseWorker(sizeBytes - (growth?.base.contentBytes ?? 0))) {
+  const toRead = sizeBytes - (growth?.base.contentBytes ?? 0);
+  if (!isStdin && !gzippedFile && useSplitParse(toRead)) {
+    // Two byte ranges on two cores (parse-split.ts); thrown away for a single pass when a range's start was not right.
+    const split = await runSplitParse(db, {
+      path, hash: preSha === null, opts: produceOpts, start: growth?.base.contentBytes ?? 0, firstLineNo: growth?.firstLine ?? 1,
+      sizeBytes, consumer: { begin: consumer.begin, batch: (b) => sink!.write(b) }, sourceId: () => sourceId, onBytes: opts.onBytes,
+    });
+    if ('fallback' in split) {
+      db.exec('ROLLBACK');
+      run = await runParseWorker({ path, hash: preSha === null, opts: produceOpts, ...tail }, consumer);
+    } else run = split;
+  } else if (!isStdin && useParseWorker(toRead)) {
     run = await runParseWorker({ path, hash: preSha === null, opts: produceOpts, ...tail }, consumer);
   } else {
     const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path, { hash: preSha === null, ...tail });

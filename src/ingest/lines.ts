@@ -3,6 +3,7 @@
 // (sha256 keys a source for idempotent re-ingest) — and counts raw bytes for progress. Never holds more
 // than one chunk plus one partial line.
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -43,6 +44,15 @@ export interface LineSource {
   bytesRead(): number;
   /** Content bytes read so far (after gunzip). */
   contentBytes(): number;
+  /** A plain file: the byte offset read up to (the start offset plus the bytes read). */
+  position(): number;
+  /**
+   * A plain file only: stop at this byte offset (a line start) instead of the end; set before the reader gets
+   * there (parse-split.ts sets it once the detection sample is read, far before the seam).
+   */
+  stopAt(offset: number): void;
+  /** A plain file only, once the lines are read: hash its bytes from where the lines stopped up to `end`. */
+  hashTo(end: number): Promise<void>;
 }
 
 export interface LineSourceOptions {
@@ -54,6 +64,8 @@ export interface LineSourceOptions {
    */
   start?: number;
   firstLineNo?: number;
+  /** A plain file only: stop reading at this byte offset (a line start; exclusive). */
+  end?: number;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -75,17 +87,25 @@ const READ_CHUNK_BYTES = 128 * 1024;
 
 /** `hash: false` when the caller already knows the content's sha256 (a file hashed before parsing). */
 export function openLineSource(input: string | Readable, opts: LineSourceOptions = { hash: true }): LineSource {
+  const start = opts.start ?? 0;
   const raw: Readable = typeof input === 'string'
-    ? createReadStream(input, { highWaterMark: READ_CHUNK_BYTES, start: opts.start ?? 0 })
+    ? createReadStream(input, { highWaterMark: READ_CHUNK_BYTES, start, ...(opts.end !== undefined ? { end: opts.end - 1 } : {}) })
     : input;
   const hash: Hash | null = opts.hash ? createHash('sha256') : null;
   let bytes = 0;
   let content = 0;
+  let limit: number | null = null;
   async function* rawChunks(): AsyncGenerator<Buffer> {
     for await (const chunk of raw) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      let buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      const room = limit === null ? Infinity : limit - (start + bytes);
+      if (buf.length > room) buf = buf.subarray(0, Math.max(0, room));
       bytes += buf.length;
-      yield buf;
+      if (buf.length > 0) yield buf;
+      if (limit !== null && start + bytes >= limit) {
+        raw.destroy();
+        return;
+      }
     }
   }
   // A tail read starts mid-file: never take its first bytes for a gzip header.
@@ -117,6 +137,28 @@ export function openLineSource(input: string | Readable, opts: LineSourceOptions
     },
     bytesRead: () => bytes,
     contentBytes: () => content,
+    position: () => start + bytes,
+    stopAt: (offset: number) => {
+      if (typeof input !== 'string' || offset < start + bytes) throw new Error(`openLineSource: cannot stop at ${offset}`);
+      limit = offset;
+    },
+    hashTo: async (end: number) => {
+      if (typeof input !== 'string' || !hash) throw new Error('openLineSource: hashTo needs a hashed file');
+      // One buffer read into again and again: a stream's fresh buffer per chunk is external memory the
+      // garbage collector frees late (a 500 MB range read so held ~70 MB at once).
+      const buf = Buffer.allocUnsafe(1 << 20);
+      const fd = await open(input, 'r');
+      try {
+        for (let pos = start + bytes; pos < end;) {
+          const { bytesRead: n } = await fd.read(buf, 0, Math.min(buf.length, end - pos), pos);
+          if (n === 0) break;
+          hash.update(buf.subarray(0, n));
+          pos += n;
+        }
+      } finally {
+        await fd.close();
+      }
+    },
     async *lines() {
       for await (const b of batches()) {
         for (let i = 0; i < b.lines.length; i++) yield { text: b.lines[i]!, lineNo: b.firstLineNo + i };

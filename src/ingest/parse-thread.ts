@@ -4,8 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import type { RowBatch } from '../store/rows.js';
 import type { TextKind } from './detect.js';
-import type { Produced } from './produce.js';
-import type { ParseWorkerData } from './parse-worker.js';
+import type { Produced, SampleInfo } from './produce.js';
+import type { ParseWorkerData, RangeMessage } from './parse-worker.js';
 import { InputError } from '../errors.js';
 import { NotAnInputError } from './detect.js';
 
@@ -22,15 +22,26 @@ export function useParseWorker(sizeBytes: number): boolean {
 
 type WorkerMessage =
   | { t: 'kind'; kind: TextKind }
+  | { t: 'sample'; info: SampleInfo }
   | { t: 'batch'; batch: RowBatch }
   | { t: 'end'; produced: Produced; digest: string | null; bytesRead: number; contentBytes: number }
   | { t: 'error'; input: boolean; notInput?: string; message: string };
+
+export interface WorkerRun { produced: Produced; digest: string | null; bytesRead: number; contentBytes: number }
+
+export interface WorkerHooks {
+  /** With data.splitFirst: where the worker stops and up to where it hashes (parse-split.ts). */
+  onSample?: (info: SampleInfo) => Omit<RangeMessage, 't'>;
+  /** Filled in: ends the worker at once (the other range of a split parse failed). */
+  stop?: () => void;
+}
 
 /** Runs produceRows in the parse worker; the consumer (the database side) stays on this thread. */
 export function runParseWorker(
   data: ParseWorkerData,
   consumer: { begin: (kind: TextKind) => void; batch: (b: RowBatch) => void },
-): Promise<{ produced: Produced; digest: string | null; bytesRead: number; contentBytes: number }> {
+  hooks: WorkerHooks = {},
+): Promise<WorkerRun> {
   // Under tsx (tests that import src/) the worker is the .ts file next to this one.
   const url = new URL(import.meta.url.endsWith('.ts') ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
   return new Promise((resolve, reject) => {
@@ -44,6 +55,7 @@ export function runParseWorker(
       void w.terminate();
       reject(e);
     };
+    hooks.stop = () => fail(new Error('parse worker stopped'));
     w.on('message', (m: WorkerMessage) => {
       if (settled) return;
       try {
@@ -51,6 +63,11 @@ export function runParseWorker(
           case 'kind':
             consumer.begin(m.kind);
             return;
+          case 'sample': {
+            const r = hooks.onSample?.(m.info) ?? { stopAt: null, hashTo: null };
+            w.postMessage({ t: 'range', ...r } satisfies RangeMessage);
+            return;
+          }
           case 'batch':
             consumer.batch(m.batch);
             w.postMessage(0);

@@ -18,14 +18,31 @@ export interface ParseWorkerData {
   /** The tail of a grown log: start at this byte offset, numbering from firstLineNo (lines.ts). */
   start?: number;
   firstLineNo?: number;
+  /** Stop at this byte offset (the second range of a split parse ends at the size the file had). */
+  end?: number;
+  /**
+   * The first range of a split parse (parse-split.ts): once the detection sample is parsed, post
+   * {t:'sample'} and wait for the main thread's {t:'range'}: where to stop, and up to where to hash on.
+   */
+  splitFirst?: boolean;
 }
+
+/** The main thread's answer to {t:'sample'}: null fields for a file parsed whole. */
+export interface RangeMessage { t: 'range'; stopAt: number | null; hashTo: number | null }
 
 const MAX_IN_FLIGHT = 4;
 
 async function run(port: NonNullable<typeof parentPort>, data: ParseWorkerData): Promise<void> {
   let inFlight = 0;
   let wake: (() => void) | null = null;
-  port.on('message', () => {
+  let range: RangeMessage | null = null;
+  let onRange: (() => void) | null = null;
+  port.on('message', (m: 0 | RangeMessage) => {
+    if (m !== 0) {
+      range = m;
+      onRange?.();
+      return;
+    }
     inFlight--;
     const w = wake;
     wake = null;
@@ -36,13 +53,21 @@ async function run(port: NonNullable<typeof parentPort>, data: ParseWorkerData):
     inFlight++;
     port.postMessage({ t: 'batch', batch });
   };
-  const src = openLineSource(data.path, { hash: data.hash, start: data.start, firstLineNo: data.firstLineNo });
+  const src = openLineSource(data.path, { hash: data.hash, start: data.start, firstLineNo: data.firstLineNo, end: data.end });
   try {
     const produced = await produceRows(src, data.opts, {
       begin: (kind) => port.postMessage({ t: 'kind', kind }),
       batch: send,
-    });
-    port.postMessage({ t: 'end', produced, digest: data.hash ? src.digest() : null, bytesRead: src.bytesRead(), contentBytes: src.contentBytes() });
+    }, data.splitFirst ? async (info) => {
+      port.postMessage({ t: 'sample', info });
+      if (range === null) await new Promise<void>((r) => { onRange = r; });
+      if (range!.stopAt !== null) src.stopAt(range!.stopAt);
+    } : undefined);
+    const bytesRead = src.bytesRead();
+    const contentBytes = src.contentBytes();
+    const hashTo = (range as RangeMessage | null)?.hashTo ?? null;
+    if (data.hash && hashTo !== null) await src.hashTo(hashTo);
+    port.postMessage({ t: 'end', produced, digest: data.hash ? src.digest() : null, bytesRead, contentBytes });
   } catch (e) {
     const input = e instanceof ForensicsError && e.code === 'input';
     port.postMessage({ t: 'error', input, notInput: e instanceof NotAnInputError ? e.why : undefined, message: (e as Error).message });

@@ -1,7 +1,7 @@
 // Lines → kind → parsed records → row parameters: everything of a text input's ingest except the
 // database. It runs on the main thread (stdin, small files) or in the parse worker (large files), so
 // both paths share one implementation; only how batches reach the RowSink differs.
-import type { OuterContext, ParseContext, ParseIssue, ParseOutput, RecordTime } from '../model.js';
+import type { CarriedState, OuterContext, ParseContext, ParseIssue, ParseOutput, RecordTime } from '../model.js';
 import { MAX_LINE_BYTES, type LineBatch, type LineSource, type OverlongLine } from './lines.js';
 import { detectTextKind, DETECT_SAMPLE_LINES, NotAnInputError, type TextKind } from './detect.js';
 import { createParser } from './parsers.js';
@@ -19,6 +19,23 @@ export interface ProduceOptions {
   fallback: RecordTime;
   /** `ingest --keep-raw`: a row per line, no per-minute groups (store/row-groups.ts). */
   keepRaw?: boolean;
+  /**
+   * The second byte range of a split parse (parse-split.ts): the kind and context the first range found, and
+   * the parser state to start from. No detection sample, no wrapper.
+   */
+  fixed?: { kind: TextKind; ctx: ParseContext; seed: CarriedState };
+}
+
+/** What the first range of a split parse needs to know once the first lines are read (parse-split.ts). */
+export interface SampleInfo {
+  kind: TextKind;
+  envelope: string | null;
+  /** The context the parser was made with (the year of the lines applied). */
+  ctx: ParseContext;
+  /** The parser's carried state after the sample, or null for a parser that has none. */
+  carried: CarriedState | null;
+  /** The byte offset read up to so far: a seam must lie past it. */
+  position: number;
 }
 
 export interface RowConsumer {
@@ -34,12 +51,19 @@ export interface Produced {
   totals: SourceTotals;
   /** The first few skipped lines, for the summary. */
   shown: ParseIssue[];
+  /** The number of the last line read (firstLineNo - 1 when none). */
+  lastLineNo: number;
+  /** The parser's carried state at the end, and the last line the encoder keeps one by one (parse-split.ts). */
+  carried: CarriedState | null;
+  keepUntil: number;
 }
 
 const SHOWN_ISSUES = 5;
 const SAMPLE_CHARS = 512 * 1024;
 
-export async function produceRows(src: LineSource, opts: ProduceOptions, out: RowConsumer): Promise<Produced> {
+/** `onSample`: called once the detection sample is parsed, before the rest is read (parse-split.ts). */
+export async function produceRows(src: LineSource, opts: ProduceOptions, out: RowConsumer,
+  onSample?: (info: SampleInfo) => void | Promise<void>): Promise<Produced> {
   // A read that fails mid-file (a damaged gzip stream, an I/O error) is named by how far it got.
   const lines = src.batches();
   let linesRead = 0;
@@ -58,7 +82,7 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
   const sample: { text: string; lineNo: number }[] = [];
   const pending: LineBatch[] = [];
   let sampledChars = 0;
-  while (sample.length < DETECT_SAMPLE_LINES && sampledChars < SAMPLE_CHARS) {
+  while (!opts.fixed && sample.length < DETECT_SAMPLE_LINES && sampledChars < SAMPLE_CHARS) {
     const n = await batches.next();
     if (n.done) break;
     pending.push(n.value);
@@ -71,16 +95,17 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
   // A wrapper (CRI, journald JSON, syslog, a shipper's prefix) is learnt from the raw sample; kind
   // detection and the parsers then see the inner lines. Without one, lines go straight to the parser
   // (the hot path: no object per line).
-  const envelope = detectEnvelope(sample.map((l) => l.text));
+  const envelope = opts.fixed ? { format: null } : detectEnvelope(sample.map((l) => l.text));
   const unwrap: Unwrapper | null = envelope.format ? createUnwrapper(envelope.format, opts.ctx, sample.map((l) => l.text)) : null;
   const innerPending: InnerLine[][] = unwrap ? pending.map((b) => unwrapBatch(unwrap, b)) : [];
   const detectSample = unwrap
     ? innerPending.flat().slice(0, DETECT_SAMPLE_LINES).map((l) => ({ text: l.text, lineNo: l.lineNo }))
     : sample;
-  const kind = opts.kind ?? detect(opts.path, detectSample, envelope.format?.name ?? null, firstOverlong(pending));
+  const kind = opts.fixed?.kind ?? opts.kind ?? detect(opts.path, detectSample, envelope.format?.name ?? null, firstOverlong(pending));
   await out.begin(kind);
 
-  const parser = createParser(kind, withYearOfLines(opts.ctx, detectSample));
+  const parserCtx = opts.fixed?.ctx ?? withYearOfLines(opts.ctx, detectSample);
+  const parser = createParser(kind, parserCtx, opts.fixed?.seed);
   const enc = new RowEncoder({ aggregate: opts.keepRaw !== true });
   const shown: ParseIssue[] = [];
   const tzGiven = opts.ctx.tz !== null;
@@ -121,12 +146,16 @@ export async function produceRows(src: LineSource, opts: ProduceOptions, out: Ro
   } else for (const b of pending) await parseBatch(b);
   pending.length = 0;
   innerPending.length = 0;
+  await onSample?.({ kind, envelope: envelope.format?.name ?? null, ctx: parserCtx, carried: parser.carried?.() ?? null, position: src.position() });
   for (let n = await batches.next(); !n.done; n = await batches.next()) await parseBatch(n.value);
   if (unwrap) for (const l of unwrap.end()) store(applyOuter(parser.push(l.text, l.lineNo, l.outer), (lastOuter = l.outer), tzGiven));
   // A record the parser held until the end (a Patroni record with its traceback) gets the last wrapper's facts.
   store(unwrap ? applyOuter(parser.end(), lastOuter, tzGiven) : parser.end());
   await out.batch(enc.take(src.bytesRead(), true));
-  return { kind, envelope: envelope.format?.name ?? null, totals: enc.totals(), shown };
+  return {
+    kind, envelope: envelope.format?.name ?? null, totals: enc.totals(), shown, lastLineNo: linesRead,
+    carried: parser.carried?.() ?? null, keepUntil: enc.keptUntil,
+  };
 }
 
 // A date with its year inside the lines: `2020-05-03 02:31:13,685`, `2026-11-24T07:26:49.569+08:00`.

@@ -96,6 +96,11 @@ export class RowEncoder {
     return out;
   }
 
+  /** The last line kept one by one after a start-up line (-1: none). */
+  get keptUntil(): number {
+    return this.keepUntil;
+  }
+
   totals(): SourceTotals {
     return { records: this.records, issues: this.issues, firstMs: this.firstMs, lastMs: this.lastMs, bases: [...this.bases].sort() };
   }

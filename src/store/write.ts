@@ -51,13 +51,14 @@ export class RowSink {
   private readonly requests: GroupWriter;
   private readonly singles = new Map<SingleRowTable, Statement>();
 
-  constructor(private readonly db: Db, readonly sourceId: number) {
+  /** `tableOf`: where a table's rows go (parse-split.ts writes a second range's rows to temp tables first). */
+  constructor(private readonly db: Db, readonly sourceId: number, private readonly tableOf: (table: string) => string = (t) => t) {
     // A 2 MiB page cache while rows are appended, not better-sqlite3's 16 MB (SQLITE_DEFAULT_CACHE_SIZE=-16000):
     // the cache filled as the store grew and its 32 KiB page buffers, scattered through malloc's heap, were
     // most of the RSS that grew with the file (1 GB NOSPACE log: peak 183 MiB, 114 MiB with this; same CPU).
     db.pragma('cache_size = -2000');
-    this.events = new GroupWriter(db, 'events', sourceId, EVENT_COLS);
-    this.requests = new GroupWriter(db, 'etcd_requests', sourceId, REQUEST_COLS);
+    this.events = new GroupWriter(db, tableOf('events'), sourceId, EVENT_COLS);
+    this.requests = new GroupWriter(db, tableOf('etcd_requests'), sourceId, REQUEST_COLS);
   }
 
   write(batch: RowBatch): void {
@@ -66,7 +67,7 @@ export class RowSink {
     for (const { table, params } of batch.singles) {
       let st = this.singles.get(table);
       if (!st) {
-        st = this.db.prepare(insertSql(table, this.sourceId, SINGLE_ROW_TABLES[table], 1));
+        st = this.db.prepare(insertSql(this.tableOf(table), this.sourceId, SINGLE_ROW_TABLES[table], 1));
         this.singles.set(table, st);
       }
       st.run(params);

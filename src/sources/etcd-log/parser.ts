@@ -7,7 +7,7 @@
 // one header regex per text line, then message classification by Map lookup (etcd-log-zap.ts) or
 // startsWith (etcd-log-text.ts).
 import type {
-  EtcdRequest, Level, LogEvent, ParseContext, ParseIssue, ParseOutput, RecordTime, StatusSample, StreamParser,
+  CarriedState, EtcdRequest, Level, LogEvent, ParseContext, ParseIssue, ParseOutput, RecordTime, StatusSample, StreamParser,
 } from '../../model.js';
 import { decodeRequestText, type DecodedRequest } from './request.js';
 import { NumberRangeError } from '../../units/integers.js';
@@ -20,20 +20,23 @@ import {
 } from '../../units/time.js';
 import { parseJsonVisible } from '../../units/json-visible.js';
 
-export function createEtcdLogParser(ctx: ParseContext): StreamParser {
+export function createEtcdLogParser(ctx: ParseContext, seed?: CarriedState): StreamParser {
   // Without --member (or a journald host), the member's name is learnt from its start-up lines:
   //   zap      {"level":"info",…,"msg":"starting an etcd server",…,"name":"etcd1",…}
   //   capnslog 2026-11-24 07:26:49.569586 I | embed: name = etcd2
-  let learnt: string | null = null;
+  let learnt: string | null = typeof seed?.learnt === 'string' ? seed.learnt : null;
   // 3.6 no longer logs `alarm raised` (release-3.6 server/etcdserver/apply/apply.go:215-242 logs nothing);
   // its `message exceeded backend quota; raising alarm` (server.go:2024) is the raising. 3.4/3.5 print both,
   // so the line stands for the alarm only once the stream is known to be 3.6+: from the start-up line's
   // etcd-version, or from a 3.6-only message (`saved snapshot to disk`).
-  let is36: boolean | null = null;
+  let is36: boolean | null = typeof seed?.is36 === 'boolean' ? seed.is36 : null;
   // Requests applied before the alarm itself is applied each log the line (4 within 8 ms in our capture):
   // one alarm per burst, a burst being lines less than ALARM_BURST_MS apart.
-  let lastQuotaMs: number | null = null;
+  let lastQuotaMs: number | null = typeof seed?.lastQuotaMs === 'number' ? seed.lastQuotaMs : null;
+  // The time of the first such line this parser judged (parse-split.ts: a burst across the seam).
+  let firstQuotaMs: number | null = null;
   return {
+    carried: () => ({ learnt, is36, lastQuotaMs, firstQuotaMs }),
     push: (line, lineNo, outer) => {
       const out = parseEtcdLogLine(line, lineNo, ctx);
       if (ctx.member === null) {
@@ -53,6 +56,7 @@ export function createEtcdLogParser(ctx: ParseContext): StreamParser {
         else if (k === 'etcd.snapshot.saved' && first.detail.toDisk === true) is36 = true;
         else if (k === 'etcd.quota.exceeded' && is36 === true && first.detail.source === undefined) {
           const ms = first.time?.ms ?? null;
+          if (firstQuotaMs === null) firstQuotaMs = ms;
           if (lastQuotaMs === null || ms === null || ms - lastQuotaMs >= ALARM_BURST_MS || ms < lastQuotaMs) out.push(impliedAlarm(first));
           if (ms !== null) lastQuotaMs = ms;
         }
@@ -64,6 +68,23 @@ export function createEtcdLogParser(ctx: ParseContext): StreamParser {
 }
 
 const ALARM_BURST_MS = 10_000;
+
+/**
+ * Why the second range of a split parse (ingest/parse-split.ts) did not see what the whole file's parser
+ * would have, or null when it did. `seed` is the state the second range started from (the first range's after
+ * the detection sample), `aEnd` the first range's at the seam, `bEnd` the second range's at its end.
+ */
+export function etcdLogSeamMismatch(seed: CarriedState, aEnd: CarriedState, bEnd: CarriedState): string | null {
+  if (aEnd.learnt !== seed.learnt) return 'the member name was learnt after the first lines';
+  // null and false act alike (only a known 3.6 reads the quota line as the alarm).
+  if ((aEnd.is36 === true) !== (seed.is36 === true)) return 'the etcd version changed after the first lines';
+  const a = aEnd.lastQuotaMs;
+  const b = bEnd.firstQuotaMs;
+  if (aEnd.is36 === true && typeof a === 'number' && typeof b === 'number' && b >= a && b - a < ALARM_BURST_MS) {
+    return 'a burst of quota lines spans the seam';
+  }
+  return null;
+}
 const VERSION_RE = /^v?(\d+)\.(\d+)/;
 
 function isVersion36(v: unknown): boolean | null {
