@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseGenericMatrix, parseQueryRange, scanPrometheusMatrix, type RangeParse } from '../src/sources/prometheus/index.js';
-import { readingsOf } from '../src/ingest/prometheus-import.js';
+import { parseGenericMatrix, parseQueryRange, scanPrometheusMatrix, type LabelCache, type RangeParse } from '../src/sources/prometheus/index.js';
+import { ReadingPool, eachMemberReadings, readingsOf } from '../src/ingest/prometheus-import.js';
 
 const label = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('c000', '10.0.0.1:2379', 'a"b', 'x\\y', '}{', '\u0000\n', '],"values":['));
 const value = fc.oneof(
@@ -79,4 +79,22 @@ test('readingsOf: one reading per member and time, members in (cluster, instance
     ['m2:2379', 200_000, null, 8, null, null],
     ['m2:2379', 300_000, 30, 9, null, null],
   ]);
+});
+
+test('the import path: a label cache and a reading pool give what readingsOf gives, answer after answer', () => {
+  const cache: LabelCache = new Map();
+  const pool = new ReadingPool();
+  fc.assert(fc.property(fc.array(matrix, { minLength: 1, maxLength: 3 }), (answers) => {
+    for (const m of answers) {
+      const text = body(m);
+      const plain = parseQueryRange(text);
+      const cached = parseQueryRange(text, cache);
+      assert.deepEqual(cached, plain);
+      if (!plain.ok || !cached.ok) continue;
+      const pooled: unknown[] = [];
+      // A pooled reading is valid until the next member: copied as it is handed on.
+      eachMemberReadings(cached.series, (rs) => { for (const r of rs) pooled.push(structuredClone(r)); }, pool);
+      assert.deepEqual(pooled, readingsOf(plain.series));
+    }
+  }), { numRuns: 300 });
 });

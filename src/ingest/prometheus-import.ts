@@ -6,7 +6,7 @@
 import type { Db } from '../store/open.js';
 import type { FleetSample } from '../model.js';
 import { FleetSampleWriter } from '../store/fleet-samples.js';
-import { FIGURE_OF, buildImportQuery, clusterOfLabels, parseQueryRange, wholeOrNull, type RangeSeries } from '../sources/prometheus/index.js';
+import { FIGURE_OF, buildImportQuery, clusterOfLabels, parseQueryRange, wholeOrNull, type LabelCache, type RangeSeries } from '../sources/prometheus/index.js';
 import { HttpFailure, type HttpClient } from './http-client.js';
 import { InputError, UsageError } from '../errors.js';
 
@@ -59,6 +59,8 @@ export async function importFromPrometheus(db: Db, http: HttpClient, o: Promethe
   const start = Math.ceil(o.startMs / o.stepMs) * o.stepMs;
   const res: PrometheusImportResult = { chunks: 0, series: 0, seen: 0, added: [], firstMs: null, lastMs: null };
   const seriesSeen = new Set<string>();
+  const labelCache: LabelCache = new Map();
+  const pool = new ReadingPool();
   const take = (a: number, b: number, series: RangeSeries[]): void => {
     res.chunks++;
     for (const s of series) seriesSeen.add(s.key);
@@ -70,7 +72,7 @@ export async function importFromPrometheus(db: Db, http: HttpClient, o: Promethe
           res.lastMs = res.lastMs === null ? sample.tsMs : Math.max(res.lastMs, sample.tsMs);
         }
       }
-    });
+    }, pool);
     o.onChunk?.(b - start, o.endMs - start);
   };
   // An explicit page cache bound: left at better-sqlite3's default, the connection's memory grew with the rows
@@ -82,7 +84,7 @@ export async function importFromPrometheus(db: Db, http: HttpClient, o: Promethe
     // The first chunk alone tells how many series answer; the rest are sized from it and fetched IN_FLIGHT at a
     // time (the import waits on Prometheus far more than it computes), written in time order.
     const b0 = Math.min(o.endMs, start + 59 * o.stepMs);
-    const firstSeries = await fetchRange(http, o.url, query, start, b0, o.stepMs);
+    const firstSeries = await fetchRange(http, o.url, query, start, b0, o.stepMs, labelCache);
     take(start, b0, firstSeries);
     const steps = Math.max(1, Math.min(MAX_STEPS, Math.floor(VALUES_PER_CHUNK / Math.max(1, firstSeries.length))));
     const ranges: [number, number][] = [];
@@ -95,7 +97,7 @@ export async function importFromPrometheus(db: Db, http: HttpClient, o: Promethe
     let next = 0;
     const launch = (): void => {
       const [a, b] = ranges[next++]!;
-      const p = fetchRange(http, o.url, query, a, b, o.stepMs);
+      const p = fetchRange(http, o.url, query, a, b, o.stepMs, labelCache);
       p.catch(() => undefined); // awaited in order below; a failure later in the queue must not go unhandled meanwhile
       inFlight.push(p);
     };
@@ -117,7 +119,7 @@ export async function importFromPrometheus(db: Db, http: HttpClient, o: Promethe
   return res;
 }
 
-async function fetchRange(http: HttpClient, url: string, query: string, a: number, b: number, stepMs: number): Promise<RangeSeries[]> {
+async function fetchRange(http: HttpClient, url: string, query: string, a: number, b: number, stepMs: number, labelCache: LabelCache): Promise<RangeSeries[]> {
   const u = `${url.replace(/\/$/, '')}/api/v1/query_range`;
   const form = new URLSearchParams({ query, start: String(a / 1000), end: String(b / 1000), step: `${stepMs / 1000}s` }).toString();
   let r;
@@ -126,7 +128,7 @@ async function fetchRange(http: HttpClient, url: string, query: string, a: numbe
   } catch (e) {
     throw new InputError(`${displayUrl(url)}: query_range ${new Date(a).toISOString()}..${new Date(b).toISOString()} failed: ${e instanceof HttpFailure ? e.message : String(e)}`);
   }
-  const parsed = parseQueryRange(r.body);
+  const parsed = parseQueryRange(r.body, labelCache);
   if (!parsed.ok) throw new InputError(`${displayUrl(url)}: query_range answered HTTP ${r.status}: ${parsed.reason}`);
   return parsed.series;
 }
@@ -146,7 +148,7 @@ export function readingsOf(series: readonly RangeSeries[]): FleetSample[] {
  * CPU per row time-major in a write-only test), and a member's readings die young: built, written, dropped (a
  * chunk's worth held at once was promoted to the old heap: 150 MB heap on a 10-cluster import).
  */
-export function eachMemberReadings(series: readonly RangeSeries[], emit: (readings: FleetSample[]) => void): void {
+export function eachMemberReadings(series: readonly RangeSeries[], emit: (readings: FleetSample[]) => void, pool?: ReadingPool): void {
   const members = new Map<string, RangeSeries[]>();
   for (const s of series) {
     const mk = `${clusterOfLabels(s.labels) ?? ''}\u0000${s.labels['instance'] ?? '(no instance label)'}`;
@@ -155,13 +157,48 @@ export function eachMemberReadings(series: readonly RangeSeries[], emit: (readin
     else members.set(mk, [s]);
   }
   for (const mk of [...members.keys()].sort(cmp)) {
-    const rs = memberReadings(members.get(mk)!);
+    const rs = memberReadings(members.get(mk)!, pool);
     if (rs.length > 0) emit(rs);
   }
 }
 
-/** One member's series → its readings in time order. */
-function memberReadings(series: readonly RangeSeries[]): FleetSample[] {
+/**
+ * Reading objects used again member after member, for a consumer that is done with a member's readings when emit
+ * returns (the store writer copies what it keeps): 5.2 M readings are then a few hundred objects, not 5.2 M that
+ * the collector must sweep (and that, alive across a chunk, it moved to the old generation).
+ */
+export class ReadingPool {
+  private readonly free: FleetSample[] = [];
+  private next = 0;
+
+  take(tsMs: number, cluster: string | null, endpoint: string): FleetSample {
+    const r = this.free[this.next];
+    this.next++;
+    if (r === undefined) {
+      const fresh = emptyReading('prometheus', tsMs, cluster, endpoint);
+      this.free.push(fresh);
+      return fresh;
+    }
+    r.tsMs = tsMs;
+    r.cluster = cluster;
+    r.endpoint = endpoint;
+    r.memberId = r.clusterId = r.version = null;
+    r.dbSizeBytes = r.dbSizeInUseBytes = r.quotaBytes = r.revision = r.compactRevision = r.keysTotal = r.putsTotal = null;
+    r.isLeader = null;
+    if (r.errors.length > 0) r.errors = [];
+    if (r.alarms.length > 0) r.alarms = [];
+    return r;
+  }
+
+  /** Every reading taken is free again. */
+  release(): void {
+    this.next = 0;
+  }
+}
+
+/** One member's series → its readings in time order (from the pool when given one: valid until its release()). */
+function memberReadings(series: readonly RangeSeries[], pool?: ReadingPool): FleetSample[] {
+  pool?.release();
   const rs: FleetSample[] = [];
   for (const s of series) {
     const name = s.labels['__name__'] ?? '';
@@ -180,7 +217,7 @@ function memberReadings(series: readonly RangeSeries[]): FleetSample[] {
       while (j < rs.length && rs[j]!.tsMs < t) j++;
       let r = rs[j];
       if (r === undefined || r.tsMs !== t) {
-        r = emptyReading('prometheus', t, cluster, endpoint);
+        r = pool ? pool.take(t, cluster, endpoint) : emptyReading('prometheus', t, cluster, endpoint);
         if (j === rs.length) rs.push(r);
         else rs.splice(j, 0, r);
       }

@@ -51,6 +51,7 @@ export class FleetSampleWriter {
   /** The spec's answer per reading cluster (a spec is the same for the same cluster): no path built per reading. */
   private readonly byCluster = new Map<string | null, OpenSource>();
   private readonly stmts = new Map<string, Statement>();
+  private lastStmt: { srcId: number; format: string; basis: string; plain: boolean; st: Statement } | null = null;
   /** Series ids of this transaction (cleared by flush(): a rolled-back transaction takes its new series with it). */
   private series = new Map<string, number>();
   private lastSeries: { src: OpenSource; cluster: string | null; endpoint: string; id: number } | null = null;
@@ -144,6 +145,7 @@ export class FleetSampleWriter {
       const sha = sp.sha256 ?? createHash('sha256').update(`${sp.family}|${sp.path}|${this.runId}`).digest('hex');
       const id = insertSource(this.db, { path: sp.path, sha256: sha, kind: sp.kind, member: sp.member ?? null, sizeBytes: sp.sizeBytes ?? 0 });
       if (sp.cluster !== null) this.db.prepare('UPDATE sources SET cluster_option = ? WHERE id = ?').run(sp.cluster, id);
+      this.rollup.markFresh(id);
       src = { id, cluster: sp.cluster ?? cluster, family: sp.family, added: 0, line: 0, first: null, last: null };
       this.sources.set(sp.path, src);
     }
@@ -169,6 +171,8 @@ export class FleetSampleWriter {
   /** The INSERT for a source, format and time basis; errors and alarms bound only when one is not empty. */
   private statement(srcId: number, format: string, basis: string, errors: string, alarms: string): Statement {
     const plain = errors === '[]' && alarms === '[]';
+    const l = this.lastStmt;
+    if (l !== null && l.srcId === srcId && l.format === format && l.basis === basis && l.plain === plain) return l.st;
     const k = `${srcId}\u0000${format}\u0000${basis}\u0000${plain ? 1 : 0}`;
     let st = this.stmts.get(k);
     if (!st) {
@@ -177,6 +181,7 @@ export class FleetSampleWriter {
       st = this.db.prepare(`INSERT OR IGNORE INTO status_samples (${cols.join(',')}) VALUES (${vals.join(',')})`);
       this.stmts.set(k, st);
     }
+    this.lastStmt = { srcId, format, basis, plain, st };
     return st;
   }
 }
