@@ -10,30 +10,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { FIXTURES, ROOT, runCli, tempDir } from './helpers/cli.js';
+import { dumpStore } from './helpers/store-dump.js';
 import { notableEventsSql } from '../src/analyze/load.js';
 
 const INPUTS = [join(FIXTURES), join(ROOT, 'samples', 'patroni-nospace')];
 
-/** Every row of every record table, with the source's path instead of its id, in a stable order. */
-function dump(db: string): Record<string, unknown[]> {
-  const d = new Database(db, { readonly: true });
-  try {
-    const tables = (d.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%source_id%'`).all() as { name: string }[])
-      .map((t) => t.name);
-    const out: Record<string, unknown[]> = {};
-    for (const t of tables) {
-      const cols = (d.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[])
-        .map((c) => c.name).filter((c) => c !== 'id' && c !== 'source_id');
-      out[t] = d.prepare(`SELECT s.path, ${cols.map((c) => `t.${c}`).join(', ')} FROM ${t} t JOIN sources s ON s.id = t.source_id
-        ORDER BY s.path, ${cols.map((c) => `t.${c}`).join(', ')}`).raw().all();
-    }
-    out.sources = d.prepare(`SELECT path, sha256, kind, member, size_bytes, records, issues, first_ts_ms, last_ts_ms, time_bases
-      FROM sources ORDER BY path`).raw().all();
-    return out;
-  } finally {
-    d.close();
-  }
-}
 
 test('the parse worker and the main thread store the same rows for every fixture and sample', () => {
   const { dir, cleanup } = tempDir();
@@ -44,7 +25,7 @@ test('the parse worker and the main thread store the same rows for every fixture
       const r = runCli(['ingest', '--db', db, ...INPUTS], { env: { ETCD_FORENSICS_PARSE_WORKER: mode } });
       // Some fixtures are real error output (a panicking `alarm list -w fields`): exit 2, the rest stored.
       assert.ok(r.code === 0 || r.code === 2, r.stderr);
-      stores[mode] = dump(db);
+      stores[mode] = dumpStore(db);
     }
     const [w, m] = [stores.always!, stores.never!];
     assert.deepEqual(Object.keys(w).sort(), Object.keys(m).sort());

@@ -11,30 +11,12 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { FIXTURES, ROOT, runCli, tempDir } from './helpers/cli.js';
+import { dumpStore } from './helpers/store-dump.js';
 
 const INPUTS = [FIXTURES, join(ROOT, 'samples', 'patroni-nospace')];
+const SOURCE_COLS = 'path, sha256, kind, member, size_bytes, content_bytes, records, issues, first_ts_ms, last_ts_ms, time_bases';
 const SPLIT_RE = /^split at byte (\d+) \(line (\d+)\): (.*)$/gm;
 
-/** Every row of every record table, with the source's path instead of its id, in a stable order. */
-function dump(db: string): Record<string, unknown[]> {
-  const d = new Database(db, { readonly: true });
-  try {
-    const tables = (d.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%source_id%'`).all() as { name: string }[])
-      .map((t) => t.name);
-    const out: Record<string, unknown[]> = {};
-    for (const t of tables) {
-      const cols = (d.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[])
-        .map((c) => c.name).filter((c) => c !== 'id' && c !== 'source_id');
-      out[t] = d.prepare(`SELECT s.path, ${cols.map((c) => `t.${c}`).join(', ')} FROM ${t} t JOIN sources s ON s.id = t.source_id
-        ORDER BY s.path, ${cols.map((c) => `t.${c}`).join(', ')}`).raw().all();
-    }
-    out.sources = d.prepare(`SELECT path, sha256, kind, member, size_bytes, content_bytes, records, issues, first_ts_ms, last_ts_ms, time_bases
-      FROM sources ORDER BY path`).raw().all();
-    return out;
-  } finally {
-    d.close();
-  }
-}
 
 function ingest(db: string, inputs: string[], split: 'always' | 'never', extra: string[] = []): { code: number; stdout: string; stderr: string } {
   return runCli(['ingest', '--db', db, ...extra, ...inputs], { env: { ETCD_FORENSICS_PARSE_SPLIT: split, ETCD_FORENSICS_DEBUG_SPLIT: '1' } });
@@ -57,8 +39,8 @@ test('every fixture and sample: a split parse stores the rows one pass stores', 
     // Most fixtures are shorter than the detection sample (400 lines) and are read whole either way; the
     // longer real logs may be split (a seam needs a clean minute boundary past the sample).
     const kept = seams.filter((s) => s.outcome === 'kept');
-    const s = dump(join(dir, 's.db'));
-    const w = dump(join(dir, 'w.db'));
+    const s = dumpStore(join(dir, 's.db'), SOURCE_COLS);
+    const w = dumpStore(join(dir, 'w.db'), SOURCE_COLS);
     assert.deepEqual(Object.keys(s).sort(), Object.keys(w).sort());
     for (const t of Object.keys(w)) assert.deepEqual(s[t], w[t], `table ${t}`);
     const etcdLogs = w.sources!.filter((r) => (r as unknown[])[2] === 'etcd-log').length;
@@ -194,8 +176,8 @@ test('a member name first seen after the detection sample: the split is thrown a
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /split at byte \d+ \(line \d+\): the member name was learnt after the first lines/);
     assert.equal(ingest(join(dir, 'w.db'), [log], 'never').code, 0);
-    const s = dump(join(dir, 's.db'));
-    const w = dump(join(dir, 'w.db'));
+    const s = dumpStore(join(dir, 's.db'), SOURCE_COLS);
+    const w = dumpStore(join(dir, 'w.db'), SOURCE_COLS);
     for (const t of Object.keys(w)) assert.deepEqual(s[t], w[t], `table ${t}`);
     assert.deepEqual(rows(join(dir, 's.db'), `SELECT DISTINCT member FROM events WHERE line > ${lines.length / 2}`), [['etcd1']]);
   } finally {
