@@ -92,6 +92,7 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
         },
       }, hooks);
       // A failed second range ends the first at once (and is the error reported).
+      run.then(() => { tB = performance.now(); }, () => {});
       run.catch((e: unknown) => {
         if (aFailed) return;
         bFailed = e;
@@ -109,6 +110,8 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
       if (split.second) a.onBytes?.(aBytes + bBytes);
     },
   }, hooksA);
+  const t0 = performance.now();
+  let tB = 0;
   let runA: WorkerRun;
   try {
     runA = await first;
@@ -120,14 +123,21 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
   }
   const s = split.second;
   if (s === null) return runA;
+  const tA = performance.now();
   const runB = await s.run;
   const A = runA.produced;
   const B = runB.produced;
   const why = seamMismatch(A.kind, s.seed, A.carried ?? {}, B.carried ?? {})
     ?? (A.keepUntil > A.lastLineNo ? 'a start-up line is among the last lines before the seam' : null);
-  if (process.env.ETCD_FORENSICS_DEBUG_SPLIT === '1') process.stderr.write(`split at byte ${s.seam} (line ${A.lastLineNo + 1}): ${why ?? 'kept'}\n`);
+  const debug = process.env.ETCD_FORENSICS_DEBUG_SPLIT === '1';
+  if (debug) process.stderr.write(`split at byte ${s.seam} (line ${A.lastLineNo + 1}): ${why ?? 'kept'}\n`);
   if (why !== null) return { fallback: why };
+  const tC = performance.now();
   copySeamTables(db, A.lastLineNo);
+  if (debug) {
+    const sec = (t: number): string => ((t - t0) / 1000).toFixed(2);
+    process.stderr.write(`split timing: first range done ${sec(tA)} s, second ${sec(tB)} s, copy ${((performance.now() - tC) / 1000).toFixed(2)} s\n`);
+  }
   const produced: Produced = {
     kind: A.kind, envelope: A.envelope,
     totals: {
