@@ -1,10 +1,10 @@
 // `ingest --prometheus URL --since 30d [--step 5m] [--selector '{job="etcd"}']`: etcd's metrics from Prometheus
 // (or anything that answers its query_range API) into the store, as status samples per cluster and member.
 import { readFileSync } from 'node:fs';
-import { openStore } from '../store/open.js';
+import { openStore, storeWaitMs } from '../store/open.js';
 import { createHttpClient } from '../ingest/http-client.js';
-import { displayUrl, importFromPrometheus } from '../ingest/prometheus-import.js';
-import { assignClusters } from '../analyze/clusters.js';
+import { displayUrl } from '../ingest/prometheus-import.js';
+import { importFromPrometheusInWorker } from './import-prometheus-thread.js';
 import { UsageError } from '../errors.js';
 import { credentialsFromOptions, parseDurationOption, tlsFromOptions, type TlsCliOptions } from './live-options.js';
 import { parseTimeOption } from './options.js';
@@ -60,23 +60,22 @@ export async function runPrometheusImport(paths: string[], opts: PrometheusCliOp
     if (headers['authorization']) throw new UsageError('--user and --bearer-token-file: give one');
     headers['authorization'] = `Basic ${Buffer.from(`${basic.user}:${basic.password}`).toString('base64')}`;
   }
-  const http = createHttpClient({ tls: tlsFromOptions(opts, null), headers, timeoutMs: 120_000 });
+  const httpOptions = { tls: tlsFromOptions(opts, null), headers, timeoutMs: 120_000 };
+  createHttpClient(httpOptions).close(); // an unreadable --cacert/--cert/--key is refused here, before any thread
   const db = openStore(opts.db);
   try {
-    const r = await importFromPrometheus(db, http, {
-      url: opts.prometheus, startMs, endMs, stepMs, selector: opts.selector ?? null,
-      onChunk: (done, total) => {
-        if (process.stderr.isTTY) process.stderr.write(`\r${safeText(`prometheus: ${Math.round((100 * done) / Math.max(1, total))}%`)}`);
-      },
+    // On a thread with a bounded heap, with the cluster assignment after it (import-prometheus-thread.ts).
+    const r = await importFromPrometheusInWorker({
+      dbPath: opts.db, waitMs: storeWaitMs(), http: httpOptions, options: { url: opts.prometheus, startMs, endMs, stepMs, selector: opts.selector ?? null },
+    }, (done, total) => {
+      if (process.stderr.isTTY) process.stderr.write(`\r${safeText(`prometheus: ${Math.round((100 * done) / Math.max(1, total))}%`)}`);
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
     const added = r.added.reduce((n, a) => n + a.added, 0);
     out(`prometheus ${displayUrl(opts.prometheus)}: ${r.series} series in ${r.chunks} quer${r.chunks === 1 ? 'y' : 'ies'}, ${r.seen} readings, ${added} new (${r.seen - added} stored before), ${isoOrDash(r.firstMs)} .. ${isoOrDash(r.lastMs)}\n`);
     for (const a of r.added) out(`  cluster ${a.cluster ?? '(unnamed)'}: ${a.added} readings (source #${a.sourceId})\n`);
     if (r.series === 0) out(`  no etcd series matched ${opts.selector ?? 'the etcd metric names'} in that range\n`);
-    assignClusters(db);
   } finally {
-    http.close();
     db.close();
   }
 }
