@@ -35,6 +35,7 @@ const IN_FLIGHT = 2;
 // 200 clusters x 3 members x 30 d (3,000 series, bench/RESULTS-fleet.md): 200k values per answer with 3 in flight
 // peaked at 356 MB RSS, 100k with 2 at 214-299 MB for the same CPU; the heap is mostly the store writer's garbage.
 const VALUES_PER_CHUNK = 100_000;
+const FIRST_STEPS = 10;
 
 /** `http://user:pw@prom:9090/` → `http://prom:9090` (what a source path may show). */
 export function displayUrl(url: string): string {
@@ -82,8 +83,10 @@ export async function importFromPrometheus(db: Db, http: HttpClient, o: Promethe
   db.exec('BEGIN');
   try {
     // The first chunk alone tells how many series answer; the rest are sized from it and fetched IN_FLIGHT at a
-    // time (the import waits on Prometheus far more than it computes), written in time order.
-    const b0 = Math.min(o.endMs, start + 59 * o.stepMs);
+    // time (the import waits on Prometheus far more than it computes), written in time order. It is short (10
+    // steps): the import runs in a bounded heap (cli/import-prometheus-thread.ts), and 59 steps of 20,000 series
+    // would be a 30 MB answer before the size of the next ones is known.
+    const b0 = Math.min(o.endMs, start + (FIRST_STEPS - 1) * o.stepMs);
     const firstSeries = await fetchRange(http, o.url, query, start, b0, o.stepMs, labelCache);
     take(start, b0, firstSeries);
     const steps = Math.max(1, Math.min(MAX_STEPS, Math.floor(VALUES_PER_CHUNK / Math.max(1, firstSeries.length))));
