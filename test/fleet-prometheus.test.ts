@@ -62,6 +62,19 @@ test('prometheus import + fleet report: uncompacted first with an ETA, compacted
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /, 0 new \(/, again.stdout);
     assert.equal(runCli(['sources', '--db', db, '--json']).stdout, sourcesBefore);
+    // A fleet too large for the import's bounded heap: the thread runs out (here forced with a 2 MB bound) and
+    // the import runs again with a larger one; it stores the same readings.
+    const small = join(tmp.dir, 'small-heap.db');
+    const retried = runCli(['ingest', '--db', small, '--prometheus', prom.url, '--since', since, '--until', new Date(Date.now() - 1000).toISOString(), '--step', `${SCRAPE_S}s`],
+      { env: { ETCD_FORENSICS_IMPORT_HEAP_MB: '2' } });
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.match(retried.stderr, /the import needed more than 2 MB of heap; running it again with 384 MB/);
+    // The same step grid from the same start: the same readings up to the first import's last one.
+    const cutoff = (JSON.parse(runCli(['query', '--db', db, '--json', "SELECT max(ts_ms) AS t FROM status_samples WHERE format = 'prometheus'"]).stdout) as { t: number }[])[0]!.t;
+    const readings = (p: string): string => runCli(['query', '--db', p, '--json',
+      `SELECT endpoint, ts_ms, db_size_bytes, db_size_in_use_bytes, revision FROM status_samples WHERE format = 'prometheus' AND ts_ms <= ${cutoff} ORDER BY endpoint, ts_ms`]).stdout;
+    assert.ok(readings(db).length > 100);
+    assert.equal(readings(small), readings(db));
 
     const fleet = runCli(['report', '--fleet', '--format', 'json', '--db', db]);
     assert.equal(fleet.code, 0, fleet.stderr);

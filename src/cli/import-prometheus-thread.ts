@@ -27,12 +27,42 @@ export type PrometheusThreadMessage =
 //   96 + 24 39.3 s, 163 MiB; 96 + 32 37.0 s, 187 MiB.
 const HEAP_MB = 96;
 const YOUNG_MB = 24;
+/**
+ * A fleet far larger than the bench's may need more: a worker that runs out of its heap is run again once with
+ * this much. The import is idempotent (the natural key), so the second run adds only what the first did not commit.
+ */
+const RETRY_HEAP_MB = 4 * HEAP_MB;
 
-export function importFromPrometheusInWorker(job: PrometheusJob, onChunk?: (doneMs: number, totalMs: number) => void): Promise<PrometheusImportResult> {
+/** The first heap bound: ETCD_FORENSICS_IMPORT_HEAP_MB overrides it (a test makes the first run fail). */
+function firstHeapMb(): number {
+  const v = Number(process.env.ETCD_FORENSICS_IMPORT_HEAP_MB);
+  return Number.isInteger(v) && v > 0 ? v : HEAP_MB;
+}
+
+/** `onRetry`: told when the first run ran out of heap and the import runs again with RETRY_HEAP_MB. */
+export async function importFromPrometheusInWorker(job: PrometheusJob, onChunk?: (doneMs: number, totalMs: number) => void,
+  onRetry?: (firstMb: number, retryMb: number) => void): Promise<PrometheusImportResult> {
+  const first = firstHeapMb();
+  try {
+    return await runImportWorker(job, first, onChunk);
+  } catch (e) {
+    if (!(e instanceof HeapExhausted)) throw e;
+    onRetry?.(first, RETRY_HEAP_MB);
+    return runImportWorker(job, RETRY_HEAP_MB, onChunk);
+  }
+}
+
+class HeapExhausted extends ForensicsError {
+  constructor(mb: number) {
+    super('internal', `the Prometheus import needed more than its ${mb} MB heap; import fewer series at a time with --selector`);
+  }
+}
+
+function runImportWorker(job: PrometheusJob, heapMb: number, onChunk?: (doneMs: number, totalMs: number) => void): Promise<PrometheusImportResult> {
   // Under tsx (tests that import src/) the worker is the .ts file next to this one.
   const url = new URL(import.meta.url.endsWith('.ts') ? './import-prometheus-worker.ts' : './import-prometheus-worker.js', import.meta.url);
   return new Promise((resolve, reject) => {
-    const w = new Worker(url, { workerData: job, resourceLimits: { maxOldGenerationSizeMb: HEAP_MB, maxYoungGenerationSizeMb: YOUNG_MB } });
+    const w = new Worker(url, { workerData: job, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: YOUNG_MB } });
     let settled = false;
     const settle = (f: () => void): void => {
       if (settled) return;
@@ -45,7 +75,7 @@ export function importFromPrometheusInWorker(job: PrometheusJob, onChunk?: (done
       else settle(() => reject(rebuildError(m)));
     });
     w.on('error', (e: Error & { code?: string }) => settle(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-      ? new ForensicsError('internal', `the Prometheus import needed more than its ${HEAP_MB} MB heap (nothing was stored); import fewer series at a time with --selector`)
+      ? new HeapExhausted(heapMb)
       : new Error(`prometheus import thread: ${e.message}`))));
     w.on('exit', (code) => settle(() => reject(new Error(`prometheus import thread stopped (exit code ${code}) before it finished`))));
   });

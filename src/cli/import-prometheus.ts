@@ -69,6 +69,8 @@ export async function runPrometheusImport(paths: string[], opts: PrometheusCliOp
       dbPath: opts.db, waitMs: storeWaitMs(), http: httpOptions, options: { url: opts.prometheus, startMs, endMs, stepMs, selector: opts.selector ?? null },
     }, (done, total) => {
       if (process.stderr.isTTY) process.stderr.write(`\r${safeText(`prometheus: ${Math.round((100 * done) / Math.max(1, total))}%`)}`);
+    }, (firstMb, retryMb) => {
+      process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}prometheus: the import needed more than ${firstMb} MB of heap; running it again with ${retryMb} MB (what it stored is kept)\n`);
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
     const added = r.added.reduce((n, a) => n + a.added, 0);
