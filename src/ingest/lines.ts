@@ -2,7 +2,7 @@
 // Hashes the content as it passes — the bytes after gunzip, so one log plain and gzipped is one source
 // (sha256 keys a source for idempotent re-ingest) — and counts raw bytes for progress. Never holds more
 // than one chunk plus one partial line.
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
@@ -66,6 +66,12 @@ export interface LineSourceOptions {
   firstLineNo?: number;
   /** A plain file only: stop reading at this byte offset (a line start; exclusive). */
   end?: number;
+  /**
+   * The caller knows the file is plain (not gzip): read it with readSync into one buffer used again for each
+   * chunk (a parse worker has nothing else to do while it waits; the stream's thread-pool round trip and fresh
+   * buffer per chunk were ~7% of a worker's CPU). The lines are decoded from each chunk before the next read.
+   */
+  syncPlain?: boolean;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -88,14 +94,35 @@ const READ_CHUNK_BYTES = 128 * 1024;
 /** `hash: false` when the caller already knows the content's sha256 (a file hashed before parsing). */
 export function openLineSource(input: string | Readable, opts: LineSourceOptions = { hash: true }): LineSource {
   const start = opts.start ?? 0;
-  const raw: Readable = typeof input === 'string'
+  const raw: Readable = typeof input === 'string' && opts.syncPlain ? Readable.from([]) : typeof input === 'string'
     ? createReadStream(input, { highWaterMark: READ_CHUNK_BYTES, start, ...(opts.end !== undefined ? { end: opts.end - 1 } : {}) })
     : input;
   const hash: Hash | null = opts.hash ? createHash('sha256') : null;
   let bytes = 0;
   let content = 0;
   let limit: number | null = null;
+  async function* syncChunks(path: string): AsyncGenerator<Buffer> {
+    const fd = openSync(path, 'r');
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    try {
+      for (;;) {
+        const pos = start + bytes;
+        const want = Math.min(buf.length, (limit ?? Infinity) - pos, (opts.end ?? Infinity) - pos);
+        if (want <= 0) return;
+        const n = readSync(fd, buf, 0, want, pos);
+        if (n === 0) return;
+        bytes += n;
+        yield buf.subarray(0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
   async function* rawChunks(): AsyncGenerator<Buffer> {
+    if (opts.syncPlain && typeof input === 'string') {
+      yield* syncChunks(input);
+      return;
+    }
     for await (const chunk of raw) {
       let buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       const room = limit === null ? Infinity : limit - (start + bytes);
@@ -110,7 +137,7 @@ export function openLineSource(input: string | Readable, opts: LineSourceOptions
   }
   // A tail read starts mid-file: never take its first bytes for a gzip header.
   const contentChunks = async function* (): AsyncGenerator<Buffer> {
-    for await (const buf of opts.start ? rawChunks() : decompressed(rawChunks())) {
+    for await (const buf of opts.start || opts.syncPlain ? rawChunks() : decompressed(rawChunks())) {
       content += buf.length;
       hash?.update(buf);
       yield buf;

@@ -37,6 +37,8 @@ const SPLIT_MIN_BYTES = 64 << 20;
 const SPLIT_AT = 0.48;
 /** How far past the target the seam is sought; a log whose every line is one minute for longer is read whole. */
 const SEAM_WINDOW_BYTES = 8 << 20;
+/** Each worker's young generation (parse-thread.ts: two at 12 MB took peak RSS past 200 MB). */
+const SPLIT_YOUNG_MB = 6;
 
 /** ETCD_FORENSICS_PARSE_SPLIT=always|never overrides the size rule (tests run both paths on small logs). */
 export function useSplitParse(bytes: number): boolean {
@@ -73,15 +75,16 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
   let aFailed = false;
   let aBytes = 0;
   const hooksA: WorkerHooks = {
+    youngMb: SPLIT_YOUNG_MB,
     onSample: (info) => {
       const seam = pickSeam(a, info);
       if (seam === null) return { stopAt: null, hashTo: null };
       createSeamTables(db);
       const sink = new RowSink(db, a.sourceId(), seamTable);
       const seed: CarriedState = { ...info.carried, lastQuotaMs: null, firstQuotaMs: null };
-      const hooks: WorkerHooks = {};
+      const hooks: WorkerHooks = { youngMb: SPLIT_YOUNG_MB };
       const run = runParseWorker({
-        path: a.path, hash: false, start: seam, end: a.sizeBytes, firstLineNo: 1,
+        path: a.path, hash: false, start: seam, end: a.sizeBytes, firstLineNo: 1, plain: true,
         opts: { ...a.opts, fixed: { kind: info.kind, ctx: info.ctx, seed } },
       }, {
         begin: () => {},
@@ -102,7 +105,7 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
       return { stopAt: seam, hashTo: a.hash ? a.sizeBytes : null };
     },
   };
-  const first = runParseWorker({ path: a.path, hash: a.hash, opts: a.opts, start: a.start, firstLineNo: a.firstLineNo, splitFirst: true }, {
+  const first = runParseWorker({ path: a.path, hash: a.hash, opts: a.opts, start: a.start, firstLineNo: a.firstLineNo, splitFirst: true, plain: true }, {
     begin: a.consumer.begin,
     batch: (b) => {
       a.consumer.batch(b);
