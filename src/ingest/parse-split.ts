@@ -34,7 +34,7 @@ const SPLIT_MIN_BYTES = 64 << 20;
  * Where the seam is sought, as a share of the bytes: below half, because the first worker also hashes the
  * second range's bytes and the main thread copies the second range's rows after both end.
  */
-const SPLIT_AT = 0.48;
+const SPLIT_AT = 0.47;
 /** How far past the target the seam is sought; a log whose every line is one minute for longer is read whole. */
 const SEAM_WINDOW_BYTES = 8 << 20;
 /** Each worker's young generation (parse-thread.ts: two at 12 MB took peak RSS past 200 MB). */
