@@ -18,8 +18,8 @@ const SOURCE_COLS = 'path, sha256, kind, member, size_bytes, content_bytes, reco
 const SPLIT_RE = /^split at byte (\d+) \(line (\d+)\): (.*)$/gm;
 
 
-function ingest(db: string, inputs: string[], split: 'always' | 'never', extra: string[] = []): { code: number; stdout: string; stderr: string } {
-  return runCli(['ingest', '--db', db, ...extra, ...inputs], { env: { ETCD_FORENSICS_PARSE_SPLIT: split, ETCD_FORENSICS_DEBUG_SPLIT: '1' } });
+function ingest(db: string, inputs: string[], split: 'always' | 'never', extra: string[] = [], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
+  return runCli(['ingest', '--db', db, ...extra, ...inputs], { env: { ETCD_FORENSICS_PARSE_SPLIT: split, ETCD_FORENSICS_DEBUG_SPLIT: '1', ...env } });
 }
 
 function splits(stderr: string): { byte: number; line: number; outcome: string }[] {
@@ -205,6 +205,25 @@ test('a grown log read again with its tail split: lines go on from the stored he
     assert.deepEqual(rows(db, count), rows(whole, count));
     assert.deepEqual(rows(db, REQUEST_FACTS), rows(whole, REQUEST_FACTS));
     assert.equal((rows(whole, count)[0] as number[])[1], lines.length);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a split worker that runs out of its bounded heap: the file is parsed whole by one unbounded worker, the same rows', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const log = genLog(dir, 'nospace', 12_000_000);
+    // 2 MB: the workers run out at once (the bound is 64 MB; a log with tens of thousands of distinct lines a
+    // minute could need more).
+    const r = ingest(join(dir, 's.db'), [log], 'always', [], { ETCD_FORENSICS_SPLIT_HEAP_MB: '2' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /split: a parse worker needed more than its 2 MB heap/);
+    assert.equal(ingest(join(dir, 'w.db'), [log], 'never').code, 0);
+    const s = dumpStore(join(dir, 's.db'), SOURCE_COLS);
+    const w = dumpStore(join(dir, 'w.db'), SOURCE_COLS);
+    for (const t of Object.keys(w)) assert.deepEqual(s[t], w[t], `table ${t}`);
+    assert.ok(s.events!.length > 100);
   } finally {
     cleanup();
   }

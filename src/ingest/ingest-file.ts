@@ -193,7 +193,7 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
       sizeBytes, consumer: { begin: consumer.begin, batch: (b) => sink!.write(b) }, sourceId: () => sourceId, onBytes: opts.onBytes,
     });
     if ('fallback' in split) {
-      db.exec('ROLLBACK');
+      if (db.inTransaction) db.exec('ROLLBACK'); // a worker that ran out of heap at its start began nothing
       run = await runParseWorker({ path, hash: preSha === null, opts: produceOpts, ...tail }, consumer);
     } else run = split;
   } else if (!isStdin && useParseWorker(toRead)) {

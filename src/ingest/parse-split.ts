@@ -26,7 +26,7 @@ import type { CarriedState, ParseContext } from '../model.js';
 import type { TextKind } from './detect.js';
 import type { ProduceOptions, Produced, SampleInfo } from './produce.js';
 import { createParser, SPLITTABLE_KINDS, seamMismatch } from './parsers.js';
-import { runParseWorker, type WorkerHooks, type WorkerRun } from './parse-thread.js';
+import { runParseWorker, WORKER_OUT_OF_MEMORY, type WorkerHooks, type WorkerRun } from './parse-thread.js';
 
 /** Below this many bytes one worker is as fast (two threads and a copy cost ~0.1 s). */
 const SPLIT_MIN_BYTES = 64 << 20;
@@ -39,6 +39,16 @@ const SPLIT_AT = 0.47;
 const SEAM_WINDOW_BYTES = 8 << 20;
 /** Each worker's young generation (parse-thread.ts: two at 12 MB took peak RSS past 200 MB). */
 const SPLIT_YOUNG_MB = 6;
+/**
+ * Each worker's old generation, bounded: V8 otherwise lets it grow well past the live set (1 GB NOSPACE log:
+ * peak RSS 180-183 MiB unbounded, 152 MiB at 64 MB, the same CPU within the host's noise). A worker that needs
+ * more (a log with tens of thousands of distinct lines a minute) runs out, and the file is parsed whole by one
+ * worker without a bound. ETCD_FORENSICS_SPLIT_HEAP_MB overrides it (a test makes the workers run out).
+ */
+function splitOldMb(): number {
+  const v = Number(process.env.ETCD_FORENSICS_SPLIT_HEAP_MB);
+  return Number.isInteger(v) && v > 0 ? v : 64;
+}
 
 /** ETCD_FORENSICS_PARSE_SPLIT=always|never overrides the size rule (tests run both paths on small logs). */
 export function useSplitParse(bytes: number): boolean {
@@ -74,15 +84,24 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
   let bFailed: unknown = null;
   let aFailed = false;
   let aBytes = 0;
+  const oldMb = splitOldMb();
+  const debug = process.env.ETCD_FORENSICS_DEBUG_SPLIT === '1';
+  const outOfMemory = (e: unknown): { fallback: string } | null => {
+    if ((e as { code?: string } | null)?.code !== WORKER_OUT_OF_MEMORY) return null;
+    const why = `a parse worker needed more than its ${oldMb} MB heap`;
+    if (debug) process.stderr.write(`split: ${why}\n`);
+    return { fallback: why };
+  };
   const hooksA: WorkerHooks = {
     youngMb: SPLIT_YOUNG_MB,
+    oldMb,
     onSample: (info) => {
       const seam = pickSeam(a, info);
       if (seam === null) return { stopAt: null, hashTo: null };
       createSeamTables(db);
       const sink = new RowSink(db, a.sourceId(), seamTable);
       const seed: CarriedState = { ...info.carried, lastQuotaMs: null, firstQuotaMs: null };
-      const hooks: WorkerHooks = { youngMb: SPLIT_YOUNG_MB };
+      const hooks: WorkerHooks = { youngMb: SPLIT_YOUNG_MB, oldMb };
       const run = runParseWorker({
         path: a.path, hash: false, start: seam, end: a.sizeBytes, firstLineNo: 1, plain: true,
         opts: { ...a.opts, fixed: { kind: info.kind, ctx: info.ctx, seed } },
@@ -122,17 +141,26 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
     if (bFailed === null) aFailed = true;
     split.second?.hooks.stop?.();
     await split.second?.run.catch(() => {});
-    throw bFailed ?? e;
+    const err = bFailed ?? e;
+    const oom = outOfMemory(err);
+    if (oom) return oom;
+    throw err;
   }
   const s = split.second;
   if (s === null) return runA;
   const tA = performance.now();
-  const runB = await s.run;
+  let runB: WorkerRun;
+  try {
+    runB = await s.run;
+  } catch (e) {
+    const oom = outOfMemory(e);
+    if (oom) return oom;
+    throw e;
+  }
   const A = runA.produced;
   const B = runB.produced;
   const why = seamMismatch(A.kind, s.seed, A.carried ?? {}, B.carried ?? {})
     ?? (A.keepUntil > A.lastLineNo ? 'a start-up line is among the last lines before the seam' : null);
-  const debug = process.env.ETCD_FORENSICS_DEBUG_SPLIT === '1';
   if (debug) process.stderr.write(`split at byte ${s.seam} (line ${A.lastLineNo + 1}): ${why ?? 'kept'}\n`);
   if (why !== null) return { fallback: why };
   const tC = performance.now();

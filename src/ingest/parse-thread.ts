@@ -27,6 +27,8 @@ type WorkerMessage =
   | { t: 'end'; produced: Produced; digest: string | null; bytesRead: number; contentBytes: number }
   | { t: 'error'; input: boolean; notInput?: string; message: string };
 
+export const WORKER_OUT_OF_MEMORY = 'ERR_WORKER_OUT_OF_MEMORY';
+
 export interface WorkerRun { produced: Produced; digest: string | null; bytesRead: number; contentBytes: number }
 
 export interface WorkerHooks {
@@ -39,6 +41,8 @@ export interface WorkerHooks {
    * log peak RSS 180-188 MiB at 8.2-8.9 s, against 201-207 MiB at 8.5-9.4 s with 12 (4: 181-184 MiB, 9.5-9.9 s).
    */
   youngMb?: number;
+  /** A bound on the worker's old generation (none unless given); a worker past it fails with WORKER_OUT_OF_MEMORY. */
+  oldMb?: number;
 }
 
 /** Runs produceRows in the parse worker; the consumer (the database side) stays on this thread. */
@@ -52,7 +56,7 @@ export function runParseWorker(
   return new Promise((resolve, reject) => {
     // A smaller young generation than V8's default: each batch is garbage once posted, and on the 100 MB
     // NOSPACE log this kept peak RSS at 120 MB instead of 142 MB at the same speed (6 MB was slower).
-    const w = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: hooks.youngMb ?? 12 } });
+    const w = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: hooks.youngMb ?? 12, ...(hooks.oldMb ? { maxOldGenerationSizeMb: hooks.oldMb } : {}) } });
     let settled = false;
     const fail = (e: Error): void => {
       if (settled) return;
@@ -89,7 +93,7 @@ export function runParseWorker(
         fail(e as Error);
       }
     });
-    w.on('error', (e) => fail(new Error(`parse worker: ${e.message}`)));
+    w.on('error', (e: Error & { code?: string }) => fail(Object.assign(new Error(`parse worker: ${e.message}`), { code: e.code })));
     w.on('exit', (code) => fail(new Error(`parse worker stopped (exit code ${code}) before the end of ${data.path}`)));
   });
 }
