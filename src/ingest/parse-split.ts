@@ -24,7 +24,7 @@ import { EVENT_COLS, REQUEST_COLS, SINGLE_ROW_TABLES, type RowBatch } from '../s
 import { STARTUP_LINES_KEPT } from '../store/row-groups.js';
 import type { CarriedState, ParseContext } from '../model.js';
 import type { TextKind } from './detect.js';
-import type { ProduceOptions, Produced, SampleInfo } from './produce.js';
+import { SHOWN_ISSUES, type ProduceOptions, type Produced, type SampleInfo } from './produce.js';
 import { createParser, SPLITTABLE_KINDS, seamMismatch } from './parsers.js';
 import { runParseWorker, WORKER_OUT_OF_MEMORY, type WorkerHooks, type WorkerRun } from './parse-thread.js';
 
@@ -81,6 +81,7 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
   // Set from the first worker's sample message (a closure: held in an object so that its type is not narrowed).
   const split: { second: { seam: number; seed: CarriedState; run: Promise<WorkerRun>; hooks: WorkerHooks } | null } = { second: null };
   let bBytes = 0;
+  let tB = 0;
   let bFailed: unknown = null;
   let aFailed = false;
   let aBytes = 0;
@@ -133,7 +134,6 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
     },
   }, hooksA);
   const t0 = performance.now();
-  let tB = 0;
   let runA: WorkerRun;
   try {
     runA = await first;
@@ -178,7 +178,7 @@ export async function runSplitParse(db: Db, a: SplitArgs): Promise<WorkerRun | {
       lastMs: maxOf(A.totals.lastMs, B.totals.lastMs),
       bases: [...new Set([...A.totals.bases, ...B.totals.bases])].sort(),
     },
-    shown: [...A.shown, ...B.shown.map((i) => ({ ...i, line: i.line + A.lastLineNo }))].slice(0, Math.max(A.shown.length, B.shown.length, 5)),
+    shown: [...A.shown, ...B.shown.map((i) => ({ ...i, line: i.line + A.lastLineNo }))].slice(0, SHOWN_ISSUES),
     lastLineNo: A.lastLineNo + B.lastLineNo, carried: B.carried, keepUntil: B.keepUntil < 0 ? -1 : B.keepUntil + A.lastLineNo,
   };
   return { produced, digest: runA.digest, bytesRead: runA.bytesRead + runB.bytesRead, contentBytes: runA.contentBytes + runB.contentBytes };

@@ -58,7 +58,7 @@ export interface Produced {
   keepUntil: number;
 }
 
-const SHOWN_ISSUES = 5;
+export const SHOWN_ISSUES = 5;
 const SAMPLE_CHARS = 512 * 1024;
 
 /** `onSample`: called once the detection sample is parsed, before the rest is read (parse-split.ts). */
