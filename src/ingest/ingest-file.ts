@@ -186,17 +186,17 @@ async function ingestUnchecked(db: Db, path: string, opts: IngestOptions, base: 
   let run: { produced: Produced; digest: string | null; bytesRead: number; contentBytes: number };
   const tail = growth ? { start: growth.base.contentBytes, firstLineNo: growth.firstLine } : {};
   const toRead = sizeBytes - (growth?.base.contentBytes ?? 0);
-  if (!isStdin && !gzippedFile && useSplitParse(toRead)) {
-    // Two byte ranges on two cores (parse-split.ts); thrown away for a single pass when a range's start was not right.
-    const split = await runSplitParse(db, {
+  // Two byte ranges on two cores (parse-split.ts); thrown away for a single pass when a range's start was not right.
+  const split = !isStdin && !gzippedFile && useSplitParse(toRead)
+    ? await runSplitParse(db, {
       path, hash: preSha === null, opts: produceOpts, start: growth?.base.contentBytes ?? 0, firstLineNo: growth?.firstLine ?? 1,
       sizeBytes, consumer: { begin: consumer.begin, batch: (b) => sink!.write(b) }, sourceId: () => sourceId, onBytes: opts.onBytes,
-    });
-    if ('fallback' in split) {
-      if (db.inTransaction) db.exec('ROLLBACK'); // a worker that ran out of heap at its start began nothing
-      run = await runParseWorker({ path, hash: preSha === null, opts: produceOpts, ...tail }, consumer);
-    } else run = split;
-  } else if (!isStdin && useParseWorker(toRead)) {
+    })
+    : null;
+  if (split !== null && 'fallback' in split && db.inTransaction) db.exec('ROLLBACK'); // a worker out of heap at its start began nothing
+  if (split !== null && !('fallback' in split)) {
+    run = split;
+  } else if (!isStdin && (split !== null || useParseWorker(toRead))) {
     run = await runParseWorker({ path, hash: preSha === null, opts: produceOpts, ...tail }, consumer);
   } else {
     const src = openLineSource(isStdin ? (opts.stdin ?? process.stdin) : path, { hash: preSha === null, ...tail });

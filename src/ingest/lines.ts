@@ -94,7 +94,8 @@ const READ_CHUNK_BYTES = 128 * 1024;
 /** `hash: false` when the caller already knows the content's sha256 (a file hashed before parsing). */
 export function openLineSource(input: string | Readable, opts: LineSourceOptions = { hash: true }): LineSource {
   const start = opts.start ?? 0;
-  const raw: Readable = typeof input === 'string' && opts.syncPlain ? Readable.from([]) : typeof input === 'string'
+  // A plain file read synchronously (syncChunks) has no stream.
+  const raw: Readable | null = typeof input === 'string' && opts.syncPlain ? null : typeof input === 'string'
     ? createReadStream(input, { highWaterMark: READ_CHUNK_BYTES, start, ...(opts.end !== undefined ? { end: opts.end - 1 } : {}) })
     : input;
   const hash: Hash | null = opts.hash ? createHash('sha256') : null;
@@ -119,8 +120,8 @@ export function openLineSource(input: string | Readable, opts: LineSourceOptions
     }
   }
   async function* rawChunks(): AsyncGenerator<Buffer> {
-    if (opts.syncPlain && typeof input === 'string') {
-      yield* syncChunks(input);
+    if (raw === null) {
+      yield* syncChunks(input as string);
       return;
     }
     for await (const chunk of raw) {
